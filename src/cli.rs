@@ -1,0 +1,88 @@
+//! The multi-call entry point: `vinit TOOL args…`, or a link named `TOOL`.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use crate::tools::{self, Context};
+
+/// Runs the tool named by `argv[0]` or, for `vinit` itself, by the first argument.
+/// Returns the exit status.
+pub fn main(args: Vec<OsString>) -> i32 {
+    let called_as = args
+        .first()
+        .map(|a| Path::new(a).file_name().unwrap_or(a.as_os_str()).to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Some(tool) = tools::find(&called_as) {
+        return (tool.run)(&Context::default(), args);
+    }
+    dispatch(args.into_iter().skip(1).collect())
+}
+
+/// `vinit [--root DIR] TOOL args…`
+fn dispatch(mut rest: Vec<OsString>) -> i32 {
+    let mut ctx = Context::default();
+    loop {
+        let Some(first) = rest.first().map(|a| a.to_string_lossy().into_owned()) else {
+            eprint!("{}", usage());
+            return 2;
+        };
+        match first.as_str() {
+            "-h" | "--help" | "help" => {
+                print!("{}", usage());
+                return 0;
+            }
+            "-V" | "--version" => {
+                println!("vinit {}", env!("CARGO_PKG_VERSION"));
+                return 0;
+            }
+            "--root" => {
+                if rest.len() < 2 {
+                    eprintln!("vinit: --root needs a directory");
+                    return 2;
+                }
+                ctx.global_root = Some(PathBuf::from(rest.remove(1)));
+                rest.remove(0);
+            }
+            _ if first.starts_with("--root=") => {
+                ctx.global_root = Some(PathBuf::from(&first["--root=".len()..]));
+                rest.remove(0);
+            }
+            _ if first.starts_with('-') => {
+                eprintln!("vinit: unknown option '{first}' (see 'vinit --help')");
+                return 2;
+            }
+            name => {
+                return match tools::find(name) {
+                    Some(tool) => (tool.run)(&ctx, rest),
+                    None => {
+                        eprintln!("vinit: unknown tool '{name}' (see 'vinit --help' for the list)");
+                        2
+                    }
+                };
+            }
+        }
+    }
+}
+
+fn usage() -> String {
+    let mut out = format!(
+        "vinit {} - a SysV-style init system and service manager\n\n\
+         Usage: vinit [--root DIR] TOOL [ARGS...]\n       TOOL [ARGS...]   (through a link named after the tool)\n\n\
+         Tools:\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    for tool in tools::TOOLS {
+        let mut name = tool.name.to_string();
+        for alias in tool.aliases {
+            name.push_str(", ");
+            name.push_str(alias);
+        }
+        out.push_str(&format!("  {name:<16}{}\n", tool.about));
+    }
+    out.push_str(
+        "\nOptions:\n  --root DIR       work on the system below DIR (default: $VINIT_ROOT, else /)\n  \
+         -h, --help       this list\n  -V, --version    the version\n\n\
+         'vinit TOOL --help' describes a tool.\n",
+    );
+    out
+}

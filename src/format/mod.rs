@@ -1,0 +1,5 @@
+//! Pure parsers and writers for the file formats and names of the SysV world. No I/O
+//! beyond the bytes they are given.
+
+pub mod rclink;
+pub mod runlevel;

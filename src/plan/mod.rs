@@ -1,0 +1,3 @@
+//! Pure planners: data in, plan out. They decide; the `sys` layer and the tools act.
+
+pub mod rc;

@@ -1,0 +1,293 @@
+//! Where everything lives: the one module that knows the file system layout.
+//!
+//! Every tool works against a root directory (`--root DIR`, `VINIT_ROOT`, default `/`).
+//! The root relocates the files vinit finds by itself — configuration, rc directories,
+//! the control FIFO, the log socket, default pidfiles and locks. A path written inside a
+//! configuration file or given on a command line is used exactly as written.
+//!
+//! Two real-world layouts exist and are detected here:
+//! - Red Hat: `etc/rc.d/init.d` and `etc/rc.d/rcN.d` are the real directories
+//!   (`etc/init.d` and `etc/rcN.d` are links to them);
+//! - Debian: `etc/init.d` and `etc/rcN.d`.
+
+use std::ffi::OsStr;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use crate::format::runlevel::Runlevel;
+
+/// The environment variable that names the root when `--root` is not given.
+pub const ROOT_ENV: &str = "VINIT_ROOT";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    RedHat,
+    Debian,
+}
+
+impl Flavor {
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavor::RedHat => "redhat",
+            Flavor::Debian => "debian",
+        }
+    }
+}
+
+/// A root directory and the layout found in it.
+#[derive(Clone, Debug)]
+pub struct Root {
+    dir: PathBuf,
+    flavor: Flavor,
+}
+
+impl Root {
+    /// Opens a root, detecting its layout. A root with neither layout is treated as
+    /// Debian-style, the simpler one, so that tools can create it.
+    pub fn open(dir: impl Into<PathBuf>) -> Root {
+        let dir = dir.into();
+        let flavor = if dir.join("etc/rc.d/init.d").is_dir() { Flavor::RedHat } else { Flavor::Debian };
+        Root { dir, flavor }
+    }
+
+    /// The root chosen by `--root` (if given), else `VINIT_ROOT`, else `/`.
+    pub fn from_option(option: Option<&Path>) -> Root {
+        match option {
+            Some(dir) => Root::open(dir),
+            None => match std::env::var_os(ROOT_ENV) {
+                Some(dir) if !dir.is_empty() => Root::open(PathBuf::from(dir)),
+                _ => Root::open("/"),
+            },
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn flavor(&self) -> Flavor {
+        self.flavor
+    }
+
+    /// Whether this is the machine's own root (`/`): tools then act on the live system.
+    pub fn is_system_root(&self) -> bool {
+        self.dir == Path::new("/")
+    }
+
+    /// A path below the root. `rel` is relative (`etc/inittab`).
+    fn at(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    /// Where the rc tree lives: `etc/rc.d` (Red Hat) or `etc` (Debian).
+    fn rc_base(&self) -> PathBuf {
+        match self.flavor {
+            Flavor::RedHat => self.at("etc/rc.d"),
+            Flavor::Debian => self.at("etc"),
+        }
+    }
+
+    pub fn init_d(&self) -> PathBuf {
+        self.rc_base().join("init.d")
+    }
+
+    /// The script of a service in `init.d`.
+    pub fn init_script(&self, service: &str) -> PathBuf {
+        self.init_d().join(service)
+    }
+
+    /// `rcN.d` for a level (`rcS.d` for S).
+    pub fn rc_dir(&self, level: Runlevel) -> PathBuf {
+        self.rc_base().join(format!("rc{}.d", level.as_char()))
+    }
+
+    pub fn inittab(&self) -> PathBuf {
+        self.at("etc/inittab")
+    }
+
+    /// Red Hat's lock directory: a service's lock says "started by its script".
+    pub fn subsys_dir(&self) -> PathBuf {
+        self.at("var/lock/subsys")
+    }
+
+    pub fn run_dir(&self) -> PathBuf {
+        self.at("run")
+    }
+
+    /// init's control FIFO.
+    pub fn initctl(&self) -> PathBuf {
+        self.at("run/initctl")
+    }
+
+    /// The bare level character of the current runlevel.
+    pub fn runlevel_file(&self) -> PathBuf {
+        self.at("run/runlevel")
+    }
+
+    pub fn powerstatus(&self) -> PathBuf {
+        self.at("run/powerstatus")
+    }
+
+    pub fn utmp(&self) -> PathBuf {
+        self.at("run/utmp")
+    }
+
+    pub fn wtmp(&self) -> PathBuf {
+        self.at("var/log/wtmp")
+    }
+
+    pub fn boot_log(&self) -> PathBuf {
+        self.at("var/log/boot.log")
+    }
+
+    pub fn nologin(&self) -> PathBuf {
+        self.at("etc/nologin")
+    }
+
+    /// The local syslog socket.
+    pub fn dev_log(&self) -> PathBuf {
+        self.at("dev/log")
+    }
+
+    pub fn syslog_conf(&self) -> PathBuf {
+        self.at("etc/syslog.conf")
+    }
+
+    pub fn xinetd_conf(&self) -> PathBuf {
+        self.at("etc/xinetd.conf")
+    }
+
+    pub fn xinetd_d(&self) -> PathBuf {
+        self.at("etc/xinetd.d")
+    }
+
+    pub fn inetd_conf(&self) -> PathBuf {
+        self.at("etc/inetd.conf")
+    }
+
+    pub fn services(&self) -> PathBuf {
+        self.at("etc/services")
+    }
+
+    pub fn chkconfig_d(&self) -> PathBuf {
+        self.at("etc/chkconfig.d")
+    }
+
+    /// The default pidfile of a daemon: `run/NAME.pid`.
+    pub fn pidfile(&self, name: &str) -> PathBuf {
+        self.at("run").join(format!("{name}.pid"))
+    }
+
+    /// Environment handed to scripts so that they find their files under the same root.
+    /// Empty for the system root.
+    pub fn script_env(&self) -> Option<(&'static str, &OsStr)> {
+        (!self.is_system_root()).then(|| (ROOT_ENV, self.dir.as_os_str()))
+    }
+
+    /// Resolves `path` (which must lie below the root) the way a process chrooted into
+    /// the root would: absolute symlink targets are taken relative to the root, and `..`
+    /// never climbs above it. Returns the resolved path on this machine.
+    ///
+    /// This is how rc decides where a link in `rcN.d` really points without ever
+    /// following an absolute link out of the root into the host's `/etc`.
+    pub fn resolve(&self, path: &Path) -> io::Result<PathBuf> {
+        let rel = path
+            .strip_prefix(&self.dir)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path is outside the root"))?;
+        let mut pending: Vec<PathBuf> = vec![rel.to_path_buf()];
+        let mut done = PathBuf::new(); // relative to the root, already resolved
+        let mut hops = 0;
+        while let Some(next) = pending.pop() {
+            let mut components: Vec<Component> = next.components().collect();
+            components.reverse();
+            while let Some(component) = components.pop() {
+                match component {
+                    Component::RootDir => done = PathBuf::new(),
+                    Component::CurDir | Component::Prefix(_) => {}
+                    Component::ParentDir => {
+                        done.pop();
+                    }
+                    Component::Normal(name) => {
+                        let candidate = done.join(name);
+                        let on_disk = self.dir.join(&candidate);
+                        match std::fs::symlink_metadata(&on_disk) {
+                            Ok(meta) if meta.file_type().is_symlink() => {
+                                hops += 1;
+                                if hops > 40 {
+                                    return Err(io::Error::from_raw_os_error(libc::ELOOP));
+                                }
+                                let target = std::fs::read_link(&on_disk)?;
+                                let rest: PathBuf = components.iter().rev().collect();
+                                components.clear();
+                                pending.push(rest);
+                                pending.push(target);
+                                break;
+                            }
+                            Ok(_) => done = candidate,
+                            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                                return Err(e);
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    }
+                }
+            }
+        }
+        Ok(self.dir.join(done))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn detects_both_layouts() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = Root::open(tmp.path());
+        assert_eq!(root.flavor(), Flavor::Debian);
+        assert_eq!(root.rc_dir(Runlevel::from_char('3').unwrap()), tmp.path().join("etc/rc3.d"));
+
+        fs::create_dir_all(tmp.path().join("etc/rc.d/init.d")).unwrap();
+        let root = Root::open(tmp.path());
+        assert_eq!(root.flavor(), Flavor::RedHat);
+        assert_eq!(root.init_d(), tmp.path().join("etc/rc.d/init.d"));
+        assert_eq!(root.rc_dir(Runlevel::SINGLE), tmp.path().join("etc/rc.d/rcS.d"));
+    }
+
+    #[test]
+    fn resolve_keeps_absolute_links_inside_the_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path();
+        fs::create_dir_all(base.join("etc/init.d")).unwrap();
+        fs::create_dir_all(base.join("etc/rc3.d")).unwrap();
+        fs::write(base.join("etc/init.d/foo"), "#!/bin/sh\n").unwrap();
+        symlink("/etc/init.d/foo", base.join("etc/rc3.d/S10abs")).unwrap();
+        symlink("../init.d/foo", base.join("etc/rc3.d/S10rel")).unwrap();
+        symlink("../../../../../../etc/init.d/foo", base.join("etc/rc3.d/S10climb")).unwrap();
+        let root = Root::open(base);
+        let want = base.join("etc/init.d/foo");
+        for name in ["S10abs", "S10rel", "S10climb"] {
+            assert_eq!(root.resolve(&base.join("etc/rc3.d").join(name)).unwrap(), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn resolve_follows_redhat_directory_links_and_detects_loops() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path();
+        fs::create_dir_all(base.join("etc/rc.d/init.d")).unwrap();
+        fs::write(base.join("etc/rc.d/init.d/foo"), "").unwrap();
+        symlink("rc.d/init.d", base.join("etc/init.d")).unwrap();
+        let root = Root::open(base);
+        assert_eq!(root.resolve(&base.join("etc/init.d/foo")).unwrap(), base.join("etc/rc.d/init.d/foo"));
+
+        symlink("loop2", base.join("etc/loop1")).unwrap();
+        symlink("loop1", base.join("etc/loop2")).unwrap();
+        assert_eq!(root.resolve(&base.join("etc/loop1")).unwrap_err().raw_os_error(), Some(libc::ELOOP));
+        assert!(root.resolve(&base.join("etc/missing")).is_err());
+        assert!(root.resolve(Path::new("/elsewhere")).is_err());
+    }
+}

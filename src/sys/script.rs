@@ -1,0 +1,261 @@
+//! Running one script to completion: its output collected through a pipe, its exit
+//! watched through a pidfd, a timeout enforced on its whole process group.
+//!
+//! The script is waited for, not its output: when it exits, whatever it already wrote is
+//! drained and the pipe is closed, even if a child it left in the background still holds
+//! the pipe (a daemon that did not detach). Waiting for end-of-file there is the classic
+//! way a boot hangs forever.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{killpg, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::{pipe2, read, Pid};
+
+use crate::sys::spawn::{Spawn, Stdio};
+
+/// How a script run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Exited(i32),
+    Signaled(Signal),
+    /// It ran past its time; `killed` says whether TERM was not enough.
+    TimedOut { after: Duration, killed: bool },
+    /// It could not be started at all.
+    SpawnFailed(String),
+}
+
+impl Outcome {
+    pub fn success(&self) -> bool {
+        *self == Outcome::Exited(0)
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Exited(code) => format!("exit status {code}"),
+            Outcome::Signaled(sig) => format!("killed by {}", sig.as_str()),
+            Outcome::TimedOut { after, killed } => format!(
+                "timed out after {} s, {}",
+                after.as_secs(),
+                if *killed { "killed" } else { "terminated" }
+            ),
+            Outcome::SpawnFailed(why) => why.clone(),
+        }
+    }
+}
+
+/// Limits for one run.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// None: wait forever.
+    pub timeout: Option<Duration>,
+    /// Between SIGTERM and SIGKILL to the script's process group.
+    pub kill_grace: Duration,
+}
+
+/// Runs `spawn` (in a new session, stdout and stderr into one pipe) and hands every
+/// chunk of output to `on_output` as it arrives.
+pub fn run_script(spawn: &Spawn, limits: Limits, mut on_output: impl FnMut(&[u8])) -> Outcome {
+    let (reader, writer) = match pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
+        Ok(p) => p,
+        Err(e) => return Outcome::SpawnFailed(format!("pipe: {}", e.desc())),
+    };
+    let mut spawn = spawn.clone();
+    spawn.stdout = Stdio::Fd(writer.as_raw_fd());
+    spawn.stderr = Stdio::Fd(writer.as_raw_fd());
+    spawn.new_session = true;
+    let pid = match spawn.spawn() {
+        Ok(pid) => pid,
+        Err(e) => return Outcome::SpawnFailed(crate::sys::spawn::describe_spawn_error(spawn.program(), &e)),
+    };
+    drop(writer);
+    let exit = ExitWatch::new(pid);
+    let mut reader = Some(reader);
+    let started = Instant::now();
+    let mut deadline = limits.timeout.map(|t| started + t);
+    let mut stage = Stage::Running;
+    let status = loop {
+        if let Some(status) = exit.try_wait() {
+            break status;
+        }
+        let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        if wait == Some(Duration::ZERO) {
+            match stage {
+                Stage::Running => {
+                    let _ = killpg(pid, Signal::SIGTERM);
+                    stage = Stage::Terminated;
+                    deadline = Some(Instant::now() + limits.kill_grace);
+                }
+                Stage::Terminated => {
+                    let _ = killpg(pid, Signal::SIGKILL);
+                    stage = Stage::Killed;
+                    deadline = Some(Instant::now() + limits.kill_grace);
+                }
+                // Unkillable (stuck in the kernel): leave it and go on.
+                Stage::Killed => break None,
+            }
+            continue;
+        }
+        if exit.wait(reader.as_ref(), wait) {
+            if let Some(fd) = &reader {
+                if !drain_once(fd, &mut on_output) {
+                    reader = None;
+                }
+            }
+        }
+    };
+    if let Some(fd) = reader {
+        let _ = nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
+        while drain_once(&fd, &mut on_output) {}
+    }
+    let after = limits.timeout.unwrap_or_default();
+    match (stage, status) {
+        (Stage::Running, Some(WaitStatus::Exited(_, code))) => Outcome::Exited(code),
+        (Stage::Running, Some(WaitStatus::Signaled(_, sig, _))) => Outcome::Signaled(sig),
+        (Stage::Terminated, _) => Outcome::TimedOut { after, killed: false },
+        (_, _) => Outcome::TimedOut { after, killed: true },
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Running,
+    Terminated,
+    Killed,
+}
+
+/// Reads one chunk. False at end of file, on error, or when nothing is left (non-blocking).
+fn drain_once(fd: &OwnedFd, on_output: &mut impl FnMut(&[u8])) -> bool {
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match read(fd, &mut buf) {
+            Ok(0) => return false,
+            Ok(n) => {
+                on_output(&buf[..n]);
+                return true;
+            }
+            Err(Errno::EINTR) => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Watches one child for its exit: through a pidfd where the kernel has them (5.3+),
+/// else by polling `waitpid` every 50 ms.
+struct ExitWatch {
+    pid: Pid,
+    pidfd: Option<OwnedFd>,
+}
+
+impl ExitWatch {
+    fn new(pid: Pid) -> ExitWatch {
+        ExitWatch { pid, pidfd: pidfd_open(pid).ok() }
+    }
+
+    /// The child's status if it has exited (and is now reaped).
+    fn try_wait(&self) -> Option<Option<WaitStatus>> {
+        match waitpid(self.pid, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => None,
+            Ok(status @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..))) => Some(Some(status)),
+            Ok(_) => None,
+            Err(Errno::EINTR) => None,
+            // ECHILD: someone else reaped it (a subreaper parent's loop); nothing to wait for.
+            Err(_) => Some(None),
+        }
+    }
+
+    /// Sleeps until the child may have exited, output is readable, or `wait` passes.
+    /// True when the output is readable.
+    fn wait(&self, output: Option<&OwnedFd>, wait: Option<Duration>) -> bool {
+        let fallback = Duration::from_millis(50);
+        let wait = match (&self.pidfd, wait) {
+            (Some(_), w) => w,
+            (None, Some(w)) => Some(w.min(fallback)),
+            (None, None) => Some(fallback),
+        };
+        let timeout = match wait {
+            None => PollTimeout::NONE,
+            Some(w) => PollTimeout::try_from(w.as_millis().min(i32::MAX as u128) as i32 + 1).unwrap_or(PollTimeout::MAX),
+        };
+        let mut fds = Vec::with_capacity(2);
+        if let Some(fd) = output {
+            fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
+        }
+        if let Some(fd) = &self.pidfd {
+            fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
+        }
+        if poll(&mut fds, timeout).unwrap_or(0) <= 0 {
+            return false;
+        }
+        output.is_some() && fds[0].revents().is_some_and(|r| !r.is_empty())
+    }
+}
+
+fn pidfd_open(pid: Pid) -> io::Result<OwnedFd> {
+    // SAFETY: a plain system call; on success it returns a new descriptor we own.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // pidfds are always close-on-exec.
+    Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Spawn {
+        let mut s = Spawn::new("/bin/sh");
+        s.args(["-c", script]).env("PATH", crate::sys::DEFAULT_PATH);
+        s
+    }
+
+    fn run(script: &str, timeout: Option<u64>) -> (Outcome, String) {
+        let limits = Limits { timeout: timeout.map(Duration::from_millis), kill_grace: Duration::from_millis(300) };
+        let mut out = Vec::new();
+        let outcome = run_script(&sh(script), limits, |chunk| out.extend_from_slice(chunk));
+        (outcome, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn collects_stdout_and_stderr_and_the_status() {
+        let (outcome, out) = run("echo out; echo err >&2; exit 4", None);
+        assert_eq!(outcome, Outcome::Exited(4));
+        assert_eq!(out, "out\nerr\n");
+    }
+
+    #[test]
+    fn does_not_wait_for_a_background_child_holding_the_pipe() {
+        let started = Instant::now();
+        let (outcome, out) = run("echo before; sleep 30 & echo after", Some(10_000));
+        assert_eq!(outcome, Outcome::Exited(0));
+        assert_eq!(out, "before\nafter\n");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_hung_script_is_terminated() {
+        let (outcome, _) = run("sleep 30", Some(200));
+        assert_eq!(outcome, Outcome::TimedOut { after: Duration::from_millis(200), killed: false });
+    }
+
+    #[test]
+    fn a_script_ignoring_term_is_killed() {
+        let (outcome, out) = run("trap '' TERM; echo ready; while :; do sleep 1; done", Some(200));
+        assert_eq!(outcome, Outcome::TimedOut { after: Duration::from_millis(200), killed: true });
+        assert_eq!(out, "ready\n");
+    }
+
+    #[test]
+    fn signals_and_spawn_failures_are_reported() {
+        let (outcome, _) = run("kill -SEGV $$", None);
+        assert_eq!(outcome, Outcome::Signaled(Signal::SIGSEGV));
+        let outcome = run_script(&Spawn::new("/no/such/script"), Limits { timeout: None, kill_grace: Duration::ZERO }, |_| {});
+        assert_eq!(outcome, Outcome::SpawnFailed("/no/such/script: No such file or directory".into()));
+    }
+}

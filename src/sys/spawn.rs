@@ -1,0 +1,462 @@
+//! Starting programs: the one spawn path of every vinit tool (init, rc, the superserver,
+//! service, the daemon helper).
+//!
+//! Every child gets: a clean signal mask and default dispositions (init reads signals
+//! through a blocked mask, and children inherit masks across exec — Rust's `Command`
+//! does not reset them), optionally its own session, its standard descriptors as
+//! configured, every other descriptor closed, and — when credentials are given —
+//! supplementary groups, group and user set in that order, on this one path, so no
+//! caller can forget to drop privileges.
+//!
+//! The child is created with `clone(CLONE_VM | CLONE_VFORK)`: it borrows the parent's
+//! memory until `execve`, so the cost of a spawn does not grow with the parent's size
+//! (a `fork` copies page tables: 0.5 ms at 0 MiB, 3.3 ms at 100 MiB). Because it shares
+//! memory, the child runs only raw system calls on data prepared by the parent: no
+//! allocation, no locks, no glibc wrappers that touch other threads (glibc's `setuid`
+//! would signal the parent's threads), and every signal is blocked around the clone so
+//! that no parent handler runs on the shared stack.
+
+use std::ffi::{CString, OsStr, OsString};
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+use nix::unistd::Pid;
+
+/// What a standard descriptor of the child is connected to.
+#[derive(Clone, Copy, Debug, Default)]
+pub enum Stdio {
+    /// `/dev/null`.
+    #[default]
+    Null,
+    /// The parent's own descriptor of the same number.
+    Inherit,
+    /// A descriptor of the parent (it may be close-on-exec; the child gets a copy).
+    Fd(RawFd),
+}
+
+/// Who the child runs as. `groups` is the full supplementary list (what `initgroups`
+/// would set), computed by the caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credentials {
+    pub uid: libc::uid_t,
+    pub gid: libc::gid_t,
+    pub groups: Vec<libc::gid_t>,
+}
+
+impl Credentials {
+    /// The credentials of a user from the password database, with its groups.
+    pub fn for_user(name: &str, group: Option<&str>) -> Result<Credentials, String> {
+        let user = nix::unistd::User::from_name(name)
+            .map_err(|e| format!("user \"{name}\": {}", e.desc()))?
+            .ok_or_else(|| format!("unknown user \"{name}\""))?;
+        let gid = match group {
+            None => user.gid,
+            Some(g) => match g.parse::<u32>() {
+                Ok(n) => nix::unistd::Gid::from_raw(n),
+                Err(_) => nix::unistd::Group::from_name(g)
+                    .map_err(|e| format!("group \"{g}\": {}", e.desc()))?
+                    .ok_or_else(|| format!("unknown group \"{g}\""))?
+                    .gid,
+            },
+        };
+        let cname = CString::new(name).map_err(|_| format!("invalid user name {name:?}"))?;
+        let groups = nix::unistd::getgrouplist(&cname, gid)
+            .map_err(|e| format!("groups of \"{name}\": {}", e.desc()))?
+            .into_iter()
+            .map(|g| g.as_raw())
+            .collect();
+        Ok(Credentials { uid: user.uid.as_raw(), gid: gid.as_raw(), groups })
+    }
+}
+
+/// A program to start, built like `std::process::Command` but with an empty environment
+/// unless variables are added.
+#[derive(Clone, Debug)]
+pub struct Spawn {
+    program: PathBuf,
+    argv: Vec<OsString>,
+    env: Vec<(OsString, OsString)>,
+    pub stdin: Stdio,
+    pub stdout: Stdio,
+    pub stderr: Stdio,
+    pub cwd: Option<PathBuf>,
+    /// Start a new session (and process group) led by the child.
+    pub new_session: bool,
+    /// Run in this process group instead (0: a new group led by the child).
+    pub process_group: Option<libc::pid_t>,
+    pub credentials: Option<Credentials>,
+    pub umask: Option<libc::mode_t>,
+    pub nice: Option<i32>,
+}
+
+impl Spawn {
+    /// `program` with `argv[0]` = `program`.
+    pub fn new(program: impl AsRef<OsStr>) -> Spawn {
+        let program = program.as_ref();
+        Spawn {
+            program: PathBuf::from(program),
+            argv: vec![program.to_os_string()],
+            env: Vec::new(),
+            stdin: Stdio::Null,
+            stdout: Stdio::Inherit,
+            stderr: Stdio::Inherit,
+            cwd: None,
+            new_session: false,
+            process_group: None,
+            credentials: None,
+            umask: None,
+            nice: None,
+        }
+    }
+
+    pub fn argv0(&mut self, name: impl AsRef<OsStr>) -> &mut Spawn {
+        self.argv[0] = name.as_ref().to_os_string();
+        self
+    }
+
+    pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Spawn {
+        self.argv.push(arg.as_ref().to_os_string());
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&mut self, args: I) -> &mut Spawn {
+        for a in args {
+            self.arg(a);
+        }
+        self
+    }
+
+    /// Sets (or replaces) one environment variable of the child.
+    pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Spawn {
+        let key = key.as_ref().to_os_string();
+        self.env.retain(|(k, _)| *k != key);
+        self.env.push((key, value.as_ref().to_os_string()));
+        self
+    }
+
+    pub fn env_value(&self, key: &str) -> Option<&OsStr> {
+        self.env.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_os_str())
+    }
+
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
+    /// Starts the child. Errors from `execve` (missing program, no permission) and from
+    /// dropping privileges are returned here, with the child already reaped.
+    pub fn spawn(&self) -> io::Result<Pid> {
+        let prepared = self.prepare()?;
+        // SAFETY: `prepared` holds every pointer the child uses and outlives the clone
+        // (CLONE_VFORK suspends us until the child has exec'd or exited).
+        unsafe { prepared.clone_and_exec() }
+    }
+
+    fn prepare(&self) -> io::Result<Prepared> {
+        let program = resolve_program(&self.program, self.env_value("PATH"))?;
+        let cstr = |s: &OsStr| {
+            CString::new(s.as_bytes()).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL byte in argument"))
+        };
+        let argv: Vec<CString> = self.argv.iter().map(|a| cstr(a)).collect::<io::Result<_>>()?;
+        let envp: Vec<CString> = self
+            .env
+            .iter()
+            .map(|(k, v)| {
+                let mut kv = k.clone();
+                kv.push("=");
+                kv.push(v);
+                cstr(&kv)
+            })
+            .collect::<io::Result<_>>()?;
+        let mut prepared = Prepared {
+            program: cstr(program.as_os_str())?,
+            argv_ptrs: Vec::new(),
+            envp_ptrs: Vec::new(),
+            argv,
+            envp,
+            stdio: [self.stdin, self.stdout, self.stderr],
+            dev_null: CString::new("/dev/null").unwrap_or_default(),
+            cwd: self.cwd.as_deref().map(|p| cstr(p.as_os_str())).transpose()?,
+            new_session: self.new_session,
+            process_group: self.process_group,
+            credentials: self.credentials.clone(),
+            umask: self.umask,
+            nice: self.nice,
+            held: Vec::new(),
+            error: 0,
+            stack: vec![0u8; 64 * 1024],
+        };
+        prepared.argv_ptrs = prepared.argv.iter().map(|a| a.as_ptr()).chain([std::ptr::null()]).collect();
+        prepared.envp_ptrs = prepared.envp.iter().map(|a| a.as_ptr()).chain([std::ptr::null()]).collect();
+        prepared.lift_low_sources()?;
+        Ok(prepared)
+    }
+}
+
+/// Finds a program without a `/` in the child's `PATH`, as `execvp` would.
+fn resolve_program(program: &Path, path_var: Option<&OsStr>) -> io::Result<PathBuf> {
+    if program.as_os_str().as_bytes().contains(&b'/') {
+        return Ok(program.to_path_buf());
+    }
+    let search = path_var.unwrap_or(OsStr::new(crate::sys::DEFAULT_PATH));
+    for dir in std::env::split_paths(search) {
+        let candidate = dir.join(program);
+        if nix::unistd::access(&candidate, nix::unistd::AccessFlags::X_OK).is_ok() {
+            return Ok(candidate);
+        }
+    }
+    Err(io::Error::new(io::ErrorKind::NotFound, format!("{}: command not found", program.display())))
+}
+
+/// Everything the child needs, laid out before the clone.
+struct Prepared {
+    program: CString,
+    argv: Vec<CString>,
+    envp: Vec<CString>,
+    argv_ptrs: Vec<*const libc::c_char>,
+    envp_ptrs: Vec<*const libc::c_char>,
+    stdio: [Stdio; 3],
+    dev_null: CString,
+    cwd: Option<CString>,
+    new_session: bool,
+    process_group: Option<libc::pid_t>,
+    credentials: Option<Credentials>,
+    umask: Option<libc::mode_t>,
+    nice: Option<i32>,
+    /// Copies of low source descriptors, closed when this is dropped.
+    held: Vec<std::os::fd::OwnedFd>,
+    /// Written by the child: the errno of the step that failed.
+    error: libc::c_int,
+    stack: Vec<u8>,
+}
+
+impl Prepared {
+    /// A source descriptor below 3 could be overwritten by an earlier `dup2` in the
+    /// child (stdout given as the child's stdin, say): copy such sources above 2 first.
+    fn lift_low_sources(&mut self) -> io::Result<()> {
+        for slot in 0..3 {
+            if let Stdio::Fd(fd) = self.stdio[slot] {
+                if fd < 3 && fd != slot as RawFd {
+                    let copy = nix::fcntl::fcntl(
+                        unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
+                        nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(3),
+                    )?;
+                    // SAFETY: fcntl returned a new descriptor that we own.
+                    let owned = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(copy) };
+                    self.stdio[slot] = Stdio::Fd(owned.as_raw_fd());
+                    self.held.push(owned);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    unsafe fn clone_and_exec(mut self) -> io::Result<Pid> {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        let stack_top = self.stack.as_mut_ptr().add(self.stack.len() - 64);
+        let stack_top = (stack_top as usize & !15) as *mut libc::c_void;
+        let this: *mut Prepared = &mut self;
+        let pid = libc::clone(child_main, stack_top, libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD, this.cast());
+        let clone_errno = io::Error::last_os_error();
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        if pid < 0 {
+            return Err(clone_errno);
+        }
+        let error = std::ptr::read_volatile(&self.error);
+        if error != 0 {
+            // The child exited with 127 after a failed step: reap it here.
+            let mut status = 0;
+            libc::waitpid(pid, &mut status, 0);
+            return Err(io::Error::from_raw_os_error(error));
+        }
+        Ok(Pid::from_raw(pid))
+    }
+}
+
+/// The child side: raw system calls only (see the module comment).
+extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
+    let p = arg as *mut Prepared;
+    // SAFETY: the parent is suspended (CLONE_VFORK) and `p` points at its Prepared.
+    unsafe {
+        let code = child_steps(&*p);
+        // Only reached on failure: record why and leave without running any destructor.
+        std::ptr::write_volatile(std::ptr::addr_of_mut!((*p).error), code);
+        libc::syscall(libc::SYS_exit, 127);
+    }
+    127
+}
+
+unsafe fn child_steps(p: &Prepared) -> libc::c_int {
+    macro_rules! check {
+        ($e:expr) => {
+            if $e < 0 {
+                return *libc::__errno_location();
+            }
+        };
+    }
+    // Default dispositions for every signal, then an empty mask (it was all-blocked
+    // since before the clone, so no handler of the parent can run here).
+    // The kernel's struct sigaction, all zero: SIG_DFL, no flags, empty mask.
+    let dfl = [0usize; 4];
+    for sig in 1..=64 {
+        if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+            libc::syscall(libc::SYS_rt_sigaction, sig, dfl.as_ptr(), std::ptr::null_mut::<usize>(), 8usize);
+        }
+    }
+    if p.new_session {
+        check!(libc::setsid());
+    } else if let Some(group) = p.process_group {
+        check!(libc::setpgid(0, group));
+    }
+    for (slot, stdio) in p.stdio.iter().enumerate() {
+        let target = slot as libc::c_int;
+        match *stdio {
+            Stdio::Inherit => {}
+            Stdio::Fd(fd) if fd == target => {}
+            Stdio::Fd(fd) => check!(libc::dup2(fd, target)),
+            Stdio::Null => {
+                let fd = libc::open(p.dev_null.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+                check!(fd);
+                check!(libc::dup2(fd, target));
+                libc::close(fd);
+            }
+        }
+    }
+    // Exactly 0-2 survive exec, whatever a library opened without close-on-exec.
+    // (Only this child's descriptor table is touched: CLONE_FILES is not set.)
+    libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+    if let Some(dir) = &p.cwd {
+        check!(libc::chdir(dir.as_ptr()));
+    }
+    if let Some(mask) = p.umask {
+        libc::umask(mask);
+    }
+    if let Some(nice) = p.nice {
+        check!(libc::setpriority(libc::PRIO_PROCESS, 0, nice));
+    }
+    if let Some(c) = &p.credentials {
+        check!(libc::syscall(libc::SYS_setgroups, c.groups.len(), c.groups.as_ptr()));
+        check!(libc::syscall(libc::SYS_setresgid, c.gid, c.gid, c.gid));
+        check!(libc::syscall(libc::SYS_setresuid, c.uid, c.uid, c.uid));
+    }
+    let empty: libc::sigset_t = std::mem::zeroed();
+    libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &empty, std::ptr::null_mut::<libc::sigset_t>(), 8usize);
+    libc::execve(p.program.as_ptr(), p.argv_ptrs.as_ptr(), p.envp_ptrs.as_ptr());
+    *libc::__errno_location()
+}
+
+/// A readable description of a spawn failure, like the shell's (`foo: No such file or
+/// directory`).
+pub fn describe_spawn_error(program: &Path, e: &io::Error) -> String {
+    if e.kind() == io::ErrorKind::NotFound && e.raw_os_error().is_none() {
+        return e.to_string();
+    }
+    format!("{}: {}", program.display(), crate::sys::describe_io(e))
+}
+
+/// Builds an environment list from `KEY=VALUE` strings (as the kernel gives them).
+pub fn split_env_entry(entry: &OsStr) -> Option<(OsString, OsString)> {
+    let bytes = entry.as_bytes();
+    let eq = bytes.iter().position(|&b| b == b'=')?;
+    Some((OsString::from_vec(bytes[..eq].to_vec()), OsString::from_vec(bytes[eq + 1..].to_vec())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::wait::{waitpid, WaitStatus};
+    use std::io::Read;
+
+    fn run_capture(spawn: &mut Spawn) -> (i32, String) {
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+        spawn.stdout = Stdio::Fd(w.as_raw_fd());
+        let pid = spawn.spawn().unwrap();
+        drop(w);
+        let mut out = String::new();
+        std::fs::File::from(r).read_to_string(&mut out).unwrap();
+        let code = match waitpid(pid, None).unwrap() {
+            WaitStatus::Exited(_, c) => c,
+            other => panic!("{other:?}"),
+        };
+        (code, out)
+    }
+
+    #[test]
+    fn clean_environment_args_and_exit_status() {
+        let mut s = Spawn::new("/bin/sh");
+        s.args(["-c", "echo \"$0|$1|$FOO|${HOME-unset}\"; exit 3", "zero", "one"]).env("FOO", "bar");
+        assert_eq!(run_capture(&mut s), (3, "zero|one|bar|unset\n".to_string()));
+    }
+
+    #[test]
+    fn signal_mask_and_dispositions_are_reset() {
+        use nix::sys::signal::{signal, SigHandler, SigSet, Signal};
+        // Block TERM and ignore HUP here, as init does; the child must see neither.
+        let mut set = SigSet::empty();
+        set.add(Signal::SIGTERM);
+        let old = set.thread_swap_mask(nix::sys::signal::SigmaskHow::SIG_BLOCK).unwrap();
+        let old_hup = unsafe { signal(Signal::SIGHUP, SigHandler::SigIgn) }.unwrap();
+        let mut s = Spawn::new("/bin/sh");
+        s.args(["-c", "grep -E '^(SigBlk|SigIgn)' /proc/self/status"]);
+        let (_, out) = run_capture(&mut s);
+        old.thread_set_mask().unwrap();
+        unsafe { signal(Signal::SIGHUP, old_hup) }.unwrap();
+        for line in out.lines() {
+            let mask = u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap();
+            assert_eq!(mask & ((1 << 14) | (1 << 0)), 0, "{line}");
+        }
+    }
+
+    #[test]
+    fn only_standard_descriptors_survive() {
+        // A descriptor without close-on-exec must still not leak.
+        let leaky = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY) };
+        assert!(leaky > 2);
+        let mut s = Spawn::new("/bin/sh");
+        s.args(["-c", "ls /proc/self/fd"]);
+        let (_, out) = run_capture(&mut s);
+        unsafe { libc::close(leaky) };
+        // ls itself opens the directory: 0 1 2 and that one.
+        let fds: Vec<i32> = out.split_whitespace().map(|f| f.parse().unwrap()).collect();
+        assert!(fds.len() <= 4 && fds[..3] == [0, 1, 2], "{fds:?}");
+    }
+
+    #[test]
+    fn missing_program_is_an_error_not_a_child() {
+        let err = Spawn::new("/nonexistent/prog").spawn().unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOENT));
+        let err = Spawn::new("no-such-command-anywhere").spawn().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(describe_spawn_error(Path::new("x"), &err).contains("command not found"));
+    }
+
+    #[test]
+    fn new_session_and_cwd() {
+        let mut s = Spawn::new("/bin/sh");
+        s.args(["-c", "pwd; cut -d' ' -f6 /proc/$$/stat"]).env("PATH", crate::sys::DEFAULT_PATH);
+        s.new_session = true;
+        s.cwd = Some(PathBuf::from("/tmp"));
+        let (code, out) = run_capture(&mut s);
+        assert_eq!(code, 0);
+        let mut lines = out.lines();
+        assert_eq!(lines.next(), Some("/tmp"));
+        let sid: i32 = lines.next().unwrap().trim().parse().unwrap();
+        assert_ne!(sid, nix::unistd::getsid(None).unwrap().as_raw());
+    }
+
+    #[test]
+    fn credentials_are_dropped() {
+        if !nix::unistd::geteuid().is_root() {
+            return;
+        }
+        let mut s = Spawn::new("/bin/sh");
+        s.args(["-c", "id -u; id -g; id -G"]).env("PATH", crate::sys::DEFAULT_PATH);
+        s.credentials = Some(Credentials { uid: 65534, gid: 65534, groups: vec![65534] });
+        let (_, out) = run_capture(&mut s);
+        assert_eq!(out, "65534\n65534\n65534\n");
+    }
+}

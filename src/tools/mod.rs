@@ -1,0 +1,72 @@
+//! One module per tool: its command line and its output, nothing else. The behaviour
+//! lives in `format`, `plan` and `sys` below.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use crate::sys::layout::Root;
+
+pub mod install_links;
+pub mod rc;
+
+/// What the dispatcher knows before a tool parses its own arguments.
+#[derive(Clone, Debug, Default)]
+pub struct Context {
+    /// `--root` given before the tool name (`vinit --root DIR rc 3`).
+    pub global_root: Option<PathBuf>,
+}
+
+impl Context {
+    /// The root a tool works on: its own `--root`, else the global one, else
+    /// `VINIT_ROOT`, else `/`.
+    pub fn root(&self, own: Option<&Path>) -> Root {
+        Root::from_option(own.or(self.global_root.as_deref()))
+    }
+}
+
+/// A tool of the multi-call binary.
+pub struct Tool {
+    pub name: &'static str,
+    /// Other names that run the same tool (`inetd` for `xinetd`).
+    pub aliases: &'static [&'static str],
+    pub about: &'static str,
+    /// Whether `install-links` makes a link with this name.
+    pub linked: bool,
+    /// Runs the tool; `args[0]` is the name it was called by. Returns the exit status.
+    pub run: fn(&Context, Vec<OsString>) -> i32,
+}
+
+/// Every tool, in the order `vinit --help` lists them.
+pub const TOOLS: &[Tool] = &[
+    Tool {
+        name: "rc",
+        aliases: &[],
+        about: "run the rc scripts of a runlevel (replaces /etc/init.d/rc)",
+        linked: false,
+        run: rc::main,
+    },
+    Tool {
+        name: "install-links",
+        aliases: &[],
+        about: "create a link named after each tool, pointing at this binary",
+        linked: false,
+        run: install_links::main,
+    },
+];
+
+pub fn find(name: &str) -> Option<&'static Tool> {
+    TOOLS.iter().find(|t| t.name == name || t.aliases.contains(&name))
+}
+
+/// Parses a clap command line; on `--help`/`--version` or a usage error, prints what clap
+/// prints and returns the exit status to use (0, or 2 for usage errors).
+pub fn parse_args<P: clap::Parser>(args: Vec<OsString>) -> Result<P, i32> {
+    P::try_parse_from(args).map_err(|e| {
+        let _ = e.print();
+        if e.use_stderr() {
+            2
+        } else {
+            0
+        }
+    })
+}
