@@ -10,7 +10,13 @@ use crate::tools::{self, Context};
 pub fn main(args: Vec<OsString>) -> i32 {
     let called_as = args
         .first()
-        .map(|a| Path::new(a).file_name().unwrap_or(a.as_os_str()).to_string_lossy().into_owned())
+        .map(|a| {
+            Path::new(a)
+                .file_name()
+                .unwrap_or(a.as_os_str())
+                .to_string_lossy()
+                .into_owned()
+        })
         .unwrap_or_default();
     if let Some(tool) = tools::find(&called_as) {
         return (tool.run)(&Context::default(), args);

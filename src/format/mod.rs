@@ -3,3 +3,4 @@
 
 pub mod rclink;
 pub mod runlevel;
+pub mod syslog;

@@ -37,13 +37,23 @@ pub struct RcLink {
 
 impl RcLink {
     pub fn new(kind: LinkKind, priority: u8, service: &str) -> RcLink {
-        RcLink { kind, priority, service: service.to_string() }
+        RcLink {
+            kind,
+            priority,
+            service: service.to_string(),
+        }
     }
 }
 
 impl fmt::Display for RcLink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{:02}{}", self.kind.letter(), self.priority, self.service)
+        write!(
+            f,
+            "{}{:02}{}",
+            self.kind.letter(),
+            self.priority,
+            self.service
+        )
     }
 }
 
@@ -98,13 +108,19 @@ pub fn check_service_name(service: &str) -> Result<(), String> {
         return Err("empty service name".into());
     }
     if service.contains('/') || service == ".." || service.starts_with('.') {
-        return Err(format!("service name \"{service}\" must not contain '/' or start with '.'"));
+        return Err(format!(
+            "service name \"{service}\" must not contain '/' or start with '.'"
+        ));
     }
     if service.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
-        return Err(format!("service name \"{service}\" must not start with a digit or '-'"));
+        return Err(format!(
+            "service name \"{service}\" must not start with a digit or '-'"
+        ));
     }
     if service.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(format!("service name {service:?} contains blanks or control characters"));
+        return Err(format!(
+            "service name {service:?} contains blanks or control characters"
+        ));
     }
     Ok(())
 }
@@ -114,9 +130,23 @@ pub fn check_service_name(service: &str) -> Result<(), String> {
 /// Red Hat's chkconfig and service and of Debian's dpkg).
 pub fn is_ignored_script_name(name: &str) -> bool {
     const SUFFIXES: &[&str] = &[
-        "~", ",", ".rpmsave", ".rpmnew", ".rpmorig", ".swp", ".bak", ".orig", ".old",
-        ".dpkg-old", ".dpkg-new", ".dpkg-dist", ".dpkg-bak", ".dpkg-tmp", ".ucf-old",
-        ".ucf-new", ".ucf-dist",
+        "~",
+        ",",
+        ".rpmsave",
+        ".rpmnew",
+        ".rpmorig",
+        ".swp",
+        ".bak",
+        ".orig",
+        ".old",
+        ".dpkg-old",
+        ".dpkg-new",
+        ".dpkg-dist",
+        ".dpkg-bak",
+        ".dpkg-tmp",
+        ".ucf-old",
+        ".ucf-new",
+        ".ucf-dist",
     ];
     name.starts_with('.') || SUFFIXES.iter().any(|s| name.ends_with(s))
 }
@@ -135,8 +165,14 @@ mod tests {
 
     #[test]
     fn start_and_kill_links() {
-        assert_eq!(link("S20heartbeat"), RcLink::new(LinkKind::Start, 20, "heartbeat"));
-        assert_eq!(link("K01foo-bar.sh"), RcLink::new(LinkKind::Kill, 1, "foo-bar.sh"));
+        assert_eq!(
+            link("S20heartbeat"),
+            RcLink::new(LinkKind::Start, 20, "heartbeat")
+        );
+        assert_eq!(
+            link("K01foo-bar.sh"),
+            RcLink::new(LinkKind::Kill, 1, "foo-bar.sh")
+        );
         assert_eq!(link("S99x"), RcLink::new(LinkKind::Start, 99, "x"));
         assert_eq!(link("K00a"), RcLink::new(LinkKind::Kill, 0, "a"));
     }
@@ -144,8 +180,18 @@ mod tests {
     #[test]
     fn other_files_are_ignored() {
         for name in [
-            "README", ".depend.start", "Sabc", "Kfoo", "rc", "s20foo", "k20foo", "S20foo~",
-            "S20foo.dpkg-old", "K20foo.rpmsave", "S20foo,", "",
+            "README",
+            ".depend.start",
+            "Sabc",
+            "Kfoo",
+            "rc",
+            "s20foo",
+            "k20foo",
+            "S20foo~",
+            "S20foo.dpkg-old",
+            "K20foo.rpmsave",
+            "S20foo,",
+            "",
         ] {
             assert_eq!(parse_link_name(name), LinkName::Ignored, "{name:?}");
         }
@@ -153,8 +199,13 @@ mod tests {
 
     #[test]
     fn broken_links_are_reported() {
-        for name in ["S-1foo", "K100foo", "S5foo", "S20", "K2", "S20 foo", "S20-foo", "S200"] {
-            assert!(matches!(parse_link_name(name), LinkName::Malformed(_)), "{name:?}");
+        for name in [
+            "S-1foo", "K100foo", "S5foo", "S20", "K2", "S20 foo", "S20-foo", "S200",
+        ] {
+            assert!(
+                matches!(parse_link_name(name), LinkName::Malformed(_)),
+                "{name:?}"
+            );
         }
     }
 

@@ -27,8 +27,12 @@ impl Runlevel {
     pub fn parse_rc(s: &str) -> Result<Runlevel, String> {
         let mut chars = s.chars();
         match (chars.next(), chars.next()) {
-            (Some(c @ ('0'..='6' | 'S' | 's')), None) => Ok(Runlevel::from_char(c).unwrap_or(Runlevel::SINGLE)),
-            _ => Err(format!("invalid runlevel \"{s}\": expected one of 0-6 or S")),
+            (Some(c @ ('0'..='6' | 'S' | 's')), None) => {
+                Ok(Runlevel::from_char(c).unwrap_or(Runlevel::SINGLE))
+            }
+            _ => Err(format!(
+                "invalid runlevel \"{s}\": expected one of 0-6 or S"
+            )),
         }
     }
 
@@ -40,7 +44,9 @@ impl Runlevel {
         let mut chars = s.chars();
         match (chars.next().and_then(Runlevel::from_char), chars.next()) {
             (Some(level), None) => Ok(Some(level)),
-            _ => Err(format!("invalid previous runlevel \"{s}\": expected 0-9, S or N")),
+            _ => Err(format!(
+                "invalid previous runlevel \"{s}\": expected 0-9, S or N"
+            )),
         }
     }
 
@@ -84,8 +90,14 @@ mod tests {
     fn previous_levels() {
         assert_eq!(Runlevel::parse_previous("N").unwrap(), None);
         assert_eq!(Runlevel::parse_previous("").unwrap(), None);
-        assert_eq!(Runlevel::parse_previous("s").unwrap(), Some(Runlevel::SINGLE));
-        assert_eq!(Runlevel::parse_previous("9").unwrap().unwrap().as_char(), '9');
+        assert_eq!(
+            Runlevel::parse_previous("s").unwrap(),
+            Some(Runlevel::SINGLE)
+        );
+        assert_eq!(
+            Runlevel::parse_previous("9").unwrap().unwrap().as_char(),
+            '9'
+        );
         assert!(Runlevel::parse_previous("NN").is_err());
         assert_eq!(previous_name(None), 'N');
     }

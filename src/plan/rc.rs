@@ -57,7 +57,9 @@ impl SkipPolicy {
         match s {
             "run-all" | "debian" => Ok(SkipPolicy::RunAll),
             "subsys" | "redhat" => Ok(SkipPolicy::Subsys),
-            _ => Err(format!("unknown skip policy \"{s}\": expected run-all or subsys")),
+            _ => Err(format!(
+                "unknown skip policy \"{s}\": expected run-all or subsys"
+            )),
         }
     }
 
@@ -141,8 +143,11 @@ pub struct PlanInput<'a> {
 pub fn plan(input: &PlanInput) -> RcPlan {
     let mut ordered: Vec<&RcEntry> = input.entries.iter().collect();
     ordered.sort_by(|a, b| {
-        (a.link.kind, a.link.priority, a.link.service.as_bytes())
-            .cmp(&(b.link.kind, b.link.priority, b.link.service.as_bytes()))
+        (a.link.kind, a.link.priority, a.link.service.as_bytes()).cmp(&(
+            b.link.kind,
+            b.link.priority,
+            b.link.service.as_bytes(),
+        ))
     });
     let mut out = RcPlan {
         level: input.level,
@@ -152,7 +157,11 @@ pub fn plan(input: &PlanInput) -> RcPlan {
         skipped: Vec::new(),
     };
     for entry in ordered {
-        let step = Step { link: entry.link.clone(), script: entry.script.clone(), action: action_for(input.level, entry.link.kind) };
+        let step = Step {
+            link: entry.link.clone(),
+            script: entry.script.clone(),
+            action: action_for(input.level, entry.link.kind),
+        };
         match skip_reason(input, &step) {
             Some(reason) => out.skipped.push((step, reason)),
             None => out.steps.push(step),
@@ -195,7 +204,10 @@ mod tests {
             crate::format::rclink::LinkName::Link(l) => l,
             other => panic!("{other:?}"),
         };
-        RcEntry { script: PathBuf::from(format!("/etc/init.d/{}", link.service)), link }
+        RcEntry {
+            script: PathBuf::from(format!("/etc/init.d/{}", link.service)),
+            link,
+        }
     }
 
     fn level(c: char) -> Runlevel {
@@ -203,16 +215,33 @@ mod tests {
     }
 
     fn names(steps: &[Step]) -> Vec<String> {
-        steps.iter().map(|s| format!("{}:{}", s.link, s.action.arg())).collect()
+        steps
+            .iter()
+            .map(|s| format!("{}:{}", s.link, s.action.arg()))
+            .collect()
     }
 
-    fn run(lv: char, prev: Option<char>, policy: SkipPolicy, links: &[&str], locks: &[&str]) -> RcPlan {
+    fn run(
+        lv: char,
+        prev: Option<char>,
+        policy: SkipPolicy,
+        links: &[&str],
+        locks: &[&str],
+    ) -> RcPlan {
         let entries: Vec<RcEntry> = links.iter().map(|n| entry(n)).collect();
         let locks: BTreeSet<String> = locks.iter().map(|s| s.to_string()).collect();
-        plan(&PlanInput { level: level(lv), previous: prev.map(level), policy, entries: &entries, locks: &locks })
+        plan(&PlanInput {
+            level: level(lv),
+            previous: prev.map(level),
+            policy,
+            entries: &entries,
+            locks: &locks,
+        })
     }
 
-    const LINKS: &[&str] = &["S20b", "K80x", "S20a", "S10z", "K05y", "S20B", "K80w", "S99last"];
+    const LINKS: &[&str] = &[
+        "S20b", "K80x", "S20a", "S10z", "K05y", "S20B", "K80w", "S99last",
+    ];
 
     #[test]
     fn kill_before_start_by_number_then_byte_order() {
@@ -220,8 +249,14 @@ mod tests {
         assert_eq!(
             names(&p.steps),
             [
-                "K05y:stop", "K80w:stop", "K80x:stop", "S10z:start", "S20B:start", "S20a:start",
-                "S20b:start", "S99last:start"
+                "K05y:stop",
+                "K80w:stop",
+                "K80x:stop",
+                "S10z:start",
+                "S20B:start",
+                "S20a:start",
+                "S20b:start",
+                "S99last:start"
             ]
         );
         assert!(p.skipped.is_empty());
@@ -238,7 +273,13 @@ mod tests {
     #[test]
     fn shutdown_levels_stop_their_start_links() {
         for lv in ['0', '6'] {
-            let p = run(lv, Some('3'), SkipPolicy::RunAll, &["S01halt", "K20net"], &[]);
+            let p = run(
+                lv,
+                Some('3'),
+                SkipPolicy::RunAll,
+                &["S01halt", "K20net"],
+                &[],
+            );
             assert_eq!(names(&p.steps), ["K20net:stop", "S01halt:stop"]);
         }
         let p = run('S', Some('3'), SkipPolicy::RunAll, &["S01single"], &[]);
@@ -248,9 +289,22 @@ mod tests {
     #[test]
     fn subsys_policy_follows_the_lock_files() {
         let links = ["K10up", "K10down", "S20up", "S20down", "K30legacy"];
-        let p = run('3', Some('5'), SkipPolicy::Subsys, &links, &["up", "legacy.init"]);
-        assert_eq!(names(&p.steps), ["K10up:stop", "K30legacy:stop", "S20down:start"]);
-        let skipped: Vec<(String, SkipReason)> = p.skipped.iter().map(|(s, r)| (s.link.to_string(), *r)).collect();
+        let p = run(
+            '3',
+            Some('5'),
+            SkipPolicy::Subsys,
+            &links,
+            &["up", "legacy.init"],
+        );
+        assert_eq!(
+            names(&p.steps),
+            ["K10up:stop", "K30legacy:stop", "S20down:start"]
+        );
+        let skipped: Vec<(String, SkipReason)> = p
+            .skipped
+            .iter()
+            .map(|(s, r)| (s.link.to_string(), *r))
+            .collect();
         assert_eq!(
             skipped,
             [
@@ -259,7 +313,13 @@ mod tests {
             ]
         );
         // At shutdown the S links stop, so they too need the lock.
-        let p = run('0', Some('3'), SkipPolicy::Subsys, &["S01up", "S01down"], &["up"]);
+        let p = run(
+            '0',
+            Some('3'),
+            SkipPolicy::Subsys,
+            &["S01up", "S01down"],
+            &["up"],
+        );
         assert_eq!(names(&p.steps), ["S01up:stop"]);
     }
 
@@ -280,8 +340,12 @@ mod tests {
             for prev in std::iter::once(None).chain(levels.chars().map(Some)) {
                 for policy in [SkipPolicy::RunAll, SkipPolicy::Subsys] {
                     for mask in 0..8u8 {
-                        let locks: Vec<&str> =
-                            services.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, s)| *s).collect();
+                        let locks: Vec<&str> = services
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, _)| mask & (1 << i) != 0)
+                            .map(|(_, s)| *s)
+                            .collect();
                         let p = run(lv, prev, policy, &links, &locks);
                         check_properties(&p, &links, &locks);
                     }
@@ -294,8 +358,17 @@ mod tests {
         // Nothing lost, nothing doubled.
         assert_eq!(p.steps.len() + p.skipped.len(), links.len());
         // K strictly before S, and sorted within.
-        let keys: Vec<(LinkKind, u8, Vec<u8>)> =
-            p.steps.iter().map(|s| (s.link.kind, s.link.priority, s.link.service.clone().into_bytes())).collect();
+        let keys: Vec<(LinkKind, u8, Vec<u8>)> = p
+            .steps
+            .iter()
+            .map(|s| {
+                (
+                    s.link.kind,
+                    s.link.priority,
+                    s.link.service.clone().into_bytes(),
+                )
+            })
+            .collect();
         assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{keys:?}");
         for s in &p.steps {
             let expected = match s.link.kind {

@@ -46,7 +46,11 @@ impl Root {
     /// Debian-style, the simpler one, so that tools can create it.
     pub fn open(dir: impl Into<PathBuf>) -> Root {
         let dir = dir.into();
-        let flavor = if dir.join("etc/rc.d/init.d").is_dir() { Flavor::RedHat } else { Flavor::Debian };
+        let flavor = if dir.join("etc/rc.d/init.d").is_dir() {
+            Flavor::RedHat
+        } else {
+            Flavor::Debian
+        };
         Root { dir, flavor }
     }
 
@@ -248,13 +252,19 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let root = Root::open(tmp.path());
         assert_eq!(root.flavor(), Flavor::Debian);
-        assert_eq!(root.rc_dir(Runlevel::from_char('3').unwrap()), tmp.path().join("etc/rc3.d"));
+        assert_eq!(
+            root.rc_dir(Runlevel::from_char('3').unwrap()),
+            tmp.path().join("etc/rc3.d")
+        );
 
         fs::create_dir_all(tmp.path().join("etc/rc.d/init.d")).unwrap();
         let root = Root::open(tmp.path());
         assert_eq!(root.flavor(), Flavor::RedHat);
         assert_eq!(root.init_d(), tmp.path().join("etc/rc.d/init.d"));
-        assert_eq!(root.rc_dir(Runlevel::SINGLE), tmp.path().join("etc/rc.d/rcS.d"));
+        assert_eq!(
+            root.rc_dir(Runlevel::SINGLE),
+            tmp.path().join("etc/rc.d/rcS.d")
+        );
     }
 
     #[test]
@@ -266,11 +276,19 @@ mod tests {
         fs::write(base.join("etc/init.d/foo"), "#!/bin/sh\n").unwrap();
         symlink("/etc/init.d/foo", base.join("etc/rc3.d/S10abs")).unwrap();
         symlink("../init.d/foo", base.join("etc/rc3.d/S10rel")).unwrap();
-        symlink("../../../../../../etc/init.d/foo", base.join("etc/rc3.d/S10climb")).unwrap();
+        symlink(
+            "../../../../../../etc/init.d/foo",
+            base.join("etc/rc3.d/S10climb"),
+        )
+        .unwrap();
         let root = Root::open(base);
         let want = base.join("etc/init.d/foo");
         for name in ["S10abs", "S10rel", "S10climb"] {
-            assert_eq!(root.resolve(&base.join("etc/rc3.d").join(name)).unwrap(), want, "{name}");
+            assert_eq!(
+                root.resolve(&base.join("etc/rc3.d").join(name)).unwrap(),
+                want,
+                "{name}"
+            );
         }
     }
 
@@ -282,11 +300,19 @@ mod tests {
         fs::write(base.join("etc/rc.d/init.d/foo"), "").unwrap();
         symlink("rc.d/init.d", base.join("etc/init.d")).unwrap();
         let root = Root::open(base);
-        assert_eq!(root.resolve(&base.join("etc/init.d/foo")).unwrap(), base.join("etc/rc.d/init.d/foo"));
+        assert_eq!(
+            root.resolve(&base.join("etc/init.d/foo")).unwrap(),
+            base.join("etc/rc.d/init.d/foo")
+        );
 
         symlink("loop2", base.join("etc/loop1")).unwrap();
         symlink("loop1", base.join("etc/loop2")).unwrap();
-        assert_eq!(root.resolve(&base.join("etc/loop1")).unwrap_err().raw_os_error(), Some(libc::ELOOP));
+        assert_eq!(
+            root.resolve(&base.join("etc/loop1"))
+                .unwrap_err()
+                .raw_os_error(),
+            Some(libc::ELOOP)
+        );
         assert!(root.resolve(&base.join("etc/missing")).is_err());
         assert!(root.resolve(Path::new("/elsewhere")).is_err());
     }

@@ -9,7 +9,9 @@ use std::path::Path;
 /// Makes `link` a symbolic link to `target`, replacing whatever `link` was.
 pub fn replace_symlink(target: &Path, link: &Path) -> io::Result<()> {
     let dir = link.parent().unwrap_or(Path::new("."));
-    let name = link.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "link has no name"))?;
+    let name = link
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "link has no name"))?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);
     tmp_name.push(format!(".vinit-tmp-{}", std::process::id()));
@@ -33,8 +35,13 @@ mod tests {
         assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("../init.d/a"));
         replace_symlink(Path::new("../init.d/b"), &link).unwrap();
         assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("../init.d/b"));
-        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "no temporary left behind");
-        let err = replace_symlink(Path::new("x"), &tmp.path().join("missing-dir/link")).unwrap_err();
+        assert_eq!(
+            std::fs::read_dir(tmp.path()).unwrap().count(),
+            1,
+            "no temporary left behind"
+        );
+        let err =
+            replace_symlink(Path::new("x"), &tmp.path().join("missing-dir/link")).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
     }
 }

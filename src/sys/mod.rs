@@ -3,10 +3,12 @@
 
 pub mod layout;
 pub mod links;
+pub mod pidfile;
 pub mod rcdir;
 pub mod rcexec;
 pub mod script;
 pub mod spawn;
+pub mod syslog;
 
 /// `PATH` for everything init and rc start (sysvinit's value).
 pub const DEFAULT_PATH: &str = "/sbin:/usr/sbin:/bin:/usr/bin";
@@ -27,7 +29,12 @@ pub fn local_time_string() -> String {
         let mut tm: libc::tm = std::mem::zeroed();
         libc::localtime_r(&now, &mut tm);
         let mut buf = [0u8; 32];
-        let n = libc::strftime(buf.as_mut_ptr().cast(), buf.len(), c"%Y-%m-%d %H:%M:%S".as_ptr(), &tm);
+        let n = libc::strftime(
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            c"%Y-%m-%d %H:%M:%S".as_ptr(),
+            &tm,
+        );
         String::from_utf8_lossy(&buf[..n]).into_owned()
     }
 }

@@ -53,21 +53,33 @@ pub struct RcDir {
 /// Reads `rcN.d` of `level`. Fails only when the directory itself cannot be read.
 pub fn read_rc_dir(root: &Root, level: Runlevel) -> Result<RcDir, String> {
     let dir = root.rc_dir(level);
-    let listing = fs::read_dir(&dir).map_err(|e| format!("{}: {}", dir.display(), describe_io(&e)))?;
-    let init_d = root.resolve(&root.init_d()).unwrap_or_else(|_| root.init_d());
+    let listing =
+        fs::read_dir(&dir).map_err(|e| format!("{}: {}", dir.display(), describe_io(&e)))?;
+    let init_d = root
+        .resolve(&root.init_d())
+        .unwrap_or_else(|_| root.init_d());
     let mut out = RcDir::default();
     for item in listing {
         let item = match item {
             Ok(item) => item,
             Err(e) => {
-                out.problems.push(error(&dir, format!("cannot read directory entry: {}", describe_io(&e))));
+                out.problems.push(error(
+                    &dir,
+                    format!("cannot read directory entry: {}", describe_io(&e)),
+                ));
                 continue;
             }
         };
         let path = item.path();
         let Some(name) = item.file_name().to_str().map(str::to_owned) else {
-            if item.file_name().as_encoded_bytes().first().is_some_and(|b| matches!(b, b'S' | b'K')) {
-                out.problems.push(error(&path, "name is not valid UTF-8".into()));
+            if item
+                .file_name()
+                .as_encoded_bytes()
+                .first()
+                .is_some_and(|b| matches!(b, b'S' | b'K'))
+            {
+                out.problems
+                    .push(error(&path, "name is not valid UTF-8".into()));
             }
             continue;
         };
@@ -98,12 +110,21 @@ fn check_target(root: &Root, init_d: &Path, path: &Path) -> Result<PathBuf, Prob
                     reason: format!("dangling link to {}, skipped", target.display()),
                 });
             }
-            Err(e) => return Err(error(path, format!("link to {}: {}", target.display(), describe_io(&e)))),
+            Err(e) => {
+                return Err(error(
+                    path,
+                    format!("link to {}: {}", target.display(), describe_io(&e)),
+                ))
+            }
         };
         if resolved.parent() != Some(init_d) {
             return Err(error(
                 path,
-                format!("link to {} points outside {}, not followed", target.display(), init_d.display()),
+                format!(
+                    "link to {} points outside {}, not followed",
+                    target.display(),
+                    init_d.display()
+                ),
             ));
         }
         resolved
@@ -113,16 +134,26 @@ fn check_target(root: &Root, init_d: &Path, path: &Path) -> Result<PathBuf, Prob
     };
     let meta = fs::metadata(&script).map_err(|e| error(&script, describe_io(&e)))?;
     if !meta.is_file() {
-        return Err(error(path, format!("{} is not a regular file", script.display())));
+        return Err(error(
+            path,
+            format!("{} is not a regular file", script.display()),
+        ));
     }
     if meta.permissions().mode() & 0o111 == 0 {
-        return Err(error(path, format!("{} is not executable", script.display())));
+        return Err(error(
+            path,
+            format!("{} is not executable", script.display()),
+        ));
     }
     Ok(script)
 }
 
 fn error(path: &Path, reason: String) -> Problem {
-    Problem { path: path.to_path_buf(), severity: Severity::Error, reason }
+    Problem {
+        path: path.to_path_buf(),
+        severity: Severity::Error,
+        reason,
+    }
 }
 
 #[cfg(test)]
@@ -170,7 +201,12 @@ mod tests {
         let problems: Vec<(String, Severity)> = dir
             .problems
             .iter()
-            .map(|p| (p.path.file_name().unwrap().to_string_lossy().into_owned(), p.severity))
+            .map(|p| {
+                (
+                    p.path.file_name().unwrap().to_string_lossy().into_owned(),
+                    p.severity,
+                )
+            })
             .collect();
         assert_eq!(
             problems,
@@ -181,8 +217,16 @@ mod tests {
                 ("S40foreign".to_string(), Severity::Error),
             ]
         );
-        assert!(dir.problems[1].reason.contains("not executable"), "{}", dir.problems[1]);
-        assert!(dir.problems[3].reason.contains("outside"), "{}", dir.problems[3]);
+        assert!(
+            dir.problems[1].reason.contains("not executable"),
+            "{}",
+            dir.problems[1]
+        );
+        assert!(
+            dir.problems[3].reason.contains("outside"),
+            "{}",
+            dir.problems[3]
+        );
     }
 
     #[test]
@@ -190,7 +234,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let root = Root::open(tmp.path());
         let err = read_rc_dir(&root, Runlevel::from_char('2').unwrap()).unwrap_err();
-        assert!(err.ends_with("etc/rc2.d: No such file or directory"), "{err}");
+        assert!(
+            err.ends_with("etc/rc2.d: No such file or directory"),
+            "{err}"
+        );
         assert!(!err.contains('\n'));
     }
 }

@@ -25,7 +25,12 @@ pub struct ScriptEnv {
 impl ScriptEnv {
     /// `inherited` is this process's environment; only `INIT_*`, `TERM`, `LANG` and
     /// `CONSOLE` are taken from it.
-    pub fn new(root: &Root, level: Runlevel, previous: Option<Runlevel>, inherited: impl Iterator<Item = (OsString, OsString)>) -> ScriptEnv {
+    pub fn new(
+        root: &Root,
+        level: Runlevel,
+        previous: Option<Runlevel>,
+        inherited: impl Iterator<Item = (OsString, OsString)>,
+    ) -> ScriptEnv {
         let mut vars: Vec<(OsString, OsString)> = Vec::new();
         let mut console = OsString::from("/dev/console");
         for (key, value) in inherited {
@@ -39,7 +44,10 @@ impl ScriptEnv {
         let fixed = [
             ("PATH", OsString::from(crate::sys::DEFAULT_PATH)),
             ("RUNLEVEL", OsString::from(level.to_string())),
-            ("PREVLEVEL", OsString::from(previous_name(previous).to_string())),
+            (
+                "PREVLEVEL",
+                OsString::from(previous_name(previous).to_string()),
+            ),
             ("CONSOLE", console),
             ("INIT_VERSION", OsString::from(INIT_VERSION)),
             ("SHELL", OsString::from("/bin/sh")),
@@ -72,12 +80,19 @@ pub trait Reporter {
 }
 
 /// Runs every step of `plan` in order; returns the steps that failed.
-pub fn execute(plan: &RcPlan, env: &ScriptEnv, limits: Limits, reporter: &mut impl Reporter) -> Vec<(Step, Outcome)> {
+pub fn execute(
+    plan: &RcPlan,
+    env: &ScriptEnv,
+    limits: Limits,
+    reporter: &mut impl Reporter,
+) -> Vec<(Step, Outcome)> {
     let total = plan.steps.len();
     let mut failures = Vec::new();
     for (index, step) in plan.steps.iter().enumerate() {
         reporter.begin(index, total, step);
-        let outcome = run_script(&env.command(step), limits, |chunk| reporter.output(step, chunk));
+        let outcome = run_script(&env.command(step), limits, |chunk| {
+            reporter.output(step, chunk)
+        });
         reporter.finish(step, &outcome);
         if !outcome.success() {
             failures.push((step.clone(), outcome));
@@ -89,6 +104,9 @@ pub fn execute(plan: &RcPlan, env: &ScriptEnv, limits: Limits, reporter: &mut im
 /// The names of the lock files in `var/lock/subsys` (empty when it does not exist).
 pub fn read_subsys_locks(root: &Root) -> BTreeSet<String> {
     std::fs::read_dir(root.subsys_dir())
-        .map(|dir| dir.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+        .map(|dir| {
+            dir.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .collect()
+        })
         .unwrap_or_default()
 }

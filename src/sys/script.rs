@@ -24,7 +24,10 @@ pub enum Outcome {
     Exited(i32),
     Signaled(Signal),
     /// It ran past its time; `killed` says whether TERM was not enough.
-    TimedOut { after: Duration, killed: bool },
+    TimedOut {
+        after: Duration,
+        killed: bool,
+    },
     /// It could not be started at all.
     SpawnFailed(String),
 }
@@ -70,7 +73,12 @@ pub fn run_script(spawn: &Spawn, limits: Limits, mut on_output: impl FnMut(&[u8]
     spawn.new_session = true;
     let pid = match spawn.spawn() {
         Ok(pid) => pid,
-        Err(e) => return Outcome::SpawnFailed(crate::sys::spawn::describe_spawn_error(spawn.program(), &e)),
+        Err(e) => {
+            return Outcome::SpawnFailed(crate::sys::spawn::describe_spawn_error(
+                spawn.program(),
+                &e,
+            ))
+        }
     };
     drop(writer);
     let exit = ExitWatch::new(pid);
@@ -109,15 +117,24 @@ pub fn run_script(spawn: &Spawn, limits: Limits, mut on_output: impl FnMut(&[u8]
         }
     };
     if let Some(fd) = reader {
-        let _ = nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
+        let _ = nix::fcntl::fcntl(
+            &fd,
+            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+        );
         while drain_once(&fd, &mut on_output) {}
     }
     let after = limits.timeout.unwrap_or_default();
     match (stage, status) {
         (Stage::Running, Some(WaitStatus::Exited(_, code))) => Outcome::Exited(code),
         (Stage::Running, Some(WaitStatus::Signaled(_, sig, _))) => Outcome::Signaled(sig),
-        (Stage::Terminated, _) => Outcome::TimedOut { after, killed: false },
-        (_, _) => Outcome::TimedOut { after, killed: true },
+        (Stage::Terminated, _) => Outcome::TimedOut {
+            after,
+            killed: false,
+        },
+        (_, _) => Outcome::TimedOut {
+            after,
+            killed: true,
+        },
     }
 }
 
@@ -153,7 +170,10 @@ struct ExitWatch {
 
 impl ExitWatch {
     fn new(pid: Pid) -> ExitWatch {
-        ExitWatch { pid, pidfd: pidfd_open(pid).ok() }
+        ExitWatch {
+            pid,
+            pidfd: pidfd_open(pid).ok(),
+        }
     }
 
     /// The child's status if it has exited (and is now reaped).
@@ -179,7 +199,8 @@ impl ExitWatch {
         };
         let timeout = match wait {
             None => PollTimeout::NONE,
-            Some(w) => PollTimeout::try_from(w.as_millis().min(i32::MAX as u128) as i32 + 1).unwrap_or(PollTimeout::MAX),
+            Some(w) => PollTimeout::try_from(w.as_millis().min(i32::MAX as u128) as i32 + 1)
+                .unwrap_or(PollTimeout::MAX),
         };
         let mut fds = Vec::with_capacity(2);
         if let Some(fd) = output {
@@ -216,7 +237,10 @@ mod tests {
     }
 
     fn run(script: &str, timeout: Option<u64>) -> (Outcome, String) {
-        let limits = Limits { timeout: timeout.map(Duration::from_millis), kill_grace: Duration::from_millis(300) };
+        let limits = Limits {
+            timeout: timeout.map(Duration::from_millis),
+            kill_grace: Duration::from_millis(300),
+        };
         let mut out = Vec::new();
         let outcome = run_script(&sh(script), limits, |chunk| out.extend_from_slice(chunk));
         (outcome, String::from_utf8(out).unwrap())
@@ -241,13 +265,28 @@ mod tests {
     #[test]
     fn a_hung_script_is_terminated() {
         let (outcome, _) = run("sleep 30", Some(200));
-        assert_eq!(outcome, Outcome::TimedOut { after: Duration::from_millis(200), killed: false });
+        assert_eq!(
+            outcome,
+            Outcome::TimedOut {
+                after: Duration::from_millis(200),
+                killed: false
+            }
+        );
     }
 
     #[test]
     fn a_script_ignoring_term_is_killed() {
-        let (outcome, out) = run("trap '' TERM; echo ready; while :; do sleep 1; done", Some(200));
-        assert_eq!(outcome, Outcome::TimedOut { after: Duration::from_millis(200), killed: true });
+        let (outcome, out) = run(
+            "trap '' TERM; echo ready; while :; do sleep 1; done",
+            Some(200),
+        );
+        assert_eq!(
+            outcome,
+            Outcome::TimedOut {
+                after: Duration::from_millis(200),
+                killed: true
+            }
+        );
         assert_eq!(out, "ready\n");
     }
 
@@ -255,7 +294,17 @@ mod tests {
     fn signals_and_spawn_failures_are_reported() {
         let (outcome, _) = run("kill -SEGV $$", None);
         assert_eq!(outcome, Outcome::Signaled(Signal::SIGSEGV));
-        let outcome = run_script(&Spawn::new("/no/such/script"), Limits { timeout: None, kill_grace: Duration::ZERO }, |_| {});
-        assert_eq!(outcome, Outcome::SpawnFailed("/no/such/script: No such file or directory".into()));
+        let outcome = run_script(
+            &Spawn::new("/no/such/script"),
+            Limits {
+                timeout: None,
+                kill_grace: Duration::ZERO,
+            },
+            |_| {},
+        );
+        assert_eq!(
+            outcome,
+            Outcome::SpawnFailed("/no/such/script: No such file or directory".into())
+        );
     }
 }

@@ -55,10 +55,12 @@ impl Credentials {
             None => user.gid,
             Some(g) => match g.parse::<u32>() {
                 Ok(n) => nix::unistd::Gid::from_raw(n),
-                Err(_) => nix::unistd::Group::from_name(g)
-                    .map_err(|e| format!("group \"{g}\": {}", e.desc()))?
-                    .ok_or_else(|| format!("unknown group \"{g}\""))?
-                    .gid,
+                Err(_) => {
+                    nix::unistd::Group::from_name(g)
+                        .map_err(|e| format!("group \"{g}\": {}", e.desc()))?
+                        .ok_or_else(|| format!("unknown group \"{g}\""))?
+                        .gid
+                }
             },
         };
         let cname = CString::new(name).map_err(|_| format!("invalid user name {name:?}"))?;
@@ -67,7 +69,11 @@ impl Credentials {
             .into_iter()
             .map(|g| g.as_raw())
             .collect();
-        Ok(Credentials { uid: user.uid.as_raw(), gid: gid.as_raw(), groups })
+        Ok(Credentials {
+            uid: user.uid.as_raw(),
+            gid: gid.as_raw(),
+            groups,
+        })
     }
 }
 
@@ -137,7 +143,10 @@ impl Spawn {
     }
 
     pub fn env_value(&self, key: &str) -> Option<&OsStr> {
-        self.env.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_os_str())
+        self.env
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_os_str())
     }
 
     pub fn program(&self) -> &Path {
@@ -156,9 +165,14 @@ impl Spawn {
     fn prepare(&self) -> io::Result<Prepared> {
         let program = resolve_program(&self.program, self.env_value("PATH"))?;
         let cstr = |s: &OsStr| {
-            CString::new(s.as_bytes()).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL byte in argument"))
+            CString::new(s.as_bytes())
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL byte in argument"))
         };
-        let argv: Vec<CString> = self.argv.iter().map(|a| cstr(a)).collect::<io::Result<_>>()?;
+        let argv: Vec<CString> = self
+            .argv
+            .iter()
+            .map(|a| cstr(a))
+            .collect::<io::Result<_>>()?;
         let envp: Vec<CString> = self
             .env
             .iter()
@@ -177,7 +191,11 @@ impl Spawn {
             envp,
             stdio: [self.stdin, self.stdout, self.stderr],
             dev_null: CString::new("/dev/null").unwrap_or_default(),
-            cwd: self.cwd.as_deref().map(|p| cstr(p.as_os_str())).transpose()?,
+            cwd: self
+                .cwd
+                .as_deref()
+                .map(|p| cstr(p.as_os_str()))
+                .transpose()?,
             new_session: self.new_session,
             process_group: self.process_group,
             credentials: self.credentials.clone(),
@@ -187,8 +205,18 @@ impl Spawn {
             error: 0,
             stack: vec![0u8; 64 * 1024],
         };
-        prepared.argv_ptrs = prepared.argv.iter().map(|a| a.as_ptr()).chain([std::ptr::null()]).collect();
-        prepared.envp_ptrs = prepared.envp.iter().map(|a| a.as_ptr()).chain([std::ptr::null()]).collect();
+        prepared.argv_ptrs = prepared
+            .argv
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain([std::ptr::null()])
+            .collect();
+        prepared.envp_ptrs = prepared
+            .envp
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain([std::ptr::null()])
+            .collect();
         prepared.lift_low_sources()?;
         Ok(prepared)
     }
@@ -206,7 +234,10 @@ fn resolve_program(program: &Path, path_var: Option<&OsStr>) -> io::Result<PathB
             return Ok(candidate);
         }
     }
-    Err(io::Error::new(io::ErrorKind::NotFound, format!("{}: command not found", program.display())))
+    Err(io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("{}: command not found", program.display()),
+    ))
 }
 
 /// Everything the child needs, laid out before the clone.
@@ -243,7 +274,9 @@ impl Prepared {
                         nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(3),
                     )?;
                     // SAFETY: fcntl returned a new descriptor that we own.
-                    let owned = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(copy) };
+                    let owned = unsafe {
+                        <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(copy)
+                    };
                     self.stdio[slot] = Stdio::Fd(owned.as_raw_fd());
                     self.held.push(owned);
                 }
@@ -260,7 +293,12 @@ impl Prepared {
         let stack_top = self.stack.as_mut_ptr().add(self.stack.len() - 64);
         let stack_top = (stack_top as usize & !15) as *mut libc::c_void;
         let this: *mut Prepared = &mut self;
-        let pid = libc::clone(child_main, stack_top, libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD, this.cast());
+        let pid = libc::clone(
+            child_main,
+            stack_top,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            this.cast(),
+        );
         let clone_errno = io::Error::last_os_error();
         libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
         if pid < 0 {
@@ -304,7 +342,13 @@ unsafe fn child_steps(p: &Prepared) -> libc::c_int {
     let dfl = [0usize; 4];
     for sig in 1..=64 {
         if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-            libc::syscall(libc::SYS_rt_sigaction, sig, dfl.as_ptr(), std::ptr::null_mut::<usize>(), 8usize);
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                dfl.as_ptr(),
+                std::ptr::null_mut::<usize>(),
+                8usize,
+            );
         }
     }
     if p.new_session {
@@ -339,13 +383,27 @@ unsafe fn child_steps(p: &Prepared) -> libc::c_int {
         check!(libc::setpriority(libc::PRIO_PROCESS, 0, nice));
     }
     if let Some(c) = &p.credentials {
-        check!(libc::syscall(libc::SYS_setgroups, c.groups.len(), c.groups.as_ptr()));
+        check!(libc::syscall(
+            libc::SYS_setgroups,
+            c.groups.len(),
+            c.groups.as_ptr()
+        ));
         check!(libc::syscall(libc::SYS_setresgid, c.gid, c.gid, c.gid));
         check!(libc::syscall(libc::SYS_setresuid, c.uid, c.uid, c.uid));
     }
     let empty: libc::sigset_t = std::mem::zeroed();
-    libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &empty, std::ptr::null_mut::<libc::sigset_t>(), 8usize);
-    libc::execve(p.program.as_ptr(), p.argv_ptrs.as_ptr(), p.envp_ptrs.as_ptr());
+    libc::syscall(
+        libc::SYS_rt_sigprocmask,
+        libc::SIG_SETMASK,
+        &empty,
+        std::ptr::null_mut::<libc::sigset_t>(),
+        8usize,
+    );
+    libc::execve(
+        p.program.as_ptr(),
+        p.argv_ptrs.as_ptr(),
+        p.envp_ptrs.as_ptr(),
+    );
     *libc::__errno_location()
 }
 
@@ -362,7 +420,10 @@ pub fn describe_spawn_error(program: &Path, e: &io::Error) -> String {
 pub fn split_env_entry(entry: &OsStr) -> Option<(OsString, OsString)> {
     let bytes = entry.as_bytes();
     let eq = bytes.iter().position(|&b| b == b'=')?;
-    Some((OsString::from_vec(bytes[..eq].to_vec()), OsString::from_vec(bytes[eq + 1..].to_vec())))
+    Some((
+        OsString::from_vec(bytes[..eq].to_vec()),
+        OsString::from_vec(bytes[eq + 1..].to_vec()),
+    ))
 }
 
 #[cfg(test)]
@@ -388,7 +449,13 @@ mod tests {
     #[test]
     fn clean_environment_args_and_exit_status() {
         let mut s = Spawn::new("/bin/sh");
-        s.args(["-c", "echo \"$0|$1|$FOO|${HOME-unset}\"; exit 3", "zero", "one"]).env("FOO", "bar");
+        s.args([
+            "-c",
+            "echo \"$0|$1|$FOO|${HOME-unset}\"; exit 3",
+            "zero",
+            "one",
+        ])
+        .env("FOO", "bar");
         assert_eq!(run_capture(&mut s), (3, "zero|one|bar|unset\n".to_string()));
     }
 
@@ -398,7 +465,9 @@ mod tests {
         // Block TERM and ignore HUP here, as init does; the child must see neither.
         let mut set = SigSet::empty();
         set.add(Signal::SIGTERM);
-        let old = set.thread_swap_mask(nix::sys::signal::SigmaskHow::SIG_BLOCK).unwrap();
+        let old = set
+            .thread_swap_mask(nix::sys::signal::SigmaskHow::SIG_BLOCK)
+            .unwrap();
         let old_hup = unsafe { signal(Signal::SIGHUP, SigHandler::SigIgn) }.unwrap();
         let mut s = Spawn::new("/bin/sh");
         s.args(["-c", "grep -E '^(SigBlk|SigIgn)' /proc/self/status"]);
@@ -437,7 +506,8 @@ mod tests {
     #[test]
     fn new_session_and_cwd() {
         let mut s = Spawn::new("/bin/sh");
-        s.args(["-c", "pwd; cut -d' ' -f6 /proc/$$/stat"]).env("PATH", crate::sys::DEFAULT_PATH);
+        s.args(["-c", "pwd; cut -d' ' -f6 /proc/$$/stat"])
+            .env("PATH", crate::sys::DEFAULT_PATH);
         s.new_session = true;
         s.cwd = Some(PathBuf::from("/tmp"));
         let (code, out) = run_capture(&mut s);
@@ -454,8 +524,13 @@ mod tests {
             return;
         }
         let mut s = Spawn::new("/bin/sh");
-        s.args(["-c", "id -u; id -g; id -G"]).env("PATH", crate::sys::DEFAULT_PATH);
-        s.credentials = Some(Credentials { uid: 65534, gid: 65534, groups: vec![65534] });
+        s.args(["-c", "id -u; id -g; id -G"])
+            .env("PATH", crate::sys::DEFAULT_PATH);
+        s.credentials = Some(Credentials {
+            uid: 65534,
+            gid: 65534,
+            groups: vec![65534],
+        });
         let (_, out) = run_capture(&mut s);
         assert_eq!(out, "65534\n65534\n65534\n");
     }

@@ -11,7 +11,10 @@ use super::{parse_args, Context, TOOLS};
 use crate::sys::links::replace_symlink;
 
 #[derive(Parser, Debug)]
-#[command(name = "install-links", about = "Create a link named after each tool, pointing at this binary")]
+#[command(
+    name = "install-links",
+    about = "Create a link named after each tool, pointing at this binary"
+)]
 struct Args {
     /// Point the links here instead of at the running binary.
     #[arg(long, value_name = "PATH")]
@@ -31,7 +34,10 @@ pub fn main(_ctx: &Context, args: Vec<OsString>) -> i32 {
     let target = match args.target.map_or_else(std::env::current_exe, Ok) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("install-links: cannot find this binary: {}", crate::sys::describe_io(&e));
+            eprintln!(
+                "install-links: cannot find this binary: {}",
+                crate::sys::describe_io(&e)
+            );
             return 1;
         }
     };
@@ -44,7 +50,11 @@ pub fn main(_ctx: &Context, args: Vec<OsString>) -> i32 {
                 continue;
             }
             if let Err(e) = replace_symlink(&target, &link) {
-                eprintln!("install-links: {}: {}", link.display(), crate::sys::describe_io(&e));
+                eprintln!(
+                    "install-links: {}: {}",
+                    link.display(),
+                    crate::sys::describe_io(&e)
+                );
                 status = 1;
             }
         }

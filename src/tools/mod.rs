@@ -55,7 +55,9 @@ pub const TOOLS: &[Tool] = &[
 ];
 
 pub fn find(name: &str) -> Option<&'static Tool> {
-    TOOLS.iter().find(|t| t.name == name || t.aliases.contains(&name))
+    TOOLS
+        .iter()
+        .find(|t| t.name == name || t.aliases.contains(&name))
 }
 
 /// Parses a clap command line; on `--help`/`--version` or a usage error, prints what clap

@@ -73,7 +73,13 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
         }
     };
     let locks = read_subsys_locks(&root);
-    let plan = plan(&PlanInput { level, previous, policy, entries: &dir.entries, locks: &locks });
+    let plan = plan(&PlanInput {
+        level,
+        previous,
+        policy,
+        entries: &dir.entries,
+        locks: &locks,
+    });
     if args.dry_run {
         print_plan(&root, &plan, &dir.problems);
         return i32::from(dir.problems.iter().any(|p| p.severity == Severity::Error));
@@ -94,7 +100,8 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
 fn resolve(args: &Args) -> Result<(Runlevel, Option<Runlevel>, SkipPolicy), String> {
     let level = match &args.level {
         Some(l) => l.clone(),
-        None => std::env::var("RUNLEVEL").map_err(|_| "no runlevel given (usage: rc LEVEL)".to_string())?,
+        None => std::env::var("RUNLEVEL")
+            .map_err(|_| "no runlevel given (usage: rc LEVEL)".to_string())?,
     };
     let level = Runlevel::parse_rc(&level)?;
     let previous = match &args.from {
@@ -118,10 +125,21 @@ fn print_plan(root: &Root, plan: &RcPlan, problems: &[Problem]) {
         println!("nothing to run");
     }
     for (i, step) in plan.steps.iter().enumerate() {
-        println!("{:>4}  {:<5}  {:<20}  {}", i + 1, step.action.arg(), step.link.to_string(), step.script.display());
+        println!(
+            "{:>4}  {:<5}  {:<20}  {}",
+            i + 1,
+            step.action.arg(),
+            step.link.to_string(),
+            step.script.display()
+        );
     }
     for (step, reason) in &plan.skipped {
-        println!("skip  {:<5}  {:<20}  {}", step.action.arg(), step.link.to_string(), reason.describe());
+        println!(
+            "skip  {:<5}  {:<20}  {}",
+            step.action.arg(),
+            step.link.to_string(),
+            reason.describe()
+        );
     }
     for problem in problems {
         println!("{}: {problem}", severity_name(problem.severity));
@@ -150,13 +168,20 @@ const MARK_COLUMN: usize = 60;
 impl Console {
     fn new(root: &Root, plan: &RcPlan) -> Console {
         let bar = std::io::stdout().is_terminal().then(|| {
-            let bar = ProgressBar::with_draw_target(Some(plan.steps.len() as u64), ProgressDrawTarget::stdout());
+            let bar = ProgressBar::with_draw_target(
+                Some(plan.steps.len() as u64),
+                ProgressDrawTarget::stdout(),
+            );
             if let Ok(style) = ProgressStyle::with_template("[{pos}/{len}] {wide_msg}") {
                 bar.set_style(style);
             }
             bar
         });
-        let mut console = Console { bar, boot_log: open_boot_log(root), partial: Vec::new() };
+        let mut console = Console {
+            bar,
+            boot_log: open_boot_log(root),
+            partial: Vec::new(),
+        };
         console.log_only(&format!(
             "--- vinit rc: runlevel {} (previous {}) at {} ---",
             plan.level,
@@ -201,17 +226,31 @@ impl Console {
         }
     }
 
-    fn summary(&mut self, plan: &RcPlan, failures: &[(Step, Outcome)], problems: &[Problem]) -> i32 {
+    fn summary(
+        &mut self,
+        plan: &RcPlan,
+        failures: &[(Step, Outcome)],
+        problems: &[Problem],
+    ) -> i32 {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
-        let errors: Vec<&Problem> = problems.iter().filter(|p| p.severity == Severity::Error).collect();
+        let errors: Vec<&Problem> = problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .collect();
         if failures.is_empty() && errors.is_empty() {
-            self.log_only(&format!("--- runlevel {}: {} scripts, all succeeded ---", plan.level, plan.steps.len()));
+            self.log_only(&format!(
+                "--- runlevel {}: {} scripts, all succeeded ---",
+                plan.level,
+                plan.steps.len()
+            ));
             return 0;
         }
-        let mut items: Vec<String> =
-            failures.iter().map(|(s, o)| format!("{} {} ({})", s.action.arg(), s.service(), o.describe())).collect();
+        let mut items: Vec<String> = failures
+            .iter()
+            .map(|(s, o)| format!("{} {} ({})", s.action.arg(), s.service(), o.describe()))
+            .collect();
         items.extend(errors.iter().map(|p| p.to_string()));
         let text = format!(
             "rc: runlevel {}: {} of {} failed: {}",
@@ -245,11 +284,22 @@ impl Reporter for Console {
     fn finish(&mut self, step: &Step, outcome: &Outcome) {
         self.flush_partial();
         let label = format!("{} {}:", step.action.verb(), step.service());
-        let (mark, color) = if outcome.success() { ("  OK  ", "32") } else { ("FAILED", "31") };
-        let detail = if outcome.success() { String::new() } else { format!(" {}", outcome.describe()) };
+        let (mark, color) = if outcome.success() {
+            ("  OK  ", "32")
+        } else {
+            ("FAILED", "31")
+        };
+        let detail = if outcome.success() {
+            String::new()
+        } else {
+            format!(" {}", outcome.describe())
+        };
         let plain = format!("{label} [{mark}]{detail}");
         let console = match self.bar {
-            Some(_) => format!("{label:<width$}[\x1b[1;{color}m{mark}\x1b[0m]{detail}", width = MARK_COLUMN),
+            Some(_) => format!(
+                "{label:<width$}[\x1b[1;{color}m{mark}\x1b[0m]{detail}",
+                width = MARK_COLUMN
+            ),
             None => plain.clone(),
         };
         self.both(&console, &plain);
@@ -266,10 +316,19 @@ fn open_boot_log(root: &Root) -> Option<File> {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    match OpenOptions::new().append(true).create(true).mode(0o640).open(&path) {
+    match OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o640)
+        .open(&path)
+    {
         Ok(f) => Some(f),
         Err(e) => {
-            eprintln!("rc: warning: boot log {}: {}", path.display(), crate::sys::describe_io(&e));
+            eprintln!(
+                "rc: warning: boot log {}: {}",
+                path.display(),
+                crate::sys::describe_io(&e)
+            );
             None
         }
     }

@@ -1,0 +1,222 @@
+//! Syslog priorities (facility × 8 + severity) and the local message format that
+//! `syslog(3)` writes to `/dev/log`: `<PRI>Mmm dd hh:mm:ss TAG[PID]: MESSAGE`.
+
+use std::fmt;
+
+/// Severity levels, most severe first (RFC 5424 numbering).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Emerg = 0,
+    Alert = 1,
+    Crit = 2,
+    Err = 3,
+    Warning = 4,
+    Notice = 5,
+    Info = 6,
+    Debug = 7,
+}
+
+/// Names of the severities as `syslog.conf` and `logger -p` accept them, with the old
+/// aliases (`panic`, `error`, `warn`).
+pub const SEVERITY_NAMES: &[(&str, Severity)] = &[
+    ("emerg", Severity::Emerg),
+    ("panic", Severity::Emerg),
+    ("alert", Severity::Alert),
+    ("crit", Severity::Crit),
+    ("err", Severity::Err),
+    ("error", Severity::Err),
+    ("warning", Severity::Warning),
+    ("warn", Severity::Warning),
+    ("notice", Severity::Notice),
+    ("info", Severity::Info),
+    ("debug", Severity::Debug),
+];
+
+impl Severity {
+    pub fn from_code(code: u8) -> Option<Severity> {
+        SEVERITY_NAMES
+            .iter()
+            .map(|(_, s)| *s)
+            .find(|s| *s as u8 == code)
+    }
+
+    pub fn from_name(name: &str) -> Option<Severity> {
+        let name = name.to_ascii_lowercase();
+        SEVERITY_NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| *s)
+    }
+
+    /// The canonical name (`err`, not `error`).
+    pub fn name(self) -> &'static str {
+        SEVERITY_NAMES
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map_or("?", |(n, _)| n)
+    }
+}
+
+/// Facilities, by their standard codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Facility(pub u8);
+
+pub const FACILITY_NAMES: &[(&str, u8)] = &[
+    ("kern", 0),
+    ("user", 1),
+    ("mail", 2),
+    ("daemon", 3),
+    ("auth", 4),
+    ("security", 4),
+    ("syslog", 5),
+    ("lpr", 6),
+    ("news", 7),
+    ("uucp", 8),
+    ("cron", 9),
+    ("authpriv", 10),
+    ("ftp", 11),
+    ("ntp", 12),
+    ("audit", 13),
+    ("alert", 14),
+    ("clock", 15),
+    ("local0", 16),
+    ("local1", 17),
+    ("local2", 18),
+    ("local3", 19),
+    ("local4", 20),
+    ("local5", 21),
+    ("local6", 22),
+    ("local7", 23),
+];
+
+impl Facility {
+    pub const KERN: Facility = Facility(0);
+    pub const USER: Facility = Facility(1);
+    pub const DAEMON: Facility = Facility(3);
+    pub const AUTH: Facility = Facility(4);
+    pub const SYSLOG: Facility = Facility(5);
+
+    pub fn from_name(name: &str) -> Option<Facility> {
+        let name = name.to_ascii_lowercase();
+        FACILITY_NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, c)| Facility(*c))
+    }
+
+    pub fn name(self) -> String {
+        FACILITY_NAMES
+            .iter()
+            .find(|(_, c)| *c == self.0)
+            .map_or_else(|| self.0.to_string(), |(n, _)| n.to_string())
+    }
+}
+
+/// A priority: facility and severity, encoded as `facility * 8 + severity`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Priority {
+    pub facility: Facility,
+    pub severity: Severity,
+}
+
+impl Priority {
+    pub fn new(facility: Facility, severity: Severity) -> Priority {
+        Priority { facility, severity }
+    }
+
+    pub fn code(self) -> u32 {
+        u32::from(self.facility.0) * 8 + self.severity as u32
+    }
+
+    /// Decodes `<PRI>`; values above 191 (facility 23, severity 7) are invalid.
+    pub fn from_code(code: u32) -> Option<Priority> {
+        if code > 191 {
+            return None;
+        }
+        Some(Priority {
+            facility: Facility((code / 8) as u8),
+            severity: Severity::from_code((code % 8) as u8)?,
+        })
+    }
+
+    /// Parses `facility.level` as `logger -p` takes it (a bare level means `user`).
+    pub fn parse(s: &str) -> Result<Priority, String> {
+        let (facility, level) = match s.split_once('.') {
+            Some((f, l)) => (
+                Facility::from_name(f).ok_or_else(|| format!("unknown facility name: {f}"))?,
+                l,
+            ),
+            None => (Facility::USER, s),
+        };
+        let severity =
+            Severity::from_name(level).ok_or_else(|| format!("unknown priority name: {level}"))?;
+        Ok(Priority { facility, severity })
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.facility.name(), self.severity.name())
+    }
+}
+
+/// Formats a message the way glibc's `syslog(3)` sends it to `/dev/log`.
+/// `timestamp` is the `Mmm dd hh:mm:ss` local time.
+pub fn format_local(
+    priority: Priority,
+    timestamp: &str,
+    tag: &str,
+    pid: Option<u32>,
+    message: &str,
+) -> String {
+    match pid {
+        Some(pid) => format!("<{}>{timestamp} {tag}[{pid}]: {message}", priority.code()),
+        None => format!("<{}>{timestamp} {tag}: {message}", priority.code()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn names_and_codes() {
+        let p = Priority::parse("daemon.warn").unwrap();
+        assert_eq!(p.code(), 3 * 8 + 4);
+        assert_eq!(p.to_string(), "daemon.warning");
+        assert_eq!(
+            Priority::parse("err").unwrap(),
+            Priority::new(Facility::USER, Severity::Err)
+        );
+        assert_eq!(Priority::parse("LOCAL7.DEBUG").unwrap().code(), 191);
+        assert!(Priority::parse("bogus.info").unwrap_err().contains("bogus"));
+        assert!(Priority::parse("user.loud").is_err());
+        assert_eq!(Priority::from_code(192), None);
+    }
+
+    #[test]
+    fn local_format() {
+        let p = Priority::new(Facility::DAEMON, Severity::Notice);
+        assert_eq!(
+            format_local(p, "Nov 21 05:30:00", "init", Some(1), "hello"),
+            "<29>Nov 21 05:30:00 init[1]: hello"
+        );
+        assert_eq!(
+            format_local(p, "Nov  1 00:00:00", "x", None, "m"),
+            "<29>Nov  1 00:00:00 x: m"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn codes_round_trip(code in 0u32..192) {
+            prop_assert_eq!(Priority::from_code(code).unwrap().code(), code);
+        }
+
+        #[test]
+        fn parse_never_panics(s in "\\PC{0,20}") {
+            let _ = Priority::parse(&s);
+        }
+    }
+}

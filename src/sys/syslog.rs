@@ -1,0 +1,191 @@
+//! Sending to the local syslog socket (`dev/log` under the root), as `syslog(3)` does,
+//! and a `log` backend that uses it — falling back to stderr when no syslogd listens.
+
+use std::io;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::format::syslog::{format_local, Facility, Priority, Severity};
+
+/// A connection to a local syslog socket.
+pub struct SyslogClient {
+    path: PathBuf,
+    socket: Option<UnixDatagram>,
+}
+
+impl SyslogClient {
+    pub fn new(path: impl Into<PathBuf>) -> SyslogClient {
+        SyslogClient {
+            path: path.into(),
+            socket: None,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Sends one message; reconnects once if the socket was replaced (syslogd restarted).
+    pub fn send(
+        &mut self,
+        priority: Priority,
+        tag: &str,
+        pid: Option<u32>,
+        message: &str,
+    ) -> io::Result<()> {
+        let line = format_local(priority, &syslog_timestamp(), tag, pid, message);
+        for attempt in 0..2 {
+            if self.socket.is_none() {
+                let socket = UnixDatagram::unbound()?;
+                socket.connect(&self.path)?;
+                self.socket = Some(socket);
+            }
+            match self.socket.as_ref().map(|s| s.send(line.as_bytes())) {
+                Some(Ok(_)) => return Ok(()),
+                Some(Err(e)) if attempt == 1 => return Err(e),
+                _ => self.socket = None,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `Mmm dd hh:mm:ss` in local time, the RFC 3164 timestamp.
+pub fn syslog_timestamp() -> String {
+    // SAFETY: plain libc calls on local buffers.
+    unsafe {
+        let now = libc::time(std::ptr::null_mut());
+        let mut tm: libc::tm = std::mem::zeroed();
+        libc::localtime_r(&now, &mut tm);
+        let mut buf = [0u8; 32];
+        let n = libc::strftime(
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            c"%b %e %H:%M:%S".as_ptr(),
+            &tm,
+        );
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    }
+}
+
+/// A `log` backend: messages go to syslog when its socket accepts them, else to stderr
+/// as `TAG: message`.
+pub struct Logger {
+    tag: String,
+    facility: Facility,
+    client: Mutex<Option<SyslogClient>>,
+    /// Also copy every message to stderr (foreground use).
+    echo: bool,
+}
+
+impl Logger {
+    /// Installs the logger for this process. `dev_log` None: stderr only.
+    pub fn install(
+        tag: &str,
+        facility: Facility,
+        dev_log: Option<PathBuf>,
+        echo: bool,
+        level: log::LevelFilter,
+    ) {
+        let logger = Logger {
+            tag: tag.to_string(),
+            facility,
+            client: Mutex::new(dev_log.map(SyslogClient::new)),
+            echo,
+        };
+        if log::set_boxed_logger(Box::new(logger)).is_ok() {
+            log::set_max_level(level);
+        }
+    }
+}
+
+fn severity_of(level: log::Level) -> Severity {
+    match level {
+        log::Level::Error => Severity::Err,
+        log::Level::Warn => Severity::Warning,
+        log::Level::Info => Severity::Info,
+        log::Level::Debug | log::Level::Trace => Severity::Debug,
+    }
+}
+
+impl log::Log for Logger {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.level() <= log::max_level()
+    }
+
+    fn log(&self, record: &log::Record) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let message = record.args().to_string();
+        let priority = Priority::new(self.facility, severity_of(record.level()));
+        let sent = match self.client.lock() {
+            Ok(mut guard) => guard.as_mut().is_some_and(|c| {
+                c.send(priority, &self.tag, Some(std::process::id()), &message)
+                    .is_ok()
+            }),
+            Err(_) => false,
+        };
+        if self.echo || !sent {
+            eprintln!("{}: {message}", self.tag);
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sends_the_local_format() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("log");
+        let server = UnixDatagram::bind(&path).unwrap();
+        let mut client = SyslogClient::new(&path);
+        client
+            .send(
+                Priority::new(Facility::DAEMON, Severity::Err),
+                "vinit",
+                Some(7),
+                "boom",
+            )
+            .unwrap();
+        let mut buf = [0u8; 256];
+        let n = server.recv(&mut buf).unwrap();
+        let text = std::str::from_utf8(&buf[..n]).unwrap();
+        assert!(text.starts_with("<27>"), "{text}");
+        assert!(text.ends_with(" vinit[7]: boom"), "{text}");
+        // The socket replaced (syslogd restarted): the client reconnects.
+        drop(server);
+        std::fs::remove_file(&path).unwrap();
+        let server = UnixDatagram::bind(&path).unwrap();
+        client
+            .send(
+                Priority::new(Facility::DAEMON, Severity::Info),
+                "vinit",
+                None,
+                "again",
+            )
+            .unwrap();
+        let n = server.recv(&mut buf).unwrap();
+        assert!(std::str::from_utf8(&buf[..n])
+            .unwrap()
+            .ends_with("vinit: again"));
+    }
+
+    #[test]
+    fn no_listener_is_an_error_not_a_panic() {
+        let mut client = SyslogClient::new("/nonexistent/dev/log");
+        assert!(client
+            .send(
+                Priority::new(Facility::USER, Severity::Info),
+                "t",
+                None,
+                "m"
+            )
+            .is_err());
+    }
+}
