@@ -1,6 +1,9 @@
 //! Pure parsers and writers for the file formats and names of the SysV world. No I/O
 //! beyond the bytes they are given.
 
+pub mod inetd_conf;
 pub mod rclink;
 pub mod runlevel;
+pub mod services;
 pub mod syslog;
+pub mod xinetd;

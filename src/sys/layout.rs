@@ -177,6 +177,11 @@ impl Root {
         self.at("etc/chkconfig.d")
     }
 
+    /// The log file of a daemon that has no syslog to write to: `var/log/NAME.log`.
+    pub fn daemon_log(&self, name: &str) -> PathBuf {
+        self.at("var/log").join(format!("{name}.log"))
+    }
+
     /// The default pidfile of a daemon: `run/NAME.pid`.
     pub fn pidfile(&self, name: &str) -> PathBuf {
         self.at("run").join(format!("{name}.pid"))

@@ -8,6 +8,7 @@ pub mod rcdir;
 pub mod rcexec;
 pub mod script;
 pub mod spawn;
+pub mod superserver;
 pub mod syslog;
 
 /// `PATH` for everything init and rc start (sysvinit's value).

@@ -8,6 +8,7 @@ use crate::sys::layout::Root;
 
 pub mod install_links;
 pub mod rc;
+pub mod xinetd;
 
 /// What the dispatcher knows before a tool parses its own arguments.
 #[derive(Clone, Debug, Default)]
@@ -44,6 +45,13 @@ pub const TOOLS: &[Tool] = &[
         about: "run the rc scripts of a runlevel (replaces /etc/init.d/rc)",
         linked: false,
         run: rc::main,
+    },
+    Tool {
+        name: "xinetd",
+        aliases: &["inetd"],
+        about: "the superserver: start servers when their requests come (xinetd.conf, inetd.conf)",
+        linked: true,
+        run: xinetd::main,
     },
     Tool {
         name: "install-links",

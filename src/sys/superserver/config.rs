@@ -1,0 +1,298 @@
+//! Reading the configuration: `xinetd.conf` with its `include`d files and `includedir`
+//! directories, `inetd.conf`, `etc/services`; and the name lookups the planner needs.
+//!
+//! A file that cannot be read or split into entries makes the whole configuration
+//! unusable (the caller keeps the one in force); a bad service only disables itself.
+//! Paths written in a file are used as written; a relative one is taken from the
+//! directory of the file that names it.
+
+use std::ffi::CString;
+use std::net::{IpAddr, ToSocketAddrs};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use crate::format::inetd_conf::{self, InetdEntry};
+use crate::format::services::Services;
+use crate::format::xinetd::{self, include_dir_wants, Item};
+use crate::plan::superserver::{resolve, Identity, Lookup, ServiceSet};
+
+/// Which files to read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sources {
+    pub xinetd: Option<PathBuf>,
+    pub inetd: Option<PathBuf>,
+    pub services: PathBuf,
+}
+
+/// `include` inside `include` this deep is taken for a loop.
+const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// Reads and resolves everything. Err: the configuration cannot be used at all.
+pub fn load(sources: &Sources) -> Result<ServiceSet, String> {
+    let mut items = Vec::new();
+    if let Some(path) = &sources.xinetd {
+        read_xinetd(path, 0, &mut items)?;
+    }
+    let mut entries: Vec<InetdEntry> = Vec::new();
+    let mut line_errors = Vec::new();
+    if let Some(path) = &sources.inetd {
+        let conf = inetd_conf::parse(path, &read_text(path)?);
+        entries = conf.entries;
+        line_errors = conf.errors;
+    }
+    let services = match std::fs::read(&sources.services) {
+        Ok(bytes) => Services::parse(&String::from_utf8_lossy(&bytes)),
+        Err(_) => Services::default(),
+    };
+    let mut set = resolve(&items, &entries, &services, &SystemLookup::new());
+    set.errors.extend(
+        line_errors
+            .into_iter()
+            .map(|e| crate::plan::superserver::Problem {
+                at: e.at,
+                service: None,
+                message: e.message,
+            }),
+    );
+    set.errors.sort_by(|a, b| a.at.cmp(&b.at));
+    Ok(set)
+}
+
+fn read_text(path: &Path) -> Result<String, String> {
+    std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .map_err(|e| {
+            format!(
+                "cannot read {}: {}",
+                path.display(),
+                crate::sys::describe_io(&e)
+            )
+        })
+}
+
+fn relative_to(base: &Path, written: &str) -> PathBuf {
+    let p = Path::new(written);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.parent().unwrap_or(Path::new("/")).join(p)
+    }
+}
+
+/// Reads one xinetd file and, in place of its `include` and `includedir` lines, the
+/// files they name.
+fn read_xinetd(path: &Path, depth: usize, out: &mut Vec<Item>) -> Result<(), String> {
+    if depth > MAX_INCLUDE_DEPTH {
+        return Err(format!(
+            "{}: included more than {MAX_INCLUDE_DEPTH} levels deep (an include loop?)",
+            path.display()
+        ));
+    }
+    let items = xinetd::parse(path, &read_text(path)?).map_err(|e| e.to_string())?;
+    for item in items {
+        match item {
+            Item::Include { path: written, at } => {
+                let target = relative_to(path, &written);
+                read_xinetd(&target, depth + 1, out)
+                    .map_err(|e| format!("{e} (included at {at})"))?;
+            }
+            Item::IncludeDir { path: written, at } => {
+                let dir = relative_to(path, &written);
+                for file in include_dir_files(&dir).map_err(|e| format!("{at}: {e}"))? {
+                    read_xinetd(&file, depth + 1, out)?;
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    Ok(())
+}
+
+/// The files `includedir` reads, in byte order of their names.
+fn include_dir_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        format!(
+            "cannot read directory {}: {}",
+            dir.display(),
+            crate::sys::describe_io(&e)
+        )
+    })?;
+    let mut names: Vec<std::ffi::OsString> = entries
+        .filter_map(Result::ok)
+        .filter(|e| include_dir_wants(&e.file_name().to_string_lossy()))
+        .filter(|e| std::fs::metadata(e.path()).is_ok_and(|m| m.is_file()))
+        .map(|e| e.file_name())
+        .collect();
+    names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    Ok(names.into_iter().map(|n| dir.join(n)).collect())
+}
+
+/// Lookups in the system's databases (NSS) and resolver.
+pub struct SystemLookup {
+    euid: u32,
+}
+
+impl SystemLookup {
+    pub fn new() -> SystemLookup {
+        SystemLookup {
+            euid: nix::unistd::geteuid().as_raw(),
+        }
+    }
+}
+
+impl Default for SystemLookup {
+    fn default() -> Self {
+        SystemLookup::new()
+    }
+}
+
+impl Lookup for SystemLookup {
+    fn identity(
+        &self,
+        user: &str,
+        group: Option<&str>,
+        supplementary: bool,
+    ) -> Result<Identity, String> {
+        use nix::unistd::{Gid, Group, Uid, User};
+        let found = match user.parse::<u32>() {
+            Ok(uid) => User::from_uid(Uid::from_raw(uid)),
+            Err(_) => User::from_name(user),
+        };
+        let account = found
+            .map_err(|e| format!("user \"{user}\": {}", e.desc()))?
+            .ok_or_else(|| format!("unknown user \"{user}\""))?;
+        let gid = match group {
+            None => account.gid,
+            Some(g) => {
+                let found = match g.parse::<u32>() {
+                    Ok(gid) => Group::from_gid(Gid::from_raw(gid)),
+                    Err(_) => Group::from_name(g),
+                };
+                found
+                    .map_err(|e| format!("group \"{g}\": {}", e.desc()))?
+                    .ok_or_else(|| format!("unknown group \"{g}\""))?
+                    .gid
+            }
+        };
+        let uid = account.uid.as_raw();
+        if self.euid != 0 && uid != self.euid {
+            return Err(format!(
+                "cannot run servers as user \"{user}\": the superserver does not run as root"
+            ));
+        }
+        let groups = if supplementary {
+            let name = CString::new(account.name.as_bytes())
+                .map_err(|_| format!("invalid user name {:?}", account.name))?;
+            nix::unistd::getgrouplist(&name, gid)
+                .map_err(|e| format!("groups of \"{user}\": {}", e.desc()))?
+                .into_iter()
+                .map(|g| g.as_raw())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Identity {
+            user: account.name,
+            uid,
+            gid: gid.as_raw(),
+            groups,
+        })
+    }
+
+    fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, String> {
+        let addrs: Vec<IpAddr> = (host, 0)
+            .to_socket_addrs()
+            .map_err(|e| format!("cannot resolve host \"{host}\": {e}"))?
+            .map(|a| a.ip())
+            .collect();
+        if addrs.is_empty() {
+            return Err(format!("host \"{host}\" has no address"));
+        }
+        Ok(addrs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn includedir_in_byte_order_skipping_backups() {
+        let tmp = tempfile::tempdir().unwrap();
+        let etc = tmp.path().join("etc");
+        let d = etc.join("xinetd.d");
+        fs::create_dir_all(&d).unwrap();
+        let svc = |port: u16| {
+            format!("service s{port}\n{{\n type = INTERNAL UNLISTED\n port = {port}\n socket_type = stream\n wait = no\n}}\n")
+        };
+        fs::write(
+            etc.join("xinetd.conf"),
+            "includedir xinetd.d\ninclude extra.conf\n",
+        )
+        .unwrap();
+        fs::write(etc.join("extra.conf"), "").unwrap();
+        fs::write(d.join("B"), svc(2)).unwrap();
+        fs::write(d.join("a"), svc(1)).unwrap();
+        fs::write(d.join("a~"), "garbage").unwrap();
+        fs::write(d.join("a.rpmnew"), "garbage").unwrap();
+        fs::create_dir(d.join("subdir")).unwrap();
+        let mut items = Vec::new();
+        read_xinetd(&etc.join("xinetd.conf"), 0, &mut items).unwrap();
+        let names: Vec<String> = items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Service { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        // Byte order: upper case first.
+        assert_eq!(names, ["s2", "s1"]);
+    }
+
+    #[test]
+    fn unreadable_or_broken_files_fail_the_whole_load() {
+        let tmp = tempfile::tempdir().unwrap();
+        let conf = tmp.path().join("xinetd.conf");
+        let sources = Sources {
+            xinetd: Some(conf.clone()),
+            inetd: None,
+            services: tmp.path().join("services"),
+        };
+        let e = load(&sources).unwrap_err();
+        assert!(
+            e.contains("cannot read") && e.contains("No such file"),
+            "{e}"
+        );
+        fs::write(&conf, "service x\n{\n wait = no\n").unwrap();
+        let e = load(&sources).unwrap_err();
+        assert!(e.contains("xinetd.conf:1: service x: missing '}'"), "{e}");
+        fs::write(&conf, "include self.conf\n").unwrap();
+        fs::write(tmp.path().join("self.conf"), "include self.conf\n").unwrap();
+        let e = load(&sources).unwrap_err();
+        assert!(e.contains("levels deep"), "{e}");
+        fs::write(&conf, "includedir nowhere\n").unwrap();
+        let e = load(&sources).unwrap_err();
+        assert!(e.contains("xinetd.conf:1: cannot read directory"), "{e}");
+    }
+
+    #[test]
+    fn system_users() {
+        let lookup = SystemLookup::new();
+        let root = lookup.identity("root", None, true).unwrap();
+        assert_eq!((root.uid, root.gid), (0, 0));
+        assert!(lookup.identity("0", Some("0"), false).is_ok());
+        assert!(lookup
+            .identity("no-such-user-here", None, true)
+            .unwrap_err()
+            .contains("unknown user"));
+        assert!(lookup
+            .identity("root", Some("no-such-group-here"), true)
+            .unwrap_err()
+            .contains("unknown group"));
+        assert!(lookup
+            .resolve("127.0.0.1")
+            .unwrap()
+            .contains(&"127.0.0.1".parse().unwrap()));
+    }
+}

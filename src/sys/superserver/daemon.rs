@@ -1,0 +1,64 @@
+//! Going to the background the way a SysV daemon does: fork, new session, standard
+//! descriptors on `/dev/null`, working directory `/`. The parent waits until the child
+//! says it is serving (its pidfile written), so that an init script that returns has a
+//! running superserver behind it — or an exit status that says why not.
+
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use nix::unistd::{fork, pipe2, setsid, ForkResult};
+
+/// Held by the child until it is serving.
+pub struct Ready {
+    pipe: OwnedFd,
+}
+
+pub enum Forked {
+    /// In the parent: the exit status to leave with.
+    Parent(i32),
+    Child(Ready),
+}
+
+/// Forks. Must be called while the process has a single thread.
+pub fn daemonize() -> io::Result<Forked> {
+    let (reader, writer) = pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    // SAFETY: the superserver is single-threaded here, so the child may run any code.
+    match unsafe { fork() }? {
+        ForkResult::Parent { .. } => {
+            drop(writer);
+            let mut status = [0u8; 1];
+            let mut file = std::fs::File::from(reader);
+            let ok = matches!(file.read(&mut status), Ok(1)) && status[0] == b'1';
+            Ok(Forked::Parent(if ok { 0 } else { 1 }))
+        }
+        ForkResult::Child => {
+            drop(reader);
+            setsid()?;
+            let _ = std::env::set_current_dir("/");
+            Ok(Forked::Child(Ready { pipe: writer }))
+        }
+    }
+}
+
+impl Ready {
+    /// Tells the parent all is well, and lets go of the terminal.
+    pub fn done(self) {
+        let mut file = std::fs::File::from(self.pipe);
+        let _ = file.write_all(b"1");
+        drop(file);
+        redirect_stdio_to_null();
+    }
+}
+
+fn redirect_stdio_to_null() {
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
+        for fd in 0..3 {
+            // SAFETY: dup2 onto the standard descriptors, which this process owns.
+            unsafe { libc::dup2(null.as_raw_fd(), fd) };
+        }
+    }
+}

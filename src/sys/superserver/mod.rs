@@ -1,0 +1,1046 @@
+//! The superserver (`xinetd`, `inetd`): one process, one thread, one epoll loop over
+//! the services' sockets, its internal connections and a signalfd.
+//!
+//! - nowait: accept, start the server with the connection as 0, 1 and 2, go on.
+//! - wait: start the server with the listening socket itself and stop watching that
+//!   socket until the server exits.
+//! - internal services (echo, discard, daytime, chargen, time) are served in the loop.
+//!
+//! Every server is started through [`crate::sys::spawn::Spawn`], the one spawn path:
+//! only descriptors 0-2 survive, signals are reset, and the configured user, group and
+//! supplementary groups are set on every start. Every descriptor of the superserver is
+//! close-on-exec besides.
+//!
+//! Signals: SIGHUP reloads (sockets of unchanged services are kept; running servers are
+//! never touched); SIGTERM and SIGINT stop listening and exit, leaving started servers
+//! to finish their sessions; SIGQUIT does the same and also sends SIGTERM to every
+//! server; SIGUSR1 writes the state of every service to the log.
+
+pub mod config;
+pub mod daemon;
+pub mod internal;
+pub mod log;
+pub mod socket;
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::io;
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::os::fd::{AsFd, AsRawFd};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+use crate::plan::access::canonical;
+use crate::plan::superserver::limits::{at_capacity, may_start, RateWindow};
+use crate::plan::superserver::reload::plan_reload;
+use crate::plan::superserver::{
+    Builtin, Exec, Handler, ListenKey, LogSpec, Protocol, ServiceSet, ServiceSpec,
+};
+use crate::sys::spawn::{Credentials, Spawn, Stdio};
+use config::Sources;
+use internal::{Conn, Interest, ReplyLengths};
+use log::{Logs, MainLog};
+use socket::Listener;
+
+/// How the superserver runs.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The name it logs under (`xinetd` or `inetd`).
+    pub tag: String,
+    pub sources: Sources,
+    /// Stay in the foreground (else fork into the background).
+    pub foreground: bool,
+    /// Copy every message to stderr.
+    pub debug: bool,
+    pub pidfile: PathBuf,
+    pub log: MainLog,
+    pub dev_log: PathBuf,
+}
+
+/// Connections accepted (or datagrams taken) for one service before the loop looks at
+/// the others.
+const BURST: usize = 32;
+/// How long a service rests after the superserver ran out of descriptors.
+const EXHAUSTED_PAUSE: Duration = Duration::from_secs(1);
+/// How long a wait service rests after its server could not be started (its request
+/// stays queued; retrying at once would spin).
+const FAILED_WAIT_PAUSE: Duration = Duration::from_secs(10);
+
+const SIGNAL_TOKEN: u64 = u64::MAX;
+const CONN_BASE: u64 = 1 << 32;
+
+/// Runs the superserver until it is stopped. Returns the exit status.
+pub fn run(options: Options) -> i32 {
+    let mask = handled_signals();
+    if let Err(e) = mask.thread_block() {
+        eprintln!("{}: cannot block signals: {}", options.tag, e.desc());
+        return 1;
+    }
+    let ready = if options.foreground {
+        None
+    } else {
+        match daemon::daemonize() {
+            Ok(daemon::Forked::Parent(status)) => return status,
+            Ok(daemon::Forked::Child(ready)) => Some(ready),
+            Err(e) => {
+                eprintln!(
+                    "{}: cannot go to the background: {}",
+                    options.tag,
+                    crate::sys::describe_io(&e)
+                );
+                return 1;
+            }
+        }
+    };
+    let mut logs = Logs::new(
+        &options.tag,
+        options.log.clone(),
+        options.dev_log.clone(),
+        true,
+    );
+    let set = match config::load(&options.sources) {
+        Ok(set) => set,
+        Err(e) => {
+            logs.error(&e);
+            return 1;
+        }
+    };
+    let mut server = match Superserver::new(options, logs, &mask) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("superserver: {e}");
+            return 1;
+        }
+    };
+    server.install(set);
+    if let Err(e) = server.write_pidfile() {
+        server.logs.error(&e);
+        return 1;
+    }
+    server.logs.info(&format!(
+        "started with {} service{}",
+        server.services.len(),
+        if server.services.len() == 1 { "" } else { "s" }
+    ));
+    if let Some(ready) = ready {
+        ready.done();
+        server.logs.detach();
+    }
+    let debug = server.options.debug;
+    server.logs.set_echo(debug);
+    let status = server.serve();
+    server.remove_pidfile();
+    status
+}
+
+fn handled_signals() -> SigSet {
+    let mut set = SigSet::empty();
+    for s in [
+        Signal::SIGHUP,
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGQUIT,
+        Signal::SIGCHLD,
+        Signal::SIGUSR1,
+    ] {
+        set.add(s);
+    }
+    set
+}
+
+/// How the superserver was asked to stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stop {
+    /// Leave the servers to their sessions.
+    LeaveServers,
+    /// Send SIGTERM to every server too.
+    TerminateServers,
+}
+
+/// One configured service and its socket.
+struct Service {
+    spec: ServiceSpec,
+    listener: Option<Listener>,
+    watching: bool,
+    paused_until: Option<Instant>,
+    rate: RateWindow,
+    /// The environment every server of this service starts with.
+    env: Vec<(OsString, OsString)>,
+    /// None when the superserver is not root (the servers then run as it does).
+    credentials: Option<Credentials>,
+}
+
+/// Servers (or internal connections) running for one service id.
+#[derive(Default)]
+struct Usage {
+    running: u32,
+    per_source: HashMap<IpAddr, u32>,
+}
+
+impl Usage {
+    fn add(&mut self, source: Option<IpAddr>) {
+        self.running += 1;
+        if let Some(ip) = source {
+            *self.per_source.entry(ip).or_default() += 1;
+        }
+    }
+
+    fn remove(&mut self, source: Option<IpAddr>) {
+        self.running = self.running.saturating_sub(1);
+        if let Some(ip) = source {
+            if let Some(n) = self.per_source.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    self.per_source.remove(&ip);
+                }
+            }
+        }
+    }
+
+    fn from(&self, source: Option<IpAddr>) -> u32 {
+        source
+            .and_then(|ip| self.per_source.get(&ip).copied())
+            .unwrap_or(0)
+    }
+}
+
+/// A running server.
+struct Child {
+    service: String,
+    peer: Option<IpAddr>,
+    started: Instant,
+    /// The socket it was handed (wait services).
+    handover: Option<ListenKey>,
+    log: LogSpec,
+}
+
+struct Superserver {
+    options: Options,
+    logs: Logs,
+    epoll: Epoll,
+    signals: SignalFd,
+    services: Vec<Service>,
+    by_id: HashMap<String, usize>,
+    usage: HashMap<String, Usage>,
+    children: HashMap<i32, Child>,
+    conns: HashMap<u64, Conn>,
+    next_conn: u64,
+    /// Sockets currently held by a wait server.
+    busy: HashSet<ListenKey>,
+    lengths: ReplyLengths,
+    stop: Option<Stop>,
+    /// The service list changed in this turn of the loop: its events are stale.
+    reloaded: bool,
+    is_root: bool,
+}
+
+impl Superserver {
+    fn new(options: Options, logs: Logs, mask: &SigSet) -> Result<Superserver, String> {
+        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)
+            .map_err(|e| format!("epoll: {}", e.desc()))?;
+        let signals = SignalFd::with_flags(mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+            .map_err(|e| format!("signalfd: {}", e.desc()))?;
+        epoll
+            .add(
+                signals.as_fd(),
+                EpollEvent::new(EpollFlags::EPOLLIN, SIGNAL_TOKEN),
+            )
+            .map_err(|e| format!("epoll: {}", e.desc()))?;
+        Ok(Superserver {
+            options,
+            logs,
+            epoll,
+            signals,
+            services: Vec::new(),
+            by_id: HashMap::new(),
+            usage: HashMap::new(),
+            children: HashMap::new(),
+            conns: HashMap::new(),
+            next_conn: 0,
+            busy: HashSet::new(),
+            lengths: ReplyLengths::new(),
+            stop: None,
+            reloaded: false,
+            is_root: nix::unistd::geteuid().is_root(),
+        })
+    }
+
+    fn write_pidfile(&self) -> Result<(), String> {
+        let path = &self.options.pidfile;
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        crate::sys::pidfile::write_pidfile(path, nix::unistd::getpid()).map_err(|e| {
+            format!(
+                "cannot write {}: {}",
+                path.display(),
+                crate::sys::describe_io(&e)
+            )
+        })
+    }
+
+    fn remove_pidfile(&self) {
+        let path = &self.options.pidfile;
+        if let Ok(Some(pid)) = crate::sys::pidfile::read_pidfile(path) {
+            if pid == nix::unistd::getpid() {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+
+    /// Puts a new service set in force: keeps the sockets still wanted, closes the
+    /// others, opens the new ones.
+    fn install(&mut self, set: ServiceSet) {
+        for p in &set.errors {
+            self.logs.error(&p.to_string());
+        }
+        for p in &set.warnings {
+            self.logs.warn(&p.to_string());
+        }
+        let current: Vec<ListenKey> = self
+            .services
+            .iter()
+            .filter(|s| s.listener.is_some())
+            .map(|s| s.spec.listen.clone())
+            .collect();
+        let plan = plan_reload(&current, &set.services);
+        let mut sockets: HashMap<ListenKey, Listener> = HashMap::new();
+        let mut carried: HashMap<String, (Option<Instant>, RateWindow)> = HashMap::new();
+        for mut old in std::mem::take(&mut self.services) {
+            if let Some(l) = old.listener.take() {
+                if old.watching {
+                    let _ = self.epoll.delete(l.as_fd());
+                }
+                sockets.insert(old.spec.listen.clone(), l);
+            }
+            carried.insert(old.spec.id.clone(), (old.paused_until, old.rate));
+        }
+        // Close before opening: a service that moves from one address to another on
+        // the same port needs the old socket gone first.
+        for key in &plan.close {
+            sockets.remove(key);
+            self.logs.info(&format!("stopped listening on {key}"));
+        }
+        self.by_id.clear();
+        for spec in set.services {
+            let listener = match sockets.remove(&spec.listen) {
+                Some(l) => {
+                    let _ = socket::apply_options(l.raw_fd(), spec.listen.protocol, &spec.options);
+                    Some(l)
+                }
+                None => match socket::open_listener(&spec.listen, &spec.options) {
+                    Ok(l) => Some(l),
+                    Err(e) => {
+                        self.logs.error(&format!(
+                            "{}: service {}: cannot listen on {}: {}; the service is disabled",
+                            spec.at,
+                            spec.id,
+                            spec.listen,
+                            crate::sys::describe_io(&e)
+                        ));
+                        continue;
+                    }
+                },
+            };
+            let (paused_until, rate) = carried.remove(&spec.id).unwrap_or_default();
+            let (env, credentials) = match &spec.handler {
+                Handler::Exec(exec) => (server_env(exec), self.credentials(exec)),
+                Handler::Internal(_) => (Vec::new(), None),
+            };
+            self.by_id.insert(spec.id.clone(), self.services.len());
+            self.services.push(Service {
+                spec,
+                listener,
+                watching: false,
+                paused_until,
+                rate,
+                env,
+                credentials,
+            });
+        }
+        for index in 0..self.services.len() {
+            self.refresh(index);
+        }
+        self.reloaded = true;
+    }
+
+    fn credentials(&self, exec: &Exec) -> Option<Credentials> {
+        self.is_root.then(|| Credentials {
+            uid: exec.identity.uid,
+            gid: exec.identity.gid,
+            groups: exec.identity.groups.clone(),
+        })
+    }
+
+    fn reload(&mut self) {
+        self.logs.reopen();
+        match config::load(&self.options.sources) {
+            Ok(set) => {
+                self.install(set);
+                self.logs.info(&format!(
+                    "reloaded: {} service{}",
+                    self.services.len(),
+                    if self.services.len() == 1 { "" } else { "s" }
+                ));
+            }
+            Err(e) => self.logs.error(&format!(
+                "reload failed, the current configuration stays in force: {e}"
+            )),
+        }
+    }
+
+    /// Watches a service's socket exactly when it may take a request.
+    fn refresh(&mut self, index: usize) {
+        let Some(svc) = self.services.get(index) else {
+            return;
+        };
+        let Some(listener) = &svc.listener else {
+            return;
+        };
+        let running = self.usage.get(&svc.spec.id).map_or(0, |u| u.running);
+        let counted = counts_instances(&svc.spec);
+        let want = svc.paused_until.is_none()
+            && !self.busy.contains(&svc.spec.listen)
+            && !(counted && at_capacity(&svc.spec.limits, running));
+        if want == svc.watching {
+            return;
+        }
+        let result = if want {
+            self.epoll.add(
+                listener.as_fd(),
+                EpollEvent::new(EpollFlags::EPOLLIN, index as u64),
+            )
+        } else {
+            self.epoll.delete(listener.as_fd())
+        };
+        match result {
+            Ok(()) => self.services[index].watching = want,
+            Err(e) => {
+                let id = self.services[index].spec.id.clone();
+                self.logs
+                    .error(&format!("service {id}: epoll: {}", e.desc()));
+            }
+        }
+    }
+
+    fn serve(&mut self) -> i32 {
+        let mut events = vec![EpollEvent::empty(); 64];
+        loop {
+            let n = match self.epoll.wait(&mut events, self.timeout()) {
+                Ok(n) => n,
+                Err(Errno::EINTR) => 0,
+                Err(e) => {
+                    self.logs.error(&format!("epoll_wait: {}", e.desc()));
+                    return 1;
+                }
+            };
+            self.reloaded = false;
+            for event in &events[..n] {
+                if self.reloaded {
+                    // Indices changed; what is still ready shows up again.
+                    break;
+                }
+                match event.data() {
+                    SIGNAL_TOKEN => self.on_signals(),
+                    token if token >= CONN_BASE => self.on_conn(token),
+                    index => self.on_listener(index as usize),
+                }
+            }
+            self.wake_paused(Instant::now());
+            if let Some(stop) = self.stop {
+                self.shutdown(stop);
+                return 0;
+            }
+        }
+    }
+
+    /// Until the next paused service wakes up.
+    fn timeout(&self) -> EpollTimeout {
+        let now = Instant::now();
+        match self.services.iter().filter_map(|s| s.paused_until).min() {
+            None => EpollTimeout::NONE,
+            Some(t) => {
+                let ms = t.saturating_duration_since(now).as_millis() + 1;
+                EpollTimeout::try_from(ms.min(i32::MAX as u128) as i32).unwrap_or(EpollTimeout::MAX)
+            }
+        }
+    }
+
+    fn wake_paused(&mut self, now: Instant) {
+        for index in 0..self.services.len() {
+            let svc = &mut self.services[index];
+            if svc.paused_until.is_some_and(|t| t <= now) {
+                svc.paused_until = None;
+                svc.rate.reset();
+                let id = svc.spec.id.clone();
+                self.logs
+                    .info(&format!("service {id}: taking requests again"));
+                self.refresh(index);
+            }
+        }
+    }
+
+    fn pause(&mut self, index: usize, pause: Duration, why: &str) {
+        let svc = &mut self.services[index];
+        svc.paused_until = Some(Instant::now() + pause);
+        let id = svc.spec.id.clone();
+        self.logs.warn(&format!(
+            "service {id}: {why}: not taking requests for {} s",
+            pause.as_secs_f32()
+        ));
+        self.refresh(index);
+    }
+
+    /// Whether the rate of a service leaves room for one more request; when it does
+    /// not, the service pauses. The caller counts the request once it takes it.
+    fn rate_room(&mut self, index: usize) -> bool {
+        let svc = &mut self.services[index];
+        let Some(limit) = svc.spec.limits.rate else {
+            return true;
+        };
+        if svc.rate.has_room(&limit, Instant::now()) {
+            return true;
+        }
+        let why = format!(
+            "more than {} requests in {} s",
+            limit.max,
+            limit.window.as_secs()
+        );
+        self.pause(index, limit.pause, &why);
+        false
+    }
+
+    fn on_signals(&mut self) {
+        loop {
+            match self.signals.read_signal() {
+                Ok(Some(info)) => match Signal::try_from(info.ssi_signo as i32) {
+                    Ok(Signal::SIGCHLD) => self.reap(),
+                    Ok(Signal::SIGHUP) => self.reload(),
+                    Ok(Signal::SIGTERM | Signal::SIGINT) => {
+                        self.stop.get_or_insert(Stop::LeaveServers);
+                    }
+                    Ok(Signal::SIGQUIT) => self.stop = Some(Stop::TerminateServers),
+                    Ok(Signal::SIGUSR1) => self.dump(),
+                    _ => {}
+                },
+                Ok(None) => return,
+                Err(Errno::EINTR) => continue,
+                Err(e) => {
+                    self.logs.error(&format!("signalfd: {}", e.desc()));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn shutdown(&mut self, stop: Stop) {
+        for svc in &mut self.services {
+            svc.listener = None;
+        }
+        if stop == Stop::TerminateServers {
+            for pid in self.children.keys() {
+                // Each server leads its own session and process group.
+                let _ = nix::sys::signal::killpg(Pid::from_raw(*pid), Signal::SIGTERM);
+            }
+        }
+        let left = self.children.len();
+        self.logs.info(&match stop {
+            Stop::LeaveServers => format!("exiting; {left} running server(s) left to finish"),
+            Stop::TerminateServers => format!("exiting; {left} running server(s) sent SIGTERM"),
+        });
+    }
+
+    fn dump(&mut self) {
+        let mut lines = Vec::new();
+        for svc in &self.services {
+            let running = self.usage.get(&svc.spec.id).map_or(0, |u| u.running);
+            let state = if svc.paused_until.is_some() {
+                "paused"
+            } else if self.busy.contains(&svc.spec.listen) {
+                "busy"
+            } else if svc.watching {
+                "listening"
+            } else {
+                "full"
+            };
+            lines.push(format!(
+                "service {} on {}: {state}, {running} running",
+                svc.spec.id, svc.spec.listen
+            ));
+        }
+        lines.push(format!(
+            "{} server(s), {} internal connection(s)",
+            self.children.len(),
+            self.conns.len()
+        ));
+        for line in lines {
+            self.logs.info(&line);
+        }
+    }
+
+    fn reap(&mut self) {
+        loop {
+            match waitpid(Option::<Pid>::None, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(pid, code)) => {
+                    self.server_exited(pid, format!("status={code}"))
+                }
+                Ok(WaitStatus::Signaled(pid, sig, _)) => {
+                    self.server_exited(pid, format!("signal={}", sig as i32))
+                }
+                Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return,
+                Ok(_) | Err(Errno::EINTR) => continue,
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn server_exited(&mut self, pid: Pid, how: String) {
+        let Some(child) = self.children.remove(&pid.as_raw()) else {
+            return;
+        };
+        if let Some(u) = self.usage.get_mut(&child.service) {
+            u.remove(child.peer);
+        }
+        if let Some(key) = &child.handover {
+            self.busy.remove(key);
+        }
+        let s = child.log.on_success;
+        if s.exit || s.pid || s.duration {
+            let mut line = format!("EXIT: {}", child.service);
+            if s.exit {
+                line.push(' ');
+                line.push_str(&how);
+            }
+            if s.pid {
+                line.push_str(&format!(" pid={pid}"));
+            }
+            if s.duration {
+                line.push_str(&format!(
+                    " duration={}(sec)",
+                    child.started.elapsed().as_secs()
+                ));
+            }
+            self.logs.service(&child.log.target, &line);
+        }
+        if let Some(&index) = self.by_id.get(&child.service) {
+            self.refresh(index);
+        }
+    }
+
+    fn on_listener(&mut self, index: usize) {
+        let Some(svc) = self.services.get(index) else {
+            return;
+        };
+        if !svc.watching {
+            return;
+        }
+        match (
+            &svc.spec.handler,
+            svc.spec.listen.protocol,
+            svc.spec.handover(),
+        ) {
+            (Handler::Exec(_), _, true) => self.start_wait_server(index),
+            (_, Protocol::Tcp, _) => self.accept_burst(index),
+            (Handler::Internal(b), Protocol::Udp, _) => {
+                let b = *b;
+                self.answer_datagrams(index, b)
+            }
+            // A dgram program service is always a wait service (refused otherwise).
+            (Handler::Exec(_), Protocol::Udp, false) => {}
+        }
+    }
+
+    fn accept_burst(&mut self, index: usize) {
+        for _ in 0..BURST {
+            // Look at the rate before accepting; a connection is counted once taken.
+            if !self.services[index].watching || !self.rate_room(index) {
+                break;
+            }
+            let Some(Listener::Tcp(listener)) = &self.services[index].listener else {
+                break;
+            };
+            match listener.accept() {
+                Ok((stream, peer)) => {
+                    self.services[index].rate.record();
+                    self.connection(index, stream, peer);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::ECONNABORTED | libc::EINTR | libc::EPROTO)
+                    ) =>
+                {
+                    continue
+                }
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+                    ) =>
+                {
+                    let why = format!("accept: {}", crate::sys::describe_io(&e));
+                    self.pause(index, EXHAUSTED_PAUSE, &why);
+                    break;
+                }
+                Err(e) => {
+                    let id = self.services[index].spec.id.clone();
+                    self.logs.error(&format!(
+                        "service {id}: accept: {}",
+                        crate::sys::describe_io(&e)
+                    ));
+                    break;
+                }
+            }
+        }
+        self.refresh(index);
+    }
+
+    /// One accepted connection of a nowait stream service.
+    fn connection(&mut self, index: usize, stream: TcpStream, peer: SocketAddr) {
+        let ip = canonical(peer.ip());
+        let spec = &self.services[index].spec;
+        if let Err(denial) = spec.access.decide(ip) {
+            let (id, log) = (spec.id.clone(), spec.log.clone());
+            self.fail(&id, &log, denial.describe(), Some(ip));
+            return;
+        }
+        if let Handler::Internal(b @ (Builtin::Daytime | Builtin::Time)) = spec.handler {
+            let (id, log) = (spec.id.clone(), spec.log.clone());
+            let traffic = internal::answer_once(b, stream);
+            self.log_internal(&id, &log, Some(ip), traffic, Duration::ZERO);
+            return;
+        }
+        let usage = self.usage.entry(spec.id.clone()).or_default();
+        if let Err(refusal) = may_start(&spec.limits, usage.running, usage.from(Some(ip))) {
+            let (id, log) = (spec.id.clone(), spec.log.clone());
+            self.fail(&id, &log, refusal.reason(), Some(ip));
+            return;
+        }
+        match &spec.handler {
+            Handler::Internal(b) => {
+                let b = *b;
+                self.open_conn(index, b, stream, peer);
+            }
+            Handler::Exec(_) => {
+                let local = stream.local_addr().ok();
+                self.start_server(index, stream.as_raw_fd(), Some(peer), local, None);
+            }
+        }
+    }
+
+    /// Starts a server on `fd` (a connection, or the listening socket of a wait
+    /// service). False when it could not be started.
+    fn start_server(
+        &mut self,
+        index: usize,
+        fd: i32,
+        peer: Option<SocketAddr>,
+        local: Option<SocketAddr>,
+        handover: Option<ListenKey>,
+    ) -> bool {
+        let svc = &self.services[index];
+        let Handler::Exec(exec) = &svc.spec.handler else {
+            return false;
+        };
+        let mut spawn = Spawn::new(&exec.program);
+        spawn.argv0(&exec.argv[0]).args(&exec.argv[1..]);
+        for (k, v) in &svc.env {
+            spawn.env(k, v);
+        }
+        if let Some(peer) = peer {
+            let ip = canonical(peer.ip()).to_string();
+            spawn.env("REMOTE_HOST", &ip);
+            if svc.spec.listen.protocol == Protocol::Tcp {
+                spawn.env("PROTO", "TCP");
+                spawn.env("TCPREMOTEIP", &ip);
+                spawn.env("TCPREMOTEPORT", peer.port().to_string());
+                if let Some(local) = local {
+                    spawn.env("TCPLOCALIP", canonical(local.ip()).to_string());
+                    spawn.env("TCPLOCALPORT", local.port().to_string());
+                }
+            }
+        }
+        spawn.stdin = Stdio::Fd(fd);
+        spawn.stdout = Stdio::Fd(fd);
+        spawn.stderr = Stdio::Fd(fd);
+        spawn.new_session = true;
+        spawn.credentials = svc.credentials.clone();
+        spawn.umask = exec.umask;
+        spawn.nice = exec.nice;
+        let ip = peer.map(|p| canonical(p.ip()));
+        let (id, log) = (svc.spec.id.clone(), svc.spec.log.clone());
+        match spawn.spawn() {
+            Ok(pid) => {
+                self.usage.entry(id.clone()).or_default().add(ip);
+                let s = log.on_success;
+                if s.pid || s.host {
+                    let mut line = format!("START: {id}");
+                    if s.pid {
+                        line.push_str(&format!(" pid={pid}"));
+                    }
+                    if let (true, Some(ip)) = (s.host, ip) {
+                        line.push_str(&format!(" from={ip}"));
+                    }
+                    self.logs.service(&log.target, &line);
+                }
+                self.children.insert(
+                    pid.as_raw(),
+                    Child {
+                        service: id,
+                        peer: ip,
+                        started: Instant::now(),
+                        handover,
+                        log,
+                    },
+                );
+                true
+            }
+            Err(e) => {
+                let why = crate::sys::spawn::describe_spawn_error(&exec.program, &e);
+                self.fail(&id, &log, &format!("cannot start server: {why}"), ip);
+                false
+            }
+        }
+    }
+
+    fn start_wait_server(&mut self, index: usize) {
+        let svc = &self.services[index];
+        let Some(listener) = &svc.listener else {
+            return;
+        };
+        let fd = listener.raw_fd();
+        let key = svc.spec.listen.clone();
+        let mut peer = None;
+        if key.protocol == Protocol::Udp {
+            match socket::peek_source(fd) {
+                Ok(Some(p)) => peer = Some(p),
+                Ok(None) => return,
+                Err(e) => {
+                    let id = svc.spec.id.clone();
+                    self.logs.error(&format!(
+                        "service {id}: recvfrom: {}",
+                        crate::sys::describe_io(&e)
+                    ));
+                    socket::drop_datagram(fd);
+                    return;
+                }
+            }
+            let ip = peer.map(|p| canonical(p.ip()));
+            if let Some(Err(denial)) = ip.map(|ip| svc.spec.access.decide(ip)) {
+                let (id, log) = (svc.spec.id.clone(), svc.spec.log.clone());
+                socket::drop_datagram(fd);
+                self.fail(&id, &log, denial.describe(), ip);
+                return;
+            }
+        }
+        if !self.rate_room(index) {
+            return;
+        }
+        self.services[index].rate.record();
+        if self.start_server(index, fd, peer, None, Some(key.clone())) {
+            self.busy.insert(key);
+        } else if key.protocol == Protocol::Udp {
+            socket::drop_datagram(fd);
+        } else {
+            self.pause(index, FAILED_WAIT_PAUSE, "its server could not be started");
+        }
+        self.refresh(index);
+    }
+
+    fn answer_datagrams(&mut self, index: usize, builtin: Builtin) {
+        let mut buf = [0u8; 64 * 1024];
+        for _ in 0..BURST {
+            if !self.services[index].watching {
+                return;
+            }
+            if !self.rate_room(index) {
+                return;
+            }
+            let svc = &self.services[index];
+            let Some(Listener::Udp(sock)) = &svc.listener else {
+                return;
+            };
+            let (n, peer) = match sock.recv_from(&mut buf) {
+                Ok(x) => x,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // An ICMP error from an earlier reply: nothing to do with this one.
+                Err(_) => continue,
+            };
+            let ip = canonical(peer.ip());
+            let (id, log) = (svc.spec.id.clone(), svc.spec.log.clone());
+            if let Err(denial) = svc.spec.access.decide(ip) {
+                self.fail(&id, &log, denial.describe(), Some(ip));
+                continue;
+            }
+            if builtin != Builtin::Discard && !internal::may_reply_to(peer) {
+                self.fail(&id, &log, "reply to a privileged port refused", Some(ip));
+                continue;
+            }
+            self.services[index].rate.record();
+            let Some(Listener::Udp(sock)) = &self.services[index].listener else {
+                return;
+            };
+            let sent = internal::answer_datagram(builtin, sock, &buf[..n], peer, &mut self.lengths);
+            let traffic = internal::Traffic {
+                bytes_in: n as u64,
+                bytes_out: sent as u64,
+            };
+            self.log_internal(&id, &log, Some(ip), traffic, Duration::ZERO);
+        }
+    }
+
+    fn open_conn(&mut self, index: usize, builtin: Builtin, stream: TcpStream, peer: SocketAddr) {
+        if stream.set_nonblocking(true).is_err() {
+            return;
+        }
+        let id = self.services[index].spec.id.clone();
+        let conn = Conn::new(stream, builtin, id.clone(), peer);
+        let token = CONN_BASE + self.next_conn;
+        self.next_conn += 1;
+        let flags = interest_flags(conn.first_interest());
+        if let Err(e) = self
+            .epoll
+            .add(conn.stream.as_fd(), EpollEvent::new(flags, token))
+        {
+            self.logs
+                .error(&format!("service {id}: epoll: {}", e.desc()));
+            return;
+        }
+        self.usage
+            .entry(id)
+            .or_default()
+            .add(Some(canonical(peer.ip())));
+        self.conns.insert(token, conn);
+    }
+
+    fn on_conn(&mut self, token: u64) {
+        let Some(conn) = self.conns.get_mut(&token) else {
+            return;
+        };
+        match conn.progress() {
+            Interest::Watch { read, write } => {
+                let mut event =
+                    EpollEvent::new(interest_flags(Interest::Watch { read, write }), token);
+                let _ = self.epoll.modify(conn.stream.as_fd(), &mut event);
+            }
+            Interest::Done => {
+                if let Some(conn) = self.conns.remove(&token) {
+                    self.conn_closed(conn);
+                }
+            }
+        }
+    }
+
+    fn conn_closed(&mut self, conn: Conn) {
+        let _ = self.epoll.delete(conn.stream.as_fd());
+        let ip = canonical(conn.peer.ip());
+        if let Some(u) = self.usage.get_mut(&conn.service) {
+            u.remove(Some(ip));
+        }
+        if let Some(&index) = self.by_id.get(&conn.service) {
+            let log = self.services[index].spec.log.clone();
+            self.log_internal(
+                &conn.service,
+                &log,
+                Some(ip),
+                conn.traffic,
+                conn.started.elapsed(),
+            );
+            self.refresh(index);
+        }
+    }
+
+    /// START and EXIT of a request served in the loop (logged with pid 0, as xinetd).
+    fn log_internal(
+        &mut self,
+        id: &str,
+        log: &LogSpec,
+        ip: Option<IpAddr>,
+        traffic: internal::Traffic,
+        duration: Duration,
+    ) {
+        let s = log.on_success;
+        if !s.any() {
+            return;
+        }
+        let mut line = format!("START: {id}");
+        if s.pid {
+            line.push_str(" pid=0");
+        }
+        if let (true, Some(ip)) = (s.host, ip) {
+            line.push_str(&format!(" from={ip}"));
+        }
+        if s.duration {
+            line.push_str(&format!(" duration={}(sec)", duration.as_secs()));
+        }
+        if s.traffic {
+            line.push_str(&format!(
+                " in={} out={}",
+                traffic.bytes_in, traffic.bytes_out
+            ));
+        }
+        self.logs.service(&log.target, &line);
+    }
+
+    fn fail(&mut self, id: &str, log: &LogSpec, reason: &str, ip: Option<IpAddr>) {
+        let f = log.on_failure;
+        if !(f.host || f.attempt) {
+            return;
+        }
+        let mut line = format!("FAIL: {id} {reason}");
+        if let (true, Some(ip)) = (f.host, ip) {
+            line.push_str(&format!(" from={ip}"));
+        }
+        self.logs.service(&log.target, &line);
+    }
+}
+
+/// Whether a service's requests count against `instances` (servers and long-lived
+/// internal connections; daytime, time and datagrams are answered at once).
+fn counts_instances(spec: &ServiceSpec) -> bool {
+    match spec.handler {
+        Handler::Exec(_) => !spec.handover(),
+        Handler::Internal(b) => {
+            spec.listen.protocol == Protocol::Tcp
+                && matches!(b, Builtin::Echo | Builtin::Discard | Builtin::Chargen)
+        }
+    }
+}
+
+fn interest_flags(interest: Interest) -> EpollFlags {
+    let mut flags = EpollFlags::empty();
+    if let Interest::Watch { read, write } = interest {
+        if read {
+            flags |= EpollFlags::EPOLLIN | EpollFlags::EPOLLRDHUP;
+        }
+        if write {
+            flags |= EpollFlags::EPOLLOUT;
+        }
+    }
+    flags
+}
+
+/// The environment a service's servers start with: the superserver's own (all of it,
+/// or only the `passenv` names), then `env`.
+fn server_env(exec: &Exec) -> Vec<(OsString, OsString)> {
+    let mut env: Vec<(OsString, OsString)> = std::env::vars_os()
+        .filter(|(k, _)| match &exec.passenv {
+            None => true,
+            Some(names) => names.iter().any(|n| k == n.as_str()),
+        })
+        .collect();
+    for (k, v) in &exec.env {
+        env.retain(|(key, _)| key != k.as_str());
+        env.push((OsString::from(k), OsString::from(v)));
+    }
+    env
+}

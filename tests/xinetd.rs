@@ -1,0 +1,1005 @@
+//! The superserver with real sockets on loopback: each test runs `vinit xinetd` in the
+//! foreground on a temporary root, on its own 127.x.y.z address.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream, UdpSocket};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vinit");
+
+/// Ports of the services in the test roots' etc/services.
+const ECHO: u16 = 20007;
+const DISCARD: u16 = 20009;
+const DAYTIME: u16 = 20013;
+const CHARGEN: u16 = 20019;
+const TIME: u16 = 20037;
+const CAT: u16 = 20100;
+const SCRIPT: u16 = 20101;
+const WAITER: u16 = 20102;
+
+const SERVICES: &str = "\
+echo     20007/tcp
+echo     20007/udp
+discard  20009/tcp
+discard  20009/udp
+daytime  20013/tcp
+daytime  20013/udp
+chargen  20019/tcp
+chargen  20019/udp
+time     20037/tcp
+time     20037/udp
+cat      20100/tcp
+script   20101/tcp
+waiter   20102/udp
+waiter   20102/tcp
+";
+
+fn is_root() -> bool {
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A loopback address of this test alone.
+fn test_addr() -> Ipv4Addr {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    let pid = std::process::id();
+    Ipv4Addr::new(
+        127,
+        100 + (pid % 100) as u8,
+        ((pid / 100) % 250) as u8 + 1,
+        n as u8 + 1,
+    )
+}
+
+/// Polls `f` until it holds, for at most 20 s.
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+struct TestRoot {
+    dir: tempfile::TempDir,
+    addr: Ipv4Addr,
+}
+
+impl TestRoot {
+    fn new() -> TestRoot {
+        let dir = tempfile::tempdir().unwrap();
+        for d in ["etc/xinetd.d", "run"] {
+            std::fs::create_dir_all(dir.path().join(d)).unwrap();
+        }
+        std::fs::write(dir.path().join("etc/services"), SERVICES).unwrap();
+        TestRoot {
+            dir,
+            addr: test_addr(),
+        }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        std::fs::write(self.path(rel), text).unwrap();
+    }
+
+    fn script(&self, rel: &str, text: &str) -> PathBuf {
+        let path = self.path(rel);
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    /// xinetd.conf: defaults binding every service to this test's address, then the
+    /// files of etc/xinetd.d, then `body`.
+    fn xinetd_conf(&self, defaults: &str, body: &str) {
+        let conf = format!(
+            "defaults\n{{\n bind = {}\n{defaults}}}\nincludedir {}\n{body}",
+            self.addr,
+            self.path("etc/xinetd.d").display()
+        );
+        self.write("etc/xinetd.conf", &conf);
+    }
+
+    fn at(&self, port: u16) -> SocketAddr {
+        SocketAddr::new(IpAddr::V4(self.addr), port)
+    }
+}
+
+/// A service block.
+fn service(name: &str, attrs: &str) -> String {
+    format!("service {name}\n{{\n{attrs}}}\n")
+}
+
+fn internal(name: &str, stream: bool) -> String {
+    if stream {
+        service(
+            name,
+            " type = INTERNAL\n socket_type = stream\n wait = no\n",
+        )
+    } else {
+        service(
+            name,
+            &format!(" id = {name}-udp\n type = INTERNAL\n socket_type = dgram\n wait = yes\n"),
+        )
+    }
+}
+
+struct Daemon {
+    child: Child,
+    log: PathBuf,
+    pidfile: PathBuf,
+    pid: i32,
+}
+
+impl Daemon {
+    fn start(root: &TestRoot, args: &[&str]) -> Daemon {
+        let log = root.path("xinetd.log");
+        let started = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .matches("started with")
+            .count();
+        let child = Command::new(BIN)
+            .arg("xinetd")
+            .arg("--root")
+            .arg(root.dir.path())
+            .args(["-dontfork", "-filelog"])
+            .arg(&log)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        let d = Daemon {
+            child,
+            log,
+            pidfile: root.path("run/xinetd.pid"),
+            pid,
+        };
+        wait_for("the superserver to start", || {
+            d.count("started with") > started
+        });
+        d
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn count(&self, needle: &str) -> usize {
+        self.log().matches(needle).count()
+    }
+
+    fn wait_log(&self, needle: &str) {
+        wait_for(&format!("'{needle}' in the log"), || {
+            self.log().contains(needle)
+        });
+    }
+
+    fn signal(&self, sig: libc::c_int) {
+        unsafe { libc::kill(self.pid, sig) };
+    }
+
+    /// SIGHUP, then waits until the reload is done (or refused).
+    fn reload(&self) {
+        let before = self.count("reloaded") + self.count("reload failed");
+        self.signal(libc::SIGHUP);
+        wait_for("the reload", || {
+            self.count("reloaded") + self.count("reload failed") > before
+        });
+    }
+
+    fn fds(&self) -> Vec<String> {
+        let mut fds: Vec<String> = std::fs::read_dir(format!("/proc/{}/fd", self.pid))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| {
+                let target = std::fs::read_link(e.path()).unwrap_or_default();
+                format!("{}={}", e.file_name().to_string_lossy(), target.display())
+            })
+            .collect();
+        fds.sort();
+        fds
+    }
+
+    /// Waits for the process to exit; its status.
+    fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "the superserver did not exit"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The pid logged in the last `START: id pid=N` line.
+    fn last_server_pid(&self, id: &str) -> i32 {
+        let needle = format!("START: {id} pid=");
+        let log = self.log();
+        let at = log
+            .rfind(&needle)
+            .unwrap_or_else(|| panic!("no '{needle}' in {log}"));
+        log[at + needle.len()..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s
+}
+
+fn connect_from(source: Ipv4Addr, addr: SocketAddr) -> TcpStream {
+    let sock = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    assert!(sock >= 0);
+    let sin = |a: Ipv4Addr, port: u16| libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from_ne_bytes(a.octets()),
+        },
+        sin_zero: [0; 8],
+    };
+    let local = sin(source, 0);
+    let remote = match addr {
+        SocketAddr::V4(a) => sin(*a.ip(), a.port()),
+        SocketAddr::V6(_) => panic!("IPv4 only"),
+    };
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    unsafe {
+        assert_eq!(
+            libc::bind(sock, (&local as *const libc::sockaddr_in).cast(), len),
+            0
+        );
+        assert_eq!(
+            libc::connect(sock, (&remote as *const libc::sockaddr_in).cast(), len),
+            0
+        );
+    }
+    let s = unsafe { <TcpStream as std::os::fd::FromRawFd>::from_raw_fd(sock) };
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s
+}
+
+fn read_all(mut s: TcpStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    out
+}
+
+fn echo_round(s: &mut TcpStream, text: &[u8]) -> Vec<u8> {
+    s.write_all(text).unwrap();
+    let mut buf = vec![0u8; text.len()];
+    s.read_exact(&mut buf).unwrap();
+    buf
+}
+
+fn udp_client(root: &TestRoot) -> UdpSocket {
+    let u = UdpSocket::bind(SocketAddr::new(IpAddr::V4(root.addr), 0)).unwrap();
+    u.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    u
+}
+
+fn udp_ask(u: &UdpSocket, to: SocketAddr, data: &[u8]) -> Vec<u8> {
+    u.send_to(data, to).unwrap();
+    let mut buf = [0u8; 2048];
+    let (n, from) = u.recv_from(&mut buf).unwrap();
+    assert_eq!(from, to);
+    buf[..n].to_vec()
+}
+
+fn now_since_1900() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 2_208_988_800
+}
+
+#[test]
+fn every_internal_service_over_tcp_and_udp() {
+    let root = TestRoot::new();
+    let body: String = ["echo", "discard", "daytime", "chargen", "time"]
+        .iter()
+        .flat_map(|n| [internal(n, true), internal(n, false)])
+        .collect();
+    root.xinetd_conf("", &body);
+    let d = Daemon::start(&root, &[]);
+
+    // echo
+    let mut s = connect(root.at(ECHO));
+    assert_eq!(echo_round(&mut s, b"hello\n"), b"hello\n");
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let writer = {
+        let mut w = s.try_clone().unwrap();
+        let big = big.clone();
+        std::thread::spawn(move || {
+            w.write_all(&big).unwrap();
+            w.shutdown(Shutdown::Write).unwrap();
+        })
+    };
+    assert_eq!(read_all(s), big);
+    writer.join().unwrap();
+    // discard: nothing comes back, and it closes when the client does.
+    let mut s = connect(root.at(DISCARD));
+    s.write_all(b"into the void").unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    assert!(read_all(s).is_empty());
+    // daytime
+    let line = String::from_utf8(read_all(connect(root.at(DAYTIME)))).unwrap();
+    assert!(line.ends_with("\r\n") && line.len() == 26, "{line:?}");
+    // chargen: the rotating pattern
+    let mut s = connect(root.at(CHARGEN));
+    let mut buf = vec![0u8; 74 * 3];
+    s.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf[..4], b" !\"#");
+    assert_eq!(&buf[72..76], b"\r\n!\"");
+    drop(s);
+    // time
+    let t = read_all(connect(root.at(TIME)));
+    let secs = u32::from_be_bytes(t[..].try_into().unwrap()) as u64;
+    assert!(secs.abs_diff(now_since_1900() & 0xffff_ffff) < 60, "{secs}");
+
+    let u = udp_client(&root);
+    assert_eq!(udp_ask(&u, root.at(ECHO), b"ping"), b"ping");
+    assert_eq!(udp_ask(&u, root.at(DAYTIME), b"").len(), 26);
+    let t = udp_ask(&u, root.at(TIME), b"");
+    assert!(
+        (u32::from_be_bytes(t[..].try_into().unwrap()) as u64)
+            .abs_diff(now_since_1900() & 0xffff_ffff)
+            < 60
+    );
+    let c = udp_ask(&u, root.at(CHARGEN), b"");
+    assert!(
+        c.len() <= 512
+            && c.iter()
+                .all(|b| (b' '..=b'~').contains(b) || *b == b'\r' || *b == b'\n')
+    );
+    // discard: no answer; echo after it answers, so the discard datagram was handled.
+    u.send_to(b"dropped", root.at(DISCARD)).unwrap();
+    assert_eq!(udp_ask(&u, root.at(ECHO), b"after"), b"after");
+    drop(d);
+}
+
+#[test]
+fn no_udp_reply_goes_to_a_privileged_port() {
+    if !is_root() {
+        return;
+    }
+    let root = TestRoot::new();
+    root.xinetd_conf("", &(internal("echo", false) + &internal("chargen", false)));
+    let d = Daemon::start(&root, &[]);
+    // A forged echo<->chargen loop: datagrams "from" port 19.
+    let attacker = UdpSocket::bind(SocketAddr::new(IpAddr::V4(root.addr), 519)).unwrap();
+    attacker.send_to(b"loop", root.at(ECHO)).unwrap();
+    attacker.send_to(b"loop", root.at(CHARGEN)).unwrap();
+    wait_for("both refusals", || {
+        d.count("reply to a privileged port refused") >= 2
+    });
+    attacker.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 16];
+    assert_eq!(
+        attacker.recv_from(&mut buf).unwrap_err().kind(),
+        ErrorKind::WouldBlock
+    );
+    // An ordinary client is answered.
+    assert_eq!(udp_ask(&udp_client(&root), root.at(ECHO), b"ok"), b"ok");
+}
+
+#[test]
+fn a_nowait_server_gets_exactly_the_connection_and_runs_as_its_user() {
+    if !is_root() {
+        return;
+    }
+    let root = TestRoot::new();
+    let script = root.script(
+        "env.sh",
+        "#!/bin/sh\necho \"$REMOTE_HOST|$TCPREMOTEIP|$TCPREMOTEPORT|$TCPLOCALIP|$TCPLOCALPORT|$PROTO|$FOO|${HOME-unset}|$(id -u):$(id -g)\"\n",
+    );
+    root.xinetd_conf(
+        " log_on_success = PID HOST EXIT\n",
+        &(service(
+            "cat",
+            " socket_type = stream\n wait = no\n user = nobody\n server = /bin/cat\n",
+        ) + &service(
+            "script",
+            &format!(
+                " socket_type = stream\n wait = no\n user = nobody\n group = nogroup\n server = {}\n env = FOO=bar\n passenv =\n",
+                script.display()
+            ),
+        )),
+    );
+    let d = Daemon::start(&root, &[]);
+    let mut s = connect(root.at(CAT));
+    assert_eq!(echo_round(&mut s, b"through cat\n"), b"through cat\n");
+    let pid = d.last_server_pid("cat");
+    // Exactly 0, 1 and 2, all the connection.
+    let mut fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    fds.sort();
+    assert_eq!(fds, ["0", "1", "2"]);
+    let sock = std::fs::read_link(format!("/proc/{pid}/fd/0")).unwrap();
+    assert!(sock.to_string_lossy().starts_with("socket:"));
+    for fd in 1..3 {
+        assert_eq!(
+            std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).unwrap(),
+            sock
+        );
+    }
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap()
+            .split_whitespace()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(field("Uid:"), "65534 65534 65534 65534");
+    assert_eq!(field("Gid:"), "65534 65534 65534 65534");
+    assert_eq!(field("Groups:"), "65534");
+    assert_eq!(field("SigBlk:"), "0000000000000000");
+    assert_eq!(field("SigIgn:"), "0000000000000000");
+    // Its own session.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let sid: i32 = after.split_whitespace().nth(3).unwrap().parse().unwrap();
+    assert_eq!(sid, pid);
+    s.shutdown(Shutdown::Write).unwrap();
+    assert!(read_all(s).is_empty());
+    d.wait_log(&format!("EXIT: cat status=0 pid={pid}"));
+
+    let s = connect_from(root.addr, root.at(SCRIPT));
+    let port = s.local_addr().unwrap().port();
+    let line = String::from_utf8(read_all(s)).unwrap();
+    let a = root.addr;
+    assert_eq!(
+        line,
+        format!("{a}|{a}|{port}|{a}|{SCRIPT}|TCP|bar|unset|65534:65534\n")
+    );
+}
+
+#[test]
+fn a_wait_service_gets_the_socket_and_is_not_watched_until_it_exits() {
+    if !Path::new("/usr/bin/perl").exists() {
+        return;
+    }
+    let root = TestRoot::new();
+    // Answers every datagram that comes within 1 s of the last one, then exits.
+    let server = root.script(
+        "udpwait.pl",
+        "#!/usr/bin/perl\n\
+         open(my $s, '+<&=', 0) or die;\n\
+         my $rin = ''; vec($rin, 0, 1) = 1;\n\
+         while (select(my $r = $rin, undef, undef, 1)) {\n\
+           my $peer = recv($s, my $buf, 1024, 0);\n\
+           send($s, \"$$:$buf\", 0, $peer);\n\
+         }\n",
+    );
+    root.xinetd_conf(
+        " log_on_success = PID\n",
+        &service(
+            "waiter",
+            &format!(
+                " socket_type = dgram\n wait = yes\n user = root\n server = {}\n",
+                server.display()
+            ),
+        ),
+    );
+    let d = Daemon::start(&root, &[]);
+    let u = udp_client(&root);
+    let first = String::from_utf8(udp_ask(&u, root.at(WAITER), b"one")).unwrap();
+    let second = String::from_utf8(udp_ask(&u, root.at(WAITER), b"two")).unwrap();
+    let (pid1, _) = first.split_once(':').unwrap();
+    // The same server took the second datagram itself: the superserver started one.
+    assert_eq!(second, format!("{pid1}:two"));
+    assert_eq!(d.count("START: waiter"), 1);
+    d.wait_log(&format!("EXIT: waiter pid={pid1}"));
+    // Once it exited, the next datagram starts a new server.
+    let third = String::from_utf8(udp_ask(&u, root.at(WAITER), b"three")).unwrap();
+    let (pid3, _) = third.split_once(':').unwrap();
+    assert_ne!(pid1, pid3);
+    assert_eq!(d.count("START: waiter"), 2);
+}
+
+#[test]
+fn a_tcp_wait_server_accepts_for_itself() {
+    if !Path::new("/usr/bin/perl").exists() {
+        return;
+    }
+    let root = TestRoot::new();
+    let server = root.script(
+        "tcpwait.pl",
+        "#!/usr/bin/perl\naccept(my $c, STDIN) or die; print $c \"accepted by $$\\n\"; close $c;\n",
+    );
+    root.xinetd_conf(
+        " log_on_success = PID\n",
+        &service(
+            "waiter",
+            &format!(
+                " socket_type = stream\n wait = yes\n user = root\n server = {}\n",
+                server.display()
+            ),
+        ),
+    );
+    let d = Daemon::start(&root, &[]);
+    for round in 1..=3 {
+        let line = String::from_utf8(read_all(connect(root.at(WAITER)))).unwrap();
+        assert!(line.starts_with("accepted by "), "{line}");
+        wait_for("the server to exit", || d.count("EXIT: waiter") >= round);
+    }
+    assert_eq!(d.count("START: waiter"), 3);
+}
+
+#[test]
+fn only_from_and_no_access_the_more_specific_wins() {
+    let root = TestRoot::new();
+    let a = root.addr.octets();
+    let net = format!("{}.{}.{}.0/24", a[0], a[1], a[2]);
+    let inside = Ipv4Addr::new(a[0], a[1], a[2], 200);
+    let banned = Ipv4Addr::new(a[0], a[1], a[2], 201);
+    let outside = Ipv4Addr::new(a[0], a[1], a[2].wrapping_add(1), 5);
+    root.xinetd_conf(
+        "",
+        &service(
+            "daytime",
+            &format!(" type = INTERNAL\n socket_type = stream\n wait = no\n only_from = {net}\n no_access = {banned}\n"),
+        ),
+    );
+    let d = Daemon::start(&root, &[]);
+    assert_eq!(read_all(connect_from(inside, root.at(DAYTIME))).len(), 26);
+    assert!(read_all(connect_from(banned, root.at(DAYTIME))).is_empty());
+    assert!(read_all(connect_from(outside, root.at(DAYTIME))).is_empty());
+    d.wait_log(&format!("FAIL: daytime address in no_access from={banned}"));
+    d.wait_log(&format!(
+        "FAIL: daytime address not in only_from from={outside}"
+    ));
+}
+
+#[test]
+fn instances_hold_back_and_per_source_refuses() {
+    let root = TestRoot::new();
+    root.xinetd_conf(
+        "",
+        &(service(
+            "echo",
+            " type = INTERNAL\n socket_type = stream\n wait = no\n instances = 2\n",
+        ) + &service(
+            "chargen",
+            " type = INTERNAL\n socket_type = stream\n wait = no\n per_source = 1\n",
+        )),
+    );
+    let d = Daemon::start(&root, &[]);
+    let mut c1 = connect(root.at(ECHO));
+    let mut c2 = connect(root.at(ECHO));
+    assert_eq!(echo_round(&mut c1, b"1"), b"1");
+    assert_eq!(echo_round(&mut c2, b"2"), b"2");
+    // The third waits in the queue: the superserver stopped taking connections.
+    let mut c3 = connect(root.at(ECHO));
+    c3.write_all(b"3").unwrap();
+    d.signal(libc::SIGUSR1);
+    d.wait_log(&format!(
+        "service echo on {}:{ECHO}/tcp: full, 2 running",
+        root.addr
+    ));
+    drop(c1);
+    let mut buf = [0u8; 1];
+    c3.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"3");
+
+    let a = root.addr.octets();
+    let other = Ipv4Addr::new(a[0], a[1], a[2], 210);
+    let mut first = connect_from(root.addr, root.at(CHARGEN));
+    first.read_exact(&mut [0u8; 10]).unwrap();
+    let refused = connect_from(root.addr, root.at(CHARGEN));
+    assert!(read_all(refused).is_empty());
+    d.wait_log(&format!(
+        "FAIL: chargen per_source_limit from={}",
+        root.addr
+    ));
+    let mut elsewhere = connect_from(other, root.at(CHARGEN));
+    elsewhere.read_exact(&mut [0u8; 10]).unwrap();
+}
+
+#[test]
+fn cps_pauses_a_service_then_resumes() {
+    let root = TestRoot::new();
+    root.xinetd_conf(
+        "",
+        &service(
+            "daytime",
+            " type = INTERNAL\n socket_type = stream\n wait = no\n cps = 5 1\n",
+        ),
+    );
+    let d = Daemon::start(&root, &[]);
+    // A burst of 12: all are answered in the end, some only after a pause.
+    let burst: Vec<TcpStream> = (0..12).map(|_| connect(root.at(DAYTIME))).collect();
+    for s in burst {
+        assert_eq!(read_all(s).len(), 26);
+    }
+    d.wait_log("service daytime: more than 5 requests in 1 s: not taking requests for 1 s");
+    d.wait_log("service daytime: taking requests again");
+}
+
+#[test]
+fn reloads_keep_sockets_and_sessions_and_leak_nothing() {
+    let root = TestRoot::new();
+    root.write("etc/xinetd.d/echo", &internal("echo", true));
+    root.write(
+        "etc/xinetd.d/cat",
+        &service(
+            "cat",
+            " socket_type = stream\n wait = no\n user = root\n server = /bin/cat\n",
+        ),
+    );
+    root.xinetd_conf("", "");
+    let d = Daemon::start(&root, &[]);
+    let mut session = connect(root.at(CAT));
+    assert_eq!(echo_round(&mut session, b"before"), b"before");
+    let mut internal_session = connect(root.at(ECHO));
+    assert_eq!(echo_round(&mut internal_session, b"before"), b"before");
+    d.reload();
+    let fds_before = d.fds();
+    assert!(fds_before.len() < 20, "{fds_before:?}");
+
+    // A client working through all the reloads: every request must be served.
+    let target = root.at(CAT);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut served = 0;
+            while !stop.load(Ordering::SeqCst) && served < 100_000 {
+                let mut s = connect(target);
+                assert_eq!(echo_round(&mut s, b"x"), b"x", "request {served}");
+                served += 1;
+            }
+            served
+        })
+    };
+    for _ in 0..100 {
+        d.reload();
+    }
+    stop.store(true, Ordering::SeqCst);
+    let served = load.join().unwrap();
+    assert!(served > 0);
+    assert_eq!(echo_round(&mut session, b"after"), b"after");
+    assert_eq!(echo_round(&mut internal_session, b"after"), b"after");
+    // The same descriptors, down to the socket inodes: nothing leaked, the listening
+    // sockets were kept.
+    assert_eq!(d.fds(), fds_before, "descriptors changed over 100 reloads");
+    assert_eq!(d.count("reload failed"), 0);
+}
+
+#[test]
+fn reload_stops_removed_and_disabled_services_and_refuses_a_broken_config() {
+    let root = TestRoot::new();
+    root.write("etc/xinetd.d/echo", &internal("echo", true));
+    root.write("etc/xinetd.d/daytime", &internal("daytime", true));
+    root.write(
+        "etc/xinetd.d/time",
+        &service(
+            "time",
+            " disable = yes\n type = INTERNAL\n socket_type = stream\n wait = no\n",
+        ),
+    );
+    root.xinetd_conf("", "");
+    let d = Daemon::start(&root, &[]);
+    assert!(TcpStream::connect(root.at(TIME)).is_err());
+    let mut kept = connect(root.at(ECHO));
+    assert_eq!(echo_round(&mut kept, b"a"), b"a");
+
+    // What chkconfig does: edit `disable`, then SIGHUP the pid in run/xinetd.pid.
+    root.write(
+        "etc/xinetd.d/time",
+        &service(
+            "time",
+            " disable = no\n type = INTERNAL\n socket_type = stream\n wait = no\n",
+        ),
+    );
+    std::fs::remove_file(root.path("etc/xinetd.d/daytime")).unwrap();
+    root.write(
+        "etc/xinetd.d/echo",
+        &service(
+            "echo",
+            " disable = yes\n type = INTERNAL\n socket_type = stream\n wait = no\n",
+        ),
+    );
+    let pid: i32 = std::fs::read_to_string(&d.pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(pid, d.pid);
+    let before = d.count("reloaded");
+    unsafe { libc::kill(pid, libc::SIGHUP) };
+    wait_for("the reload", || d.count("reloaded") > before);
+    assert_eq!(read_all(connect(root.at(TIME))).len(), 4);
+    assert!(TcpStream::connect(root.at(DAYTIME)).is_err());
+    assert!(TcpStream::connect(root.at(ECHO)).is_err());
+    // A session of a disabled service goes on.
+    assert_eq!(echo_round(&mut kept, b"b"), b"b");
+
+    root.write("etc/xinetd.d/broken", "service broken\n{\n wait = no\n");
+    d.reload();
+    d.wait_log("reload failed, the current configuration stays in force");
+    assert!(d
+        .log()
+        .contains("/etc/xinetd.d/broken:1: service broken: missing '}'"));
+    assert_eq!(read_all(connect(root.at(TIME))).len(), 4);
+}
+
+#[test]
+fn sigterm_leaves_servers_running_sigquit_stops_them() {
+    let root = TestRoot::new();
+    root.write(
+        "etc/xinetd.d/cat",
+        &service(
+            "cat",
+            " socket_type = stream\n wait = no\n user = root\n server = /bin/cat\n",
+        ),
+    );
+    root.xinetd_conf(" log_on_success = PID\n", "");
+    let mut d = Daemon::start(&root, &[]);
+    let mut session = connect(root.at(CAT));
+    assert_eq!(echo_round(&mut session, b"1"), b"1");
+    d.signal(libc::SIGTERM);
+    assert!(d.wait_exit().success());
+    assert!(!d.pidfile.exists());
+    assert!(TcpStream::connect(root.at(CAT)).is_err());
+    assert_eq!(echo_round(&mut session, b"still here"), b"still here");
+    drop(session);
+
+    let mut d = Daemon::start(&root, &[]);
+    let mut session = connect(root.at(CAT));
+    assert_eq!(echo_round(&mut session, b"1"), b"1");
+    let pid = d.last_server_pid("cat");
+    d.signal(libc::SIGQUIT);
+    assert!(d.wait_exit().success());
+    assert!(read_all(session).is_empty());
+    wait_for("the server to be gone", || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| s.contains(") Z "))
+    });
+}
+
+#[test]
+fn a_bad_service_is_disabled_and_the_others_run() {
+    let root = TestRoot::new();
+    let taken = std::net::TcpListener::bind(root.at(DAYTIME)).unwrap();
+    root.xinetd_conf(
+        "",
+        &(internal("echo", true)
+            + &internal("daytime", true)
+            + &service(
+                "cat",
+                " socket_type = stream\n wait = no\n user = no-such-user\n server = /bin/cat\n",
+            )
+            + &service(
+                "chargen",
+                " id = chargen-udp\n type = INTERNAL\n socket_type = dgram\n wait = no\n",
+            )),
+    );
+    let d = Daemon::start(&root, &[]);
+    let log = d.log();
+    let conf = root.path("etc/xinetd.conf");
+    assert!(log.contains(&format!("{}:", conf.display())), "{log}");
+    assert!(
+        log.contains("service cat: unknown user \"no-such-user\""),
+        "{log}"
+    );
+    assert!(
+        log.contains("service chargen-udp: a dgram service needs wait = yes"),
+        "{log}"
+    );
+    assert!(log.contains(&format!("service daytime: cannot listen on {}:{DAYTIME}/tcp: Address already in use; the service is disabled", root.addr)), "{log}");
+    let mut s = connect(root.at(ECHO));
+    assert_eq!(echo_round(&mut s, b"fine"), b"fine");
+    drop(taken);
+}
+
+#[test]
+fn check_prints_the_effective_services_and_fails_on_errors() {
+    let root = TestRoot::new();
+    root.xinetd_conf(
+        " instances = 10\n",
+        &(internal("echo", true)
+            + &service(
+                "time",
+                " disable = yes\n type = INTERNAL\n socket_type = stream\n wait = no\n",
+            )),
+    );
+    let out = Command::new(BIN)
+        .args(["xinetd", "--check", "--root"])
+        .arg(root.dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("echo                 {}:{ECHO}/tcp", root.addr)),
+        "{text}"
+    );
+    assert!(
+        text.contains("instances 10, per_source UNLIMITED, at most 1000 per 1 s (then 2 s pause)"),
+        "{text}"
+    );
+    assert!(text.contains("disabled: time"), "{text}");
+
+    root.write(
+        "etc/xinetd.d/bad",
+        &service(
+            "cat",
+            " socket_type = stream\n wait = no\n server = /bin/cat\n",
+        ),
+    );
+    let out = Command::new(BIN)
+        .args(["xinetd", "--check", "--root"])
+        .arg(root.dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("etc/xinetd.d/bad:1: service cat: 'user' is missing"),
+        "{text}"
+    );
+
+    root.write("etc/xinetd.d/bad", "service x\n");
+    let out = Command::new(BIN)
+        .args(["xinetd", "-dontfork", "--root"])
+        .arg(root.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("etc/xinetd.d/bad:1: service x: missing '{'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn inetd_conf_alone_and_together_with_xinetd() {
+    let root = TestRoot::new();
+    root.write(
+        "etc/inetd.conf",
+        &format!(
+            "# classic\n{a}:\necho stream tcp nowait root internal\n{CAT} stream tcp nowait.1000 nobody /bin/cat cat\ntime dgram udp wait root internal\n",
+            a = root.addr
+        ),
+    );
+    let log = root.path("inetd.log");
+    let mut child = Command::new(BIN)
+        .args(["inetd", "-i", "-filelog"])
+        .arg(&log)
+        .arg("--root")
+        .arg(root.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("inetd to start", || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("started with 3 services")
+    });
+    assert!(root.path("run/inetd.pid").exists());
+    let mut s = connect(root.at(ECHO));
+    assert_eq!(echo_round(&mut s, b"inetd"), b"inetd");
+    let mut s = connect(root.at(CAT));
+    assert_eq!(echo_round(&mut s, b"cat"), b"cat");
+    assert_eq!(udp_ask(&udp_client(&root), root.at(TIME), b"").len(), 4);
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    child.wait().unwrap();
+
+    root.xinetd_conf("", &internal("daytime", true));
+    let d = Daemon::start(&root, &["-inetd_compat"]);
+    assert!(d.log().contains("started with 4 services"), "{}", d.log());
+    assert_eq!(read_all(connect(root.at(DAYTIME))).len(), 26);
+    let mut s = connect(root.at(ECHO));
+    assert_eq!(echo_round(&mut s, b"both"), b"both");
+}
+
+#[test]
+fn ipv6_and_dual_stack() {
+    let (Ok(a), Ok(b)) = (
+        std::net::TcpListener::bind("[::1]:0"),
+        std::net::TcpListener::bind("[::]:0"),
+    ) else {
+        return; // no IPv6 here
+    };
+    let (v6_port, dual_port) = (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    );
+    drop((a, b));
+    let root = TestRoot::new();
+    root.write(
+        "etc/inetd.conf",
+        &format!("[::1]:{v6_port} stream tcp6 nowait root /bin/cat\n"),
+    );
+    root.xinetd_conf(
+        "",
+        &service(
+            "echo",
+            &format!(" type = INTERNAL UNLISTED\n port = {dual_port}\n bind = ::\n flags = IPv4 IPv6\n socket_type = stream\n wait = no\n"),
+        ),
+    );
+    let d = Daemon::start(&root, &["-inetd_compat"]);
+    assert!(d.log().contains("started with 2 services"), "{}", d.log());
+    let mut six = connect(format!("[::1]:{v6_port}").parse().unwrap());
+    assert_eq!(echo_round(&mut six, b"cat6"), b"cat6");
+    let mut v6 = connect(format!("[::1]:{dual_port}").parse().unwrap());
+    assert_eq!(echo_round(&mut v6, b"six"), b"six");
+    let mut v4 = connect(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), dual_port));
+    assert_eq!(echo_round(&mut v4, b"four"), b"four");
+}
+
+#[test]
+fn daemon_mode_returns_once_serving() {
+    let root = TestRoot::new();
+    root.xinetd_conf("", &internal("echo", true));
+    let log = root.path("xinetd.log");
+    let status = Command::new(BIN)
+        .args(["xinetd", "-filelog"])
+        .arg(&log)
+        .arg("--root")
+        .arg(root.dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let pid: i32 = std::fs::read_to_string(root.path("run/xinetd.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let mut s = connect(root.at(ECHO));
+    assert_eq!(echo_round(&mut s, b"bg"), b"bg");
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    wait_for("the daemon to exit", || {
+        !root.path("run/xinetd.pid").exists()
+    });
+
+    // A configuration that cannot be read: the starting command fails.
+    std::fs::remove_file(root.path("etc/xinetd.conf")).unwrap();
+    let out = Command::new(BIN)
+        .args(["xinetd", "--root"])
+        .arg(root.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+}
