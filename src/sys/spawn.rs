@@ -156,10 +156,13 @@ impl Spawn {
     /// Starts the child. Errors from `execve` (missing program, no permission) and from
     /// dropping privileges are returned here, with the child already reaped.
     pub fn spawn(&self) -> io::Result<Pid> {
-        let prepared = self.prepare()?;
+        let mut prepared = self.prepare()?;
         // SAFETY: `prepared` holds every pointer the child uses and outlives the clone
         // (CLONE_VFORK suspends us until the child has exec'd or exited).
-        unsafe { prepared.clone_and_exec() }
+        let result = unsafe { prepared.clone_and_exec() };
+        let stack = std::mem::take(&mut prepared.stack);
+        let _ = CHILD_STACK.try_with(|cell| cell.set(Some(stack)));
+        result
     }
 
     fn prepare(&self) -> io::Result<Prepared> {
@@ -203,7 +206,12 @@ impl Spawn {
             nice: self.nice,
             held: Vec::new(),
             error: 0,
-            stack: vec![0u8; 64 * 1024],
+            stack: CHILD_STACK
+                .try_with(|cell| cell.take())
+                .ok()
+                .flatten()
+                .filter(|s| s.len() == CHILD_STACK_SIZE)
+                .unwrap_or_else(|| vec![0u8; CHILD_STACK_SIZE]),
         };
         prepared.argv_ptrs = prepared
             .argv
@@ -220,6 +228,16 @@ impl Spawn {
         prepared.lift_low_sources()?;
         Ok(prepared)
     }
+}
+
+const CHILD_STACK_SIZE: usize = 64 * 1024;
+
+thread_local! {
+    /// The child's stack, kept from one spawn to the next: allocating and freeing it
+    /// each time makes the allocator grow and trim the heap around every spawn, with
+    /// fresh page faults each time (the superserver spawns thousands a second). Its
+    /// contents never matter; a thread's spawns run one at a time.
+    static CHILD_STACK: std::cell::Cell<Option<Vec<u8>>> = const { std::cell::Cell::new(None) };
 }
 
 /// Finds a program without a `/` in the child's `PATH`, as `execvp` would.
@@ -285,14 +303,14 @@ impl Prepared {
         Ok(())
     }
 
-    unsafe fn clone_and_exec(mut self) -> io::Result<Pid> {
+    unsafe fn clone_and_exec(&mut self) -> io::Result<Pid> {
         let mut all: libc::sigset_t = std::mem::zeroed();
         let mut old: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
         let stack_top = self.stack.as_mut_ptr().add(self.stack.len() - 64);
         let stack_top = (stack_top as usize & !15) as *mut libc::c_void;
-        let this: *mut Prepared = &mut self;
+        let this: *mut Prepared = self;
         let pid = libc::clone(
             child_main,
             stack_top,

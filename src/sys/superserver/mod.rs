@@ -23,7 +23,6 @@ pub mod log;
 pub mod socket;
 
 use std::collections::{HashMap, HashSet};
-use std::ffi::OsString;
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::os::fd::{AsFd, AsRawFd};
@@ -171,10 +170,10 @@ struct Service {
     watching: bool,
     paused_until: Option<Instant>,
     rate: RateWindow,
-    /// The environment every server of this service starts with.
-    env: Vec<(OsString, OsString)>,
-    /// None when the superserver is not root (the servers then run as it does).
-    credentials: Option<Credentials>,
+    /// How every server of this service starts (program, arguments, environment,
+    /// credentials), built once per configuration; each request adds its own
+    /// descriptors and peer variables to a copy.
+    template: Option<Spawn>,
 }
 
 /// Servers (or internal connections) running for one service id.
@@ -350,9 +349,9 @@ impl Superserver {
                 },
             };
             let (paused_until, rate) = carried.remove(&spec.id).unwrap_or_default();
-            let (env, credentials) = match &spec.handler {
-                Handler::Exec(exec) => (server_env(exec), self.credentials(exec)),
-                Handler::Internal(_) => (Vec::new(), None),
+            let template = match &spec.handler {
+                Handler::Exec(exec) => Some(self.template(exec)),
+                Handler::Internal(_) => None,
             };
             self.by_id.insert(spec.id.clone(), self.services.len());
             self.services.push(Service {
@@ -361,8 +360,7 @@ impl Superserver {
                 watching: false,
                 paused_until,
                 rate,
-                env,
-                credentials,
+                template,
             });
         }
         for index in 0..self.services.len() {
@@ -371,12 +369,33 @@ impl Superserver {
         self.reloaded = true;
     }
 
-    fn credentials(&self, exec: &Exec) -> Option<Credentials> {
-        self.is_root.then(|| Credentials {
+    /// The spawn every server of a service starts from. Its environment is the
+    /// superserver's own (all of it, or only the `passenv` names), then `env`.
+    fn template(&self, exec: &Exec) -> Spawn {
+        let mut spawn = Spawn::new(&exec.program);
+        spawn.argv0(&exec.argv[0]).args(&exec.argv[1..]);
+        for (k, v) in std::env::vars_os() {
+            let passed = match &exec.passenv {
+                None => true,
+                Some(names) => names.iter().any(|n| k == n.as_str()),
+            };
+            if passed {
+                spawn.env(k, v);
+            }
+        }
+        for (k, v) in &exec.env {
+            spawn.env(k, v);
+        }
+        spawn.new_session = true;
+        // Not root: the planner made sure the user is the superserver's own.
+        spawn.credentials = self.is_root.then(|| Credentials {
             uid: exec.identity.uid,
             gid: exec.identity.gid,
             groups: exec.identity.groups.clone(),
-        })
+        });
+        spawn.umask = exec.umask;
+        spawn.nice = exec.nice;
+        spawn
     }
 
     fn reload(&mut self) {
@@ -747,14 +766,10 @@ impl Superserver {
         handover: Option<ListenKey>,
     ) -> bool {
         let svc = &self.services[index];
-        let Handler::Exec(exec) = &svc.spec.handler else {
+        let Some(template) = &svc.template else {
             return false;
         };
-        let mut spawn = Spawn::new(&exec.program);
-        spawn.argv0(&exec.argv[0]).args(&exec.argv[1..]);
-        for (k, v) in &svc.env {
-            spawn.env(k, v);
-        }
+        let mut spawn = template.clone();
         if let Some(peer) = peer {
             let ip = canonical(peer.ip()).to_string();
             spawn.env("REMOTE_HOST", &ip);
@@ -771,10 +786,6 @@ impl Superserver {
         spawn.stdin = Stdio::Fd(fd);
         spawn.stdout = Stdio::Fd(fd);
         spawn.stderr = Stdio::Fd(fd);
-        spawn.new_session = true;
-        spawn.credentials = svc.credentials.clone();
-        spawn.umask = exec.umask;
-        spawn.nice = exec.nice;
         let ip = peer.map(|p| canonical(p.ip()));
         let (id, log) = (svc.spec.id.clone(), svc.spec.log.clone());
         match spawn.spawn() {
@@ -804,7 +815,7 @@ impl Superserver {
                 true
             }
             Err(e) => {
-                let why = crate::sys::spawn::describe_spawn_error(&exec.program, &e);
+                let why = crate::sys::spawn::describe_spawn_error(spawn.program(), &e);
                 self.fail(&id, &log, &format!("cannot start server: {why}"), ip);
                 false
             }
@@ -1027,20 +1038,4 @@ fn interest_flags(interest: Interest) -> EpollFlags {
         }
     }
     flags
-}
-
-/// The environment a service's servers start with: the superserver's own (all of it,
-/// or only the `passenv` names), then `env`.
-fn server_env(exec: &Exec) -> Vec<(OsString, OsString)> {
-    let mut env: Vec<(OsString, OsString)> = std::env::vars_os()
-        .filter(|(k, _)| match &exec.passenv {
-            None => true,
-            Some(names) => names.iter().any(|n| k == n.as_str()),
-        })
-        .collect();
-    for (k, v) in &exec.env {
-        env.retain(|(key, _)| key != k.as_str());
-        env.push((OsString::from(k), OsString::from(v)));
-    }
-    env
 }
