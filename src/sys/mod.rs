@@ -12,6 +12,7 @@ pub mod script;
 pub mod spawn;
 pub mod syslog;
 pub mod utmp;
+pub mod wall;
 
 /// `PATH` for everything init and rc start (sysvinit's value).
 pub const DEFAULT_PATH: &str = "/sbin:/usr/sbin:/bin:/usr/bin";
