@@ -2,8 +2,12 @@
 //! beyond the bytes they are given.
 
 pub mod inetd_conf;
+pub mod init_state;
+pub mod initreq;
+pub mod inittab;
 pub mod rclink;
 pub mod runlevel;
 pub mod services;
 pub mod syslog;
+pub mod utmp;
 pub mod xinetd;
