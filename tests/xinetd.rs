@@ -201,13 +201,17 @@ impl Daemon {
         });
     }
 
+    /// What the superserver's descriptors point at (socket inodes included), sorted;
+    /// the numbers themselves may move when a file is reopened.
     fn fds(&self) -> Vec<String> {
         let mut fds: Vec<String> = std::fs::read_dir(format!("/proc/{}/fd", self.pid))
             .unwrap()
             .filter_map(|e| e.ok())
             .map(|e| {
-                let target = std::fs::read_link(e.path()).unwrap_or_default();
-                format!("{}={}", e.file_name().to_string_lossy(), target.display())
+                std::fs::read_link(e.path())
+                    .unwrap_or_default()
+                    .display()
+                    .to_string()
             })
             .collect();
         fds.sort();
@@ -232,6 +236,8 @@ impl Daemon {
     /// The pid logged in the last `START: id pid=N` line.
     fn last_server_pid(&self, id: &str) -> i32 {
         let needle = format!("START: {id} pid=");
+        // The server may answer before the superserver has logged its start.
+        self.wait_log(&needle);
         let log = self.log();
         let at = log
             .rfind(&needle)
@@ -526,12 +532,16 @@ fn a_wait_service_gets_the_socket_and_is_not_watched_until_it_exits() {
     let (pid1, _) = first.split_once(':').unwrap();
     // The same server took the second datagram itself: the superserver started one.
     assert_eq!(second, format!("{pid1}:two"));
+    wait_for("the start in the log", || d.count("START: waiter") >= 1);
     assert_eq!(d.count("START: waiter"), 1);
     d.wait_log(&format!("EXIT: waiter pid={pid1}"));
     // Once it exited, the next datagram starts a new server.
     let third = String::from_utf8(udp_ask(&u, root.at(WAITER), b"three")).unwrap();
     let (pid3, _) = third.split_once(':').unwrap();
     assert_ne!(pid1, pid3);
+    wait_for("the second start in the log", || {
+        d.count("START: waiter") >= 2
+    });
     assert_eq!(d.count("START: waiter"), 2);
 }
 
@@ -1002,4 +1012,306 @@ fn daemon_mode_returns_once_serving() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+}
+
+#[test]
+fn the_init_script_starts_reloads_and_stops_the_example_configuration() {
+    let root = TestRoot::new();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(root.path("etc/init.d")).unwrap();
+    std::fs::create_dir_all(root.path("etc/default")).unwrap();
+    for script in ["functions", "xinetd"] {
+        std::fs::copy(
+            repo.join("init.d").join(script),
+            root.path(&format!("etc/init.d/{script}")),
+        )
+        .unwrap();
+    }
+    std::fs::copy(repo.join("xinetd.conf"), root.path("etc/xinetd.conf")).unwrap();
+    for entry in std::fs::read_dir(repo.join("xinetd.d")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(
+            entry.path(),
+            root.path("etc/xinetd.d").join(entry.file_name()),
+        )
+        .unwrap();
+    }
+    // The example services listen on every address: daytime gets a port found free;
+    // the others stay off.
+    let probe = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = probe.local_addr().unwrap().port();
+    drop(probe);
+    let services: String = ["echo", "discard", "chargen", "time"]
+        .iter()
+        .map(|s| format!("{s} 7/tcp\n{s} 7/udp\n"))
+        .chain([format!("daytime {port}/tcp\ndaytime {port}/udp\n")])
+        .collect();
+    root.write("etc/services", &services);
+    root.write("etc/default/xinetd", &format!("XINETD=\"{BIN} xinetd\"\n"));
+    let daytime = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
+    let run = |action: &str| {
+        Command::new(root.path("etc/init.d/xinetd"))
+            .arg(action)
+            .env("VINIT_ROOT", root.dir.path())
+            .env_remove("VINIT_RC")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+
+    let out = run("start");
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Starting xinetd: [  OK  ]"));
+    let out = run("status");
+    assert_eq!(out.status.code(), Some(0));
+    let pid = std::fs::read_to_string(root.path("run/xinetd.pid")).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("xinetd (pid {}) is running...\n", pid.trim())
+    );
+    assert!(
+        TcpStream::connect(daytime).is_err(),
+        "daytime is off in the example"
+    );
+
+    // chkconfig daytime-stream on: the `disable` line, then a reload.
+    let file = root.path("etc/xinetd.d/daytime-stream");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("disable     = yes", "disable     = no")).unwrap();
+    let out = run("reload");
+    assert!(out.status.success(), "{out:?}");
+    let mut answer = Vec::new();
+    wait_for("daytime after the reload", || {
+        match TcpStream::connect(daytime) {
+            Ok(s) => {
+                answer = read_all(s);
+                true
+            }
+            Err(_) => false,
+        }
+    });
+    assert_eq!(answer.len(), 26);
+    assert!(run("check").status.success());
+
+    let out = run("stop");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(run("status").status.code(), Some(3));
+    assert!(TcpStream::connect(daytime).is_err());
+}
+
+/// A small deterministic generator for the reload fuzz test.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+/// A valid service (internal or a program), then a few attributes set to random values,
+/// good or bad; now and then a file that does not parse at all.
+fn random_service(rng: &mut Rng, root: &TestRoot) -> String {
+    let addr = root.addr.to_string();
+    let log = format!("FILE {}", root.path("svc.log").display());
+    let pool: Vec<(&str, Vec<&str>)> = vec![
+        ("socket_type", vec!["stream", "dgram", "raw"]),
+        ("wait", vec!["yes", "no", "maybe"]),
+        (
+            "type",
+            vec!["INTERNAL UNLISTED", "UNLISTED", "INTERNAL", "RPC"],
+        ),
+        ("port", vec!["20501", "20502", "20503", "0", "99999"]),
+        (
+            "bind",
+            vec![&addr, &addr, "::1", "10.255.255.1", "no.such.host.invalid"],
+        ),
+        ("user", vec!["root", "nobody", "no-such-user"]),
+        (
+            "server",
+            vec!["/bin/cat", "/bin/true", "/no/such/program", "cat"],
+        ),
+        (
+            "only_from",
+            vec!["127.0.0.0/8", "10.0.0.0", "", "1.2.3.{4,5}", "999.1.1.1"],
+        ),
+        ("no_access", vec!["127.0.0.1", "::1/128"]),
+        ("instances", vec!["1", "UNLIMITED", "-3"]),
+        ("per_source", vec!["2", "UNLIMITED"]),
+        ("cps", vec!["1 1", "100 2", "x y"]),
+        ("flags", vec!["IPv6", "NODELAY KEEPALIVE", "REUSE", "BOGUS"]),
+        ("log_type", vec![&log, "SYSLOG daemon", "FILE relative.log"]),
+        (
+            "log_on_success",
+            vec!["PID HOST EXIT DURATION", "USERID", "NONSENSE"],
+        ),
+        ("env", vec!["A=b", "BROKEN"]),
+        ("passenv", vec!["PATH", ""]),
+        ("disable", vec!["no", "no", "yes"]),
+        ("v6only", vec!["yes", "no"]),
+    ];
+    let port = rng.pick(&["20501", "20502", "20503"]);
+    let (name, mut attrs): (&str, Vec<(&str, String)>) = match rng.below(3) {
+        0 => (
+            rng.pick(&["echo", "daytime", "chargen", "discard", "time"]),
+            vec![
+                ("type", "INTERNAL UNLISTED".into()),
+                ("socket_type", "stream".into()),
+                ("wait", "no".into()),
+            ],
+        ),
+        1 => (
+            rng.pick(&["echo", "daytime", "time"]),
+            vec![
+                ("type", "INTERNAL UNLISTED".into()),
+                ("socket_type", "dgram".into()),
+                ("wait", "yes".into()),
+            ],
+        ),
+        _ => (
+            "cat",
+            vec![
+                ("type", "UNLISTED".into()),
+                ("socket_type", "stream".into()),
+                ("wait", "no".into()),
+                ("user", "root".into()),
+                ("server", "/bin/cat".into()),
+            ],
+        ),
+    };
+    attrs.push(("port", port.into()));
+    attrs.push(("bind", addr.clone()));
+    for _ in 0..rng.below(4) {
+        let (attr, values) = &pool[rng.below(pool.len())];
+        let value = values[rng.below(values.len())].to_string();
+        match attrs.iter_mut().find(|(a, _)| a == attr) {
+            Some(slot) => slot.1 = value,
+            None => attrs.push((attr, value)),
+        }
+    }
+    let mut body = format!(" id = {name}{}\n", rng.below(4));
+    for (attr, value) in &attrs {
+        body.push_str(&format!(" {attr} = {value}\n"));
+    }
+    let block = service(name, &body);
+    match rng.below(12) {
+        0 => block.replace('}', ""),
+        1 => format!("}}\n{block}"),
+        _ => block,
+    }
+}
+
+#[test]
+fn reload_survives_random_configurations_and_leaks_nothing() {
+    let root = TestRoot::new();
+    let sentinel = 20500;
+    root.xinetd_conf(
+        "",
+        &service(
+            "echo",
+            &format!(" id = sentinel\n type = INTERNAL UNLISTED\n port = {sentinel}\n socket_type = stream\n wait = no\n"),
+        ),
+    );
+    let mut d = Daemon::start(&root, &[]);
+    d.reload();
+    let baseline = d.fds();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ u64::from(std::process::id()));
+    let dir = root.path("etc/xinetd.d");
+    for round in 0..60 {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            std::fs::remove_file(entry.unwrap().path()).unwrap();
+        }
+        for file in 0..rng.below(4) {
+            let text: String = (0..rng.below(3) + 1)
+                .map(|_| random_service(&mut rng, &root))
+                .collect();
+            std::fs::write(dir.join(format!("random{file}")), text).unwrap();
+        }
+        d.reload();
+        assert!(
+            d.child.try_wait().unwrap().is_none(),
+            "round {round}: the superserver died\n{}",
+            d.log()
+        );
+        let mut s = connect(root.at(sentinel));
+        assert_eq!(echo_round(&mut s, b"alive"), b"alive", "round {round}");
+        // Whatever came up answers or refuses, but never hangs the loop.
+        for port in 20501..=20503 {
+            if let Ok(s) = TcpStream::connect_timeout(&root.at(port), Duration::from_secs(5)) {
+                s.set_read_timeout(Some(Duration::from_millis(200)))
+                    .unwrap();
+                let _ = (&s).write_all(b"x\n");
+                let _ = s.shutdown(Shutdown::Write);
+                let mut buf = [0u8; 64];
+                let _ = (&s).read(&mut buf);
+            }
+        }
+    }
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    d.reload();
+    wait_for("the random servers to finish", || {
+        std::fs::read_to_string(format!("/proc/{}/task/{}/children", d.pid, d.pid))
+            .map_or(true, |c| c.trim().is_empty())
+    });
+    assert_eq!(d.fds(), baseline);
+}
+
+#[test]
+fn service_lines_follow_log_on_success_failure_and_log_type() {
+    let root = TestRoot::new();
+    let svc_log = root.path("services.log");
+    root.xinetd_conf(
+        &format!(" log_type = FILE {}\n", svc_log.display()),
+        &(service(
+            "echo",
+            " type = INTERNAL\n socket_type = stream\n wait = no\n log_on_success = PID HOST EXIT DURATION TRAFFIC\n",
+        ) + &service(
+            "cat",
+            " socket_type = stream\n wait = no\n user = root\n server = /bin/cat\n only_from = 10.0.0.0/8\n log_on_failure = HOST ATTEMPT\n",
+        ) + &service(
+            "daytime",
+            " type = INTERNAL\n socket_type = stream\n wait = no\n only_from = 10.0.0.0/8\n log_on_failure =\n",
+        )),
+    );
+    let d = Daemon::start(&root, &[]);
+    let mut s = connect_from(root.addr, root.at(ECHO));
+    assert_eq!(echo_round(&mut s, b"logged"), b"logged");
+    s.shutdown(Shutdown::Write).unwrap();
+    assert!(read_all(s).is_empty());
+    assert!(read_all(connect_from(root.addr, root.at(CAT))).is_empty());
+    assert!(read_all(connect_from(root.addr, root.at(DAYTIME))).is_empty());
+    let text = || std::fs::read_to_string(&svc_log).unwrap_or_default();
+    wait_for("the lines", || {
+        text().contains("EXIT: echo") && text().contains("FAIL: cat")
+    });
+    let a = root.addr;
+    let text = text();
+    assert!(
+        text.contains(&format!("START: echo pid=0 from={a}\n")),
+        "{text}"
+    );
+    let exit = text.lines().find(|l| l.contains("EXIT: echo")).unwrap();
+    assert!(
+        exit.contains("EXIT: echo status=0 pid=0 duration=") && exit.ends_with("(sec) in=6 out=6"),
+        "{exit}"
+    );
+    assert!(
+        text.contains(&format!("FAIL: cat address not in only_from from={a}\n")),
+        "{text}"
+    );
+    // daytime logs no failure (log_on_failure is empty); nothing reaches the main log.
+    assert!(!text.contains("daytime"), "{text}");
+    assert!(
+        !d.log().contains("START") && !d.log().contains("FAIL"),
+        "{}",
+        d.log()
+    );
 }

@@ -1,6 +1,8 @@
 //! The classic `inetd.conf`: one service a line,
 //!
-//!     [host:]service socket-type protocol[,sndbuf=N][,rcvbuf=N] wait|nowait[.max] user[.group|:group] server-path|internal [argv0 args…]
+//! ```text
+//! [host:]service socket-type protocol[,sndbuf=N][,rcvbuf=N] wait|nowait[.max] user[.group|:group] server-path|internal [argv0 args…]
+//! ```
 //!
 //! A line holding only `host:` sets the listen address of the lines after it (`*:` goes
 //! back to every address); `host:` in front of the service name sets it for that line

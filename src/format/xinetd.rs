@@ -1,16 +1,18 @@
 //! The syntax of `xinetd.conf` and the files of `xinetd.d`: `defaults` and `service NAME`
 //! blocks of `attribute OP value…` lines, `include FILE` and `includedir DIR`.
 //!
-//!     defaults
-//!     {
-//!         instances = 60
-//!     }
-//!     includedir /etc/xinetd.d
-//!     service echo
-//!     {
-//!         type        = INTERNAL
-//!         only_from  += 10.0.0.0/8
-//!     }
+//! ```text
+//! defaults
+//! {
+//!     instances = 60
+//! }
+//! includedir /etc/xinetd.d
+//! service echo
+//! {
+//!     type        = INTERNAL
+//!     only_from  += 10.0.0.0/8
+//! }
+//! ```
 //!
 //! This module only splits the text; what an attribute means is decided in
 //! `plan::superserver`. Every attribute keeps the file and line it came from, so that

@@ -80,6 +80,11 @@ impl Logs {
             MainLog::Syslog(f) => Sink::Syslog(*f),
             MainLog::File(p) => Sink::File(p.clone()),
         };
+        if let Sink::File(path) = &self.sink {
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+        }
     }
 
     /// The superserver no longer has a terminal (it went to the background).

@@ -77,6 +77,7 @@ const CONN_BASE: u64 = 1 << 32;
 
 /// Runs the superserver until it is stopped. Returns the exit status.
 pub fn run(options: Options) -> i32 {
+    close_inherited_descriptors();
     let mask = handled_signals();
     if let Err(e) = mask.thread_block() {
         eprintln!("{}: cannot block signals: {}", options.tag, e.desc());
@@ -137,6 +138,15 @@ pub fn run(options: Options) -> i32 {
     let status = server.serve();
     server.remove_pidfile();
     status
+}
+
+/// Whatever the starting process left open above stderr (a pipe of a shell's command
+/// substitution, a build tool's jobserver) is not the superserver's: holding it would
+/// keep the other end waiting for ever.
+fn close_inherited_descriptors() {
+    // SAFETY: nothing of this process is open above 2 yet; close_range touches only
+    // this process's table.
+    unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
 }
 
 fn handled_signals() -> SigSet {
@@ -373,7 +383,9 @@ impl Superserver {
     /// superserver's own (all of it, or only the `passenv` names), then `env`.
     fn template(&self, exec: &Exec) -> Spawn {
         let mut spawn = Spawn::new(&exec.program);
-        spawn.argv0(&exec.argv[0]).args(&exec.argv[1..]);
+        if let Some((argv0, args)) = exec.argv.split_first() {
+            spawn.argv0(argv0).args(args);
+        }
         for (k, v) in std::env::vars_os() {
             let passed = match &exec.passenv {
                 None => true,
@@ -624,30 +636,17 @@ impl Superserver {
         let Some(child) = self.children.remove(&pid.as_raw()) else {
             return;
         };
-        if let Some(u) = self.usage.get_mut(&child.service) {
-            u.remove(child.peer);
-        }
+        self.release(&child.service, child.peer);
         if let Some(key) = &child.handover {
             self.busy.remove(key);
         }
-        let s = child.log.on_success;
-        if s.exit || s.pid || s.duration {
-            let mut line = format!("EXIT: {}", child.service);
-            if s.exit {
-                line.push(' ');
-                line.push_str(&how);
-            }
-            if s.pid {
-                line.push_str(&format!(" pid={pid}"));
-            }
-            if s.duration {
-                line.push_str(&format!(
-                    " duration={}(sec)",
-                    child.started.elapsed().as_secs()
-                ));
-            }
-            self.logs.service(&child.log.target, &line);
-        }
+        let exit = Exit {
+            how: &how,
+            pid: pid.as_raw(),
+            duration: child.started.elapsed(),
+            traffic: None,
+        };
+        self.log_exit(&child.service, &child.log, exit);
         if let Some(&index) = self.by_id.get(&child.service) {
             self.refresh(index);
         }
@@ -733,12 +732,15 @@ impl Superserver {
         }
         if let Handler::Internal(b @ (Builtin::Daytime | Builtin::Time)) = spec.handler {
             let (id, log) = (spec.id.clone(), spec.log.clone());
-            let traffic = internal::answer_once(b, stream);
-            self.log_internal(&id, &log, Some(ip), traffic, Duration::ZERO);
+            internal::answer_once(b, stream);
+            self.log_start(&id, &log, 0, Some(ip));
             return;
         }
-        let usage = self.usage.entry(spec.id.clone()).or_default();
-        if let Err(refusal) = may_start(&spec.limits, usage.running, usage.from(Some(ip))) {
+        let (running, from_source) = self
+            .usage
+            .get(&spec.id)
+            .map_or((0, 0), |u| (u.running, u.from(Some(ip))));
+        if let Err(refusal) = may_start(&spec.limits, running, from_source) {
             let (id, log) = (spec.id.clone(), spec.log.clone());
             self.fail(&id, &log, refusal.reason(), Some(ip));
             return;
@@ -791,17 +793,7 @@ impl Superserver {
         match spawn.spawn() {
             Ok(pid) => {
                 self.usage.entry(id.clone()).or_default().add(ip);
-                let s = log.on_success;
-                if s.pid || s.host {
-                    let mut line = format!("START: {id}");
-                    if s.pid {
-                        line.push_str(&format!(" pid={pid}"));
-                    }
-                    if let (true, Some(ip)) = (s.host, ip) {
-                        line.push_str(&format!(" from={ip}"));
-                    }
-                    self.logs.service(&log.target, &line);
-                }
+                self.log_start(&id, &log, pid.as_raw(), ip);
                 self.children.insert(
                     pid.as_raw(),
                     Child {
@@ -900,12 +892,8 @@ impl Superserver {
             let Some(Listener::Udp(sock)) = &self.services[index].listener else {
                 return;
             };
-            let sent = internal::answer_datagram(builtin, sock, &buf[..n], peer, &mut self.lengths);
-            let traffic = internal::Traffic {
-                bytes_in: n as u64,
-                bytes_out: sent as u64,
-            };
-            self.log_internal(&id, &log, Some(ip), traffic, Duration::ZERO);
+            internal::answer_datagram(builtin, sock, &buf[..n], peer, &mut self.lengths);
+            self.log_start(&id, &log, 0, Some(ip));
         }
     }
 
@@ -926,11 +914,11 @@ impl Superserver {
                 .error(&format!("service {id}: epoll: {}", e.desc()));
             return;
         }
-        self.usage
-            .entry(id)
-            .or_default()
-            .add(Some(canonical(peer.ip())));
+        let ip = canonical(peer.ip());
+        self.usage.entry(id.clone()).or_default().add(Some(ip));
         self.conns.insert(token, conn);
+        let log = self.services[index].spec.log.clone();
+        self.log_start(&id, &log, 0, Some(ip));
     }
 
     fn on_conn(&mut self, token: u64) {
@@ -954,50 +942,69 @@ impl Superserver {
     fn conn_closed(&mut self, conn: Conn) {
         let _ = self.epoll.delete(conn.stream.as_fd());
         let ip = canonical(conn.peer.ip());
-        if let Some(u) = self.usage.get_mut(&conn.service) {
-            u.remove(Some(ip));
-        }
+        self.release(&conn.service, Some(ip));
         if let Some(&index) = self.by_id.get(&conn.service) {
             let log = self.services[index].spec.log.clone();
-            self.log_internal(
-                &conn.service,
-                &log,
-                Some(ip),
-                conn.traffic,
-                conn.started.elapsed(),
-            );
+            let exit = Exit {
+                how: "status=0",
+                pid: 0,
+                duration: conn.started.elapsed(),
+                traffic: Some(conn.traffic),
+            };
+            self.log_exit(&conn.service, &log, exit);
             self.refresh(index);
         }
     }
 
-    /// START and EXIT of a request served in the loop (logged with pid 0, as xinetd).
-    fn log_internal(
-        &mut self,
-        id: &str,
-        log: &LogSpec,
-        ip: Option<IpAddr>,
-        traffic: internal::Traffic,
-        duration: Duration,
-    ) {
+    /// One server (or internal connection) of a service is gone. A service with none
+    /// left has no entry, so ids that come and go with reloads leave nothing behind.
+    fn release(&mut self, id: &str, source: Option<IpAddr>) {
+        if let Some(u) = self.usage.get_mut(id) {
+            u.remove(source);
+            if u.running == 0 {
+                self.usage.remove(id);
+            }
+        }
+    }
+
+    /// `START: ID pid=N from=ADDR`, with the fields of `log_on_success` (requests served
+    /// in the loop have pid 0, as in xinetd).
+    fn log_start(&mut self, id: &str, log: &LogSpec, pid: i32, ip: Option<IpAddr>) {
         let s = log.on_success;
-        if !s.any() {
+        if !(s.pid || s.host) {
             return;
         }
         let mut line = format!("START: {id}");
         if s.pid {
-            line.push_str(" pid=0");
+            line.push_str(&format!(" pid={pid}"));
         }
         if let (true, Some(ip)) = (s.host, ip) {
             line.push_str(&format!(" from={ip}"));
         }
-        if s.duration {
-            line.push_str(&format!(" duration={}(sec)", duration.as_secs()));
+        self.logs.service(&log.target, &line);
+    }
+
+    /// `EXIT: ID status=N pid=N duration=N(sec) in=N out=N`, with the fields of
+    /// `log_on_success`.
+    fn log_exit(&mut self, id: &str, log: &LogSpec, exit: Exit) {
+        let s = log.on_success;
+        let traffic = exit.traffic.filter(|_| s.traffic);
+        if !(s.exit || s.pid || s.duration || traffic.is_some()) {
+            return;
         }
-        if s.traffic {
-            line.push_str(&format!(
-                " in={} out={}",
-                traffic.bytes_in, traffic.bytes_out
-            ));
+        let mut line = format!("EXIT: {id}");
+        if s.exit {
+            line.push(' ');
+            line.push_str(exit.how);
+        }
+        if s.pid {
+            line.push_str(&format!(" pid={}", exit.pid));
+        }
+        if s.duration {
+            line.push_str(&format!(" duration={}(sec)", exit.duration.as_secs()));
+        }
+        if let Some(t) = traffic {
+            line.push_str(&format!(" in={} out={}", t.bytes_in, t.bytes_out));
         }
         self.logs.service(&log.target, &line);
     }
@@ -1013,6 +1020,14 @@ impl Superserver {
         }
         self.logs.service(&log.target, &line);
     }
+}
+
+/// How a server or an internal connection ended, for its EXIT line.
+struct Exit<'a> {
+    how: &'a str,
+    pid: i32,
+    duration: Duration,
+    traffic: Option<internal::Traffic>,
 }
 
 /// Whether a service's requests count against `instances` (servers and long-lived
