@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* The ceiling for a superserver's fork/exec path, for benches/superserver.sh: a bare
  * accept + posix_spawn loop with nothing else (no limits, no logging, no reaping).
  *

@@ -90,45 +90,16 @@ pub fn run(options: Options) -> i32 {
             Ok(daemon::Forked::Parent(status)) => return status,
             Ok(daemon::Forked::Child(ready)) => Some(ready),
             Err(e) => {
-                eprintln!(
-                    "{}: cannot go to the background: {}",
-                    options.tag,
-                    crate::sys::describe_io(&e)
-                );
+                let why = crate::sys::describe_io(&e);
+                eprintln!("{}: cannot go to the background: {why}", options.tag);
                 return 1;
             }
         }
     };
-    let mut logs = Logs::new(
-        &options.tag,
-        options.log.clone(),
-        options.dev_log.clone(),
-        true,
-    );
-    let set = match config::load(&options.sources) {
-        Ok(set) => set,
-        Err(e) => {
-            logs.error(&e);
-            return 1;
-        }
+    let mut server = match start(options, &mask) {
+        Ok(server) => server,
+        Err(status) => return status,
     };
-    let mut server = match Superserver::new(options, logs, &mask) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("superserver: {e}");
-            return 1;
-        }
-    };
-    server.install(set);
-    if let Err(e) = server.write_pidfile() {
-        server.logs.error(&e);
-        return 1;
-    }
-    server.logs.info(&format!(
-        "started with {} service{}",
-        server.services.len(),
-        if server.services.len() == 1 { "" } else { "s" }
-    ));
     if let Some(ready) = ready {
         ready.done();
         server.logs.detach();
@@ -138,6 +109,46 @@ pub fn run(options: Options) -> i32 {
     let status = server.serve();
     server.remove_pidfile();
     status
+}
+
+/// Reads the configuration, opens the sockets, writes the pidfile. Errors are logged
+/// (and shown on stderr, still the terminal's); Err holds the exit status.
+fn start(options: Options, mask: &SigSet) -> Result<Superserver, i32> {
+    let mut logs = Logs::new(
+        &options.tag,
+        options.log.clone(),
+        options.dev_log.clone(),
+        true,
+    );
+    let set = config::load(&options.sources).map_err(|e| {
+        logs.error(&e);
+        1
+    })?;
+    let events = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).and_then(|epoll| {
+        let signals = SignalFd::with_flags(mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
+        epoll.add(
+            signals.as_fd(),
+            EpollEvent::new(EpollFlags::EPOLLIN, SIGNAL_TOKEN),
+        )?;
+        Ok((epoll, signals))
+    });
+    let (epoll, signals) = events.map_err(|e| {
+        logs.error(&format!("cannot set up the event loop: {}", e.desc()));
+        1
+    })?;
+    let mut server = Superserver::new(options, logs, epoll, signals);
+    server.install(set);
+    if let Err(e) = server.write_pidfile() {
+        server.logs.error(&e);
+        return Err(1);
+    }
+    let count = services_count(server.services.len());
+    server.logs.info(&format!("started with {count}"));
+    Ok(server)
+}
+
+fn services_count(n: usize) -> String {
+    format!("{n} service{}", if n == 1 { "" } else { "s" })
 }
 
 /// Whatever the starting process left open above stderr (a pipe of a shell's command
@@ -251,18 +262,8 @@ struct Superserver {
 }
 
 impl Superserver {
-    fn new(options: Options, logs: Logs, mask: &SigSet) -> Result<Superserver, String> {
-        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)
-            .map_err(|e| format!("epoll: {}", e.desc()))?;
-        let signals = SignalFd::with_flags(mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
-            .map_err(|e| format!("signalfd: {}", e.desc()))?;
-        epoll
-            .add(
-                signals.as_fd(),
-                EpollEvent::new(EpollFlags::EPOLLIN, SIGNAL_TOKEN),
-            )
-            .map_err(|e| format!("epoll: {}", e.desc()))?;
-        Ok(Superserver {
+    fn new(options: Options, logs: Logs, epoll: Epoll, signals: SignalFd) -> Superserver {
+        Superserver {
             options,
             logs,
             epoll,
@@ -278,7 +279,7 @@ impl Superserver {
             stop: None,
             reloaded: false,
             is_root: nix::unistd::geteuid().is_root(),
-        })
+        }
     }
 
     fn write_pidfile(&self) -> Result<(), String> {
@@ -415,11 +416,8 @@ impl Superserver {
         match config::load(&self.options.sources) {
             Ok(set) => {
                 self.install(set);
-                self.logs.info(&format!(
-                    "reloaded: {} service{}",
-                    self.services.len(),
-                    if self.services.len() == 1 { "" } else { "s" }
-                ));
+                let count = services_count(self.services.len());
+                self.logs.info(&format!("reloaded: {count}"));
             }
             Err(e) => self.logs.error(&format!(
                 "reload failed, the current configuration stays in force: {e}"
