@@ -36,9 +36,14 @@ pub fn load(sources: &Sources) -> Result<ServiceSet, String> {
     let mut entries: Vec<InetdEntry> = Vec::new();
     let mut line_errors = Vec::new();
     if let Some(path) = &sources.inetd {
-        let conf = inetd_conf::parse(path, &read_text(path)?);
-        entries = conf.entries;
-        line_errors = conf.errors;
+        // Read along with xinetd.conf (-inetd_compat), a missing inetd.conf is no error:
+        // there is just nothing in it.
+        let optional = sources.xinetd.is_some() && !path.exists();
+        if !optional {
+            let conf = inetd_conf::parse(path, &read_text(path)?);
+            entries = conf.entries;
+            line_errors = conf.errors;
+        }
     }
     let services = match std::fs::read(&sources.services) {
         Ok(bytes) => Services::parse(&String::from_utf8_lossy(&bytes)),
@@ -274,6 +279,19 @@ mod tests {
         fs::write(&conf, "includedir nowhere\n").unwrap();
         let e = load(&sources).unwrap_err();
         assert!(e.contains("xinetd.conf:1: cannot read directory"), "{e}");
+
+        // inetd.conf along with xinetd.conf may be missing; alone, it may not.
+        fs::write(&conf, "").unwrap();
+        let both = Sources {
+            inetd: Some(tmp.path().join("inetd.conf")),
+            ..sources.clone()
+        };
+        assert!(load(&both).unwrap().services.is_empty());
+        let alone = Sources {
+            xinetd: None,
+            ..both
+        };
+        assert!(load(&alone).unwrap_err().contains("inetd.conf"));
     }
 
     #[test]
