@@ -1,6 +1,10 @@
 //! Pure parsers and writers for the file formats and names of the SysV world. No I/O
 //! beyond the bytes they are given.
 
+pub mod procstat;
 pub mod rclink;
 pub mod runlevel;
 pub mod syslog;
+pub mod syslog_conf;
+pub mod syslog_msg;
+pub mod utmp;

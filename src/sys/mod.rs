@@ -4,6 +4,7 @@
 pub mod layout;
 pub mod links;
 pub mod pidfile;
+pub mod proc;
 pub mod rcdir;
 pub mod rcexec;
 pub mod script;
