@@ -189,11 +189,13 @@ fn parse_selector(text: &str) -> Result<Selector, String> {
         let (facilities, level) = part
             .rsplit_once('.')
             .ok_or_else(|| format!("selector \"{part}\" has no level (FACILITY.LEVEL)"))?;
+        let codes = facilities
+            .split(',')
+            .map(facility_codes)
+            .collect::<Result<Vec<_>, _>>()?;
         let level = parse_level(level)?;
-        for facility in facilities.split(',') {
-            for f in facility_codes(facility)? {
-                level.apply(&mut sel.masks[f]);
-            }
+        for f in codes.into_iter().flatten() {
+            level.apply(&mut sel.masks[f]);
         }
     }
     Ok(sel)

@@ -1,3 +1,4 @@
 //! Pure planners: data in, plan out. They decide; the `sys` layer and the tools act.
 
 pub mod rc;
+pub mod stop;

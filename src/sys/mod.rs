@@ -1,6 +1,7 @@
 //! The thin layer that touches the system: file layout, rc directories, spawning,
 //! waiting, atomic links, locks. Everything above it is pure data.
 
+pub mod daemon;
 pub mod layout;
 pub mod links;
 pub mod pidfile;
@@ -10,6 +11,8 @@ pub mod rcexec;
 pub mod script;
 pub mod spawn;
 pub mod syslog;
+pub mod syslog_sinks;
+pub mod syslogd;
 
 /// `PATH` for everything init and rc start (sysvinit's value).
 pub const DEFAULT_PATH: &str = "/sbin:/usr/sbin:/bin:/usr/bin";

@@ -261,7 +261,7 @@ impl Spawn {
 }
 
 /// Finds a program without a `/` in the child's `PATH`, as `execvp` would.
-fn resolve_program(program: &Path, path_var: Option<&OsStr>) -> io::Result<PathBuf> {
+pub fn resolve_program(program: &Path, path_var: Option<&OsStr>) -> io::Result<PathBuf> {
     if program.as_os_str().as_bytes().contains(&b'/') {
         return Ok(program.to_path_buf());
     }
