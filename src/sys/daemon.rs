@@ -1,7 +1,8 @@
 //! Starting, finding and stopping daemons for init scripts (`vinit daemon`).
 //!
 //! Finding a daemon trusts no bare number: a pidfile locked by its process names a live
-//! process (the kernel guarantees it); a pidfile `vinit daemon` wrote and nobody holds
+//! process (the kernel guarantees it), which is the daemon whatever `--exec`/`--name`
+//! say (it may have exec'd another program; a script runs as its interpreter); a pidfile `vinit daemon` wrote and nobody holds
 //! any more is stale; any other pidfile's pid counts only for a live process matching
 //! `--exec`/`--name`/`--user`, checked through a pidfd so that the process checked is
 //! the one signalled. See `sys::pidfile` for the lock.
@@ -83,10 +84,11 @@ pub fn find(target: &Target) -> io::Result<Lookup> {
             holder: Some(holder),
             ..
         } => {
+            // The lock is the proof: no --exec/--name check (the program may have
+            // exec'd another one, a script runs as its interpreter).
             let check = |p: Pid| {
-                identity.matches(p)
-                    && matches!(inspect(&target.pidfile),
-                        Ok(PidfileState::Locked { holder: Some(h), .. }) if h == p)
+                matches!(inspect(&target.pidfile),
+                    Ok(PidfileState::Locked { holder: Some(h), .. }) if h == p)
             };
             match Process::open_checked(holder, check) {
                 Some(process) => Ok(Lookup::Running(vec![process])),
