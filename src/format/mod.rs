@@ -1,6 +1,7 @@
 //! Pure parsers and writers for the file formats and names of the SysV world. No I/O
 //! beyond the bytes they are given.
 
+pub mod inittab;
 pub mod procstat;
 pub mod rclink;
 pub mod runlevel;
