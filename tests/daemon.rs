@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_vinit");
 
 struct Env {
@@ -30,11 +32,20 @@ impl Env {
     }
 
     fn pidfile(&self) -> PathBuf {
-        self.root().join("run").join(format!("{}.pid", self.prog.file_name().unwrap().to_string_lossy()))
+        self.root().join("run").join(format!(
+            "{}.pid",
+            self.prog.file_name().unwrap().to_string_lossy()
+        ))
     }
 
     fn daemon(&self, args: &[&str]) -> Output {
-        Command::new(BIN).arg("daemon").arg("--root").arg(self.root()).args(args).output().unwrap()
+        Command::new(BIN)
+            .arg("daemon")
+            .arg("--root")
+            .arg(self.root())
+            .args(args)
+            .output()
+            .unwrap()
     }
 
     fn start(&self, extra: &[&str]) -> Output {
@@ -47,19 +58,30 @@ impl Env {
 
     fn status(&self) -> (i32, String) {
         let out = self.daemon(&["--status", "--exec", self.prog.to_str().unwrap()]);
-        (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned())
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     }
 
     fn written_pid(&self) -> i32 {
-        std::fs::read_to_string(self.pidfile()).unwrap().trim().parse().unwrap()
+        std::fs::read_to_string(self.pidfile())
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
     }
 
     /// Live processes of this test's program.
     fn running(&self) -> Vec<i32> {
         let mut pids = Vec::new();
         for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
-            if std::fs::read_link(entry.path().join("exe")).ok().as_deref() == Some(&self.prog) && alive(pid) {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            if std::fs::read_link(entry.path().join("exe")).ok().as_deref() == Some(&self.prog)
+                && alive(pid)
+            {
                 pids.push(pid);
             }
         }
@@ -89,14 +111,23 @@ fn alive(pid: i32) -> bool {
 fn stat_field(pid: i32, n: usize) -> String {
     let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     // Fields after the name: state is field 3.
-    s.rsplit(')').next().unwrap().split_whitespace().nth(n - 3).unwrap().to_string()
+    s.rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(n - 3)
+        .unwrap()
+        .to_string()
 }
 
 fn status_line(pid: i32, key: &str) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap()
         .lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}:")).map(|v| v.trim().to_string()))
+        .find_map(|l| {
+            l.strip_prefix(&format!("{key}:"))
+                .map(|v| v.trim().to_string())
+        })
         .unwrap()
 }
 
@@ -115,7 +146,16 @@ fn code(out: &Output) -> i32 {
 #[test]
 fn start_applies_the_daemon_recipe() {
     let env = Env::new("recipe-sleep");
-    let out = env.start(&["--env", "GREETING=hello", "--umask", "027", "--nice", "5", "--chdir", "/tmp"]);
+    let out = env.start(&[
+        "--env",
+        "GREETING=hello",
+        "--umask",
+        "027",
+        "--nice",
+        "5",
+        "--chdir",
+        "/tmp",
+    ]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     let pid = env.written_pid();
     assert_eq!(env.running(), [pid]);
@@ -133,16 +173,29 @@ fn start_applies_the_daemon_recipe() {
     fds.sort();
     assert_eq!(fds, [0, 1, 2, 99]);
     for fd in 0..3 {
-        assert_eq!(std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).unwrap(), Path::new("/dev/null"));
+        assert_eq!(
+            std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).unwrap(),
+            Path::new("/dev/null")
+        );
     }
-    assert_eq!(std::fs::read_link(format!("/proc/{pid}/fd/99")).unwrap(), env.pidfile());
-    assert_eq!(std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap(), Path::new("/tmp"));
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{pid}/fd/99")).unwrap(),
+        env.pidfile()
+    );
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap(),
+        Path::new("/tmp")
+    );
     assert_eq!(status_line(pid, "Umask"), "0027");
     assert_eq!(stat_field(pid, 19), "5", "niceness");
     let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
     assert!(environ.split(|&b| b == 0).any(|v| v == b"GREETING=hello"));
     // The pidfile: read-only (written by vinit), and its lock names the daemon.
-    let mode = std::fs::metadata(env.pidfile()).unwrap().permissions().mode() & 0o777;
+    let mode = std::fs::metadata(env.pidfile())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o444);
     let (status, text) = env.status();
     assert_eq!(status, 0);
@@ -176,7 +229,10 @@ fn concurrent_starts_run_exactly_one_daemon() {
                 .unwrap()
         })
         .collect();
-    let codes: Vec<i32> = children.into_iter().map(|c| c.wait_with_output().unwrap().status.code().unwrap()).collect();
+    let codes: Vec<i32> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap().status.code().unwrap())
+        .collect();
     assert_eq!(codes.iter().filter(|&&c| c == 0).count(), 1, "{codes:?}");
     assert_eq!(codes.iter().filter(|&&c| c == 1).count(), 7, "{codes:?}");
     assert_eq!(env.running(), [env.written_pid()]);
@@ -191,13 +247,25 @@ fn status_codes_follow_lsb() {
     assert_eq!(env.status().0, 0);
     unsafe { libc::kill(pid, libc::SIGKILL) };
     wait_gone(pid);
-    assert_eq!(env.status(), (1, "lsb-sleep dead but pid file exists\n".to_string()));
+    assert_eq!(
+        env.status(),
+        (1, "lsb-sleep dead but pid file exists\n".to_string())
+    );
     std::fs::remove_file(env.pidfile()).unwrap();
     let lock = env.root().join("subsys-lock");
     std::fs::write(&lock, "").unwrap();
-    let out = env.daemon(&["--status", "--exec", env.prog.to_str().unwrap(), "--lockfile", lock.to_str().unwrap()]);
+    let out = env.daemon(&[
+        "--status",
+        "--exec",
+        env.prog.to_str().unwrap(),
+        "--lockfile",
+        lock.to_str().unwrap(),
+    ]);
     assert_eq!(code(&out), 2);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "lsb-sleep dead but subsys locked\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "lsb-sleep dead but subsys locked\n"
+    );
     // A self-written, unlocked pidfile and nothing to check its pid against: unknown.
     let mut stranger = env.stranger();
     std::fs::write(env.pidfile(), format!("{}\n", stranger.id())).unwrap();
@@ -227,7 +295,13 @@ fn a_recycled_pid_in_a_stale_pidfile_is_never_signalled() {
     std::fs::write(&pidfile, format!("{spid}\n")).unwrap();
     std::fs::set_permissions(&pidfile, std::fs::Permissions::from_mode(0o444)).unwrap();
     assert_eq!(env.status().0, 1, "stale: nobody holds it");
-    let out = env.daemon(&["--stop", "--exec", env.prog.to_str().unwrap(), "--retry", "5"]);
+    let out = env.daemon(&[
+        "--stop",
+        "--exec",
+        env.prog.to_str().unwrap(),
+        "--retry",
+        "5",
+    ]);
     assert_eq!(code(&out), 1, "nothing to stop");
     assert!(alive(spid), "the stranger was not touched");
     // A start replaces the stale pidfile and runs a daemon of its own.
@@ -248,7 +322,13 @@ fn a_self_written_pidfile_naming_another_program_is_not_trusted() {
     std::fs::create_dir_all(env.root().join("run")).unwrap();
     std::fs::write(env.pidfile(), format!("{spid}\n")).unwrap();
     assert_eq!(env.status().0, 1);
-    let out = env.daemon(&["--stop", "--exec", env.prog.to_str().unwrap(), "--signal", "KILL"]);
+    let out = env.daemon(&[
+        "--stop",
+        "--exec",
+        env.prog.to_str().unwrap(),
+        "--signal",
+        "KILL",
+    ]);
     assert_eq!(code(&out), 1);
     assert!(alive(spid));
     stranger.kill().unwrap();
@@ -259,24 +339,53 @@ fn a_self_written_pidfile_naming_another_program_is_not_trusted() {
 fn stop_follows_the_retry_schedule_for_a_program_ignoring_term() {
     let env = Env::new("stubborn");
     let script = env.root().join("stubborn.sh");
-    std::fs::write(&script, "#!/bin/sh\ntrap '' TERM\nwhile :; do sleep 1; done\n").unwrap();
+    std::fs::write(
+        &script,
+        "#!/bin/sh\ntrap '' TERM\nwhile :; do sleep 1; done\n",
+    )
+    .unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     let pidfile = env.root().join("run/stubborn.pid");
     let pidfile = pidfile.to_str().unwrap();
-    let start = env.daemon(&["--start", "--pidfile", pidfile, "--exec", script.to_str().unwrap()]);
-    assert_eq!(code(&start), 0, "{}", String::from_utf8_lossy(&start.stderr));
-    let pid: i32 = std::fs::read_to_string(pidfile).unwrap().trim().parse().unwrap();
+    let start = env.daemon(&[
+        "--start",
+        "--pidfile",
+        pidfile,
+        "--exec",
+        script.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        code(&start),
+        0,
+        "{}",
+        String::from_utf8_lossy(&start.stderr)
+    );
+    let pid: i32 = std::fs::read_to_string(pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     // TERM is ignored and the schedule has nothing after it: still running, exit 2.
     let out = env.daemon(&["--stop", "--pidfile", pidfile, "--retry", "TERM/1"]);
     assert_eq!(code(&out), 2);
     assert!(String::from_utf8_lossy(&out.stdout).contains("still running"));
     assert!(alive(pid));
     // TERM, then KILL: gone, pidfile removed.
-    let out = env.daemon(&["--stop", "--pidfile", pidfile, "--retry", "TERM/1/KILL/10", "--remove-pidfile"]);
+    let out = env.daemon(&[
+        "--stop",
+        "--pidfile",
+        pidfile,
+        "--retry",
+        "TERM/1/KILL/10",
+        "--remove-pidfile",
+    ]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!alive(pid));
     assert!(!Path::new(pidfile).exists());
-    assert_eq!(code(&env.daemon(&["--stop", "--pidfile", pidfile, "--oknodo", "--quiet"])), 0);
+    assert_eq!(
+        code(&env.daemon(&["--stop", "--pidfile", pidfile, "--oknodo", "--quiet"])),
+        0
+    );
 }
 
 #[test]
@@ -284,7 +393,13 @@ fn stop_without_retry_sends_the_signal_and_returns() {
     let env = Env::new("signal-sleep");
     assert_eq!(code(&env.start(&[])), 0);
     let pid = env.written_pid();
-    let out = env.daemon(&["--stop", "--exec", env.prog.to_str().unwrap(), "--signal", "USR1"]);
+    let out = env.daemon(&[
+        "--stop",
+        "--exec",
+        env.prog.to_str().unwrap(),
+        "--signal",
+        "USR1",
+    ]);
     assert_eq!(code(&out), 0);
     wait_gone(pid);
 }
@@ -307,8 +422,18 @@ fn forking_programs_are_waited_for_through_their_own_pidfile() {
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     let forks = |arg: &str| {
         env.daemon(&[
-            "--start", "--forks", "--timeout", "2", "--pidfile", pidfile.to_str().unwrap(),
-            "--exec", env.prog.to_str().unwrap(), "--startas", script.to_str().unwrap(), "--", arg,
+            "--start",
+            "--forks",
+            "--timeout",
+            "2",
+            "--pidfile",
+            pidfile.to_str().unwrap(),
+            "--exec",
+            env.prog.to_str().unwrap(),
+            "--startas",
+            script.to_str().unwrap(),
+            "--",
+            arg,
         ])
     };
     let out = forks("fail");
@@ -319,9 +444,19 @@ fn forking_programs_are_waited_for_through_their_own_pidfile() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("did not write"));
     let out = forks("go");
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
-    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     assert_eq!(env.running(), [pid]);
-    let check = env.daemon(&["--status", "--pidfile", pidfile.to_str().unwrap(), "--exec", env.prog.to_str().unwrap()]);
+    let check = env.daemon(&[
+        "--status",
+        "--pidfile",
+        pidfile.to_str().unwrap(),
+        "--exec",
+        env.prog.to_str().unwrap(),
+    ]);
     assert_eq!(code(&check), 0);
     assert_eq!(code(&forks("go")), 1, "already running");
 }
@@ -333,8 +468,14 @@ fn without_a_pidfile_processes_are_found_by_program() {
     let prog = env.prog.to_str().unwrap();
     let out = env.daemon(&["--pidof", "--exec", prog]);
     assert_eq!(code(&out), 0);
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), stranger.id().to_string());
-    assert_eq!(code(&env.daemon(&["--stop", "--name", "scan-sleep", "--retry", "10"])), 0);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        stranger.id().to_string()
+    );
+    assert_eq!(
+        code(&env.daemon(&["--stop", "--name", "scan-sleep", "--retry", "10"])),
+        0
+    );
     stranger.wait().unwrap();
     assert_eq!(code(&env.daemon(&["--status", "--exec", prog])), 3);
 }
@@ -351,16 +492,102 @@ fn runs_as_another_user_and_matches_by_user() {
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     let pid = env.written_pid();
     assert!(status_line(pid, "Uid").starts_with("65534\t65534\t65534"));
-    let nogroup = nix::unistd::Group::from_name("nogroup").unwrap().unwrap().gid.as_raw();
+    let nogroup = nix::unistd::Group::from_name("nogroup")
+        .unwrap()
+        .unwrap()
+        .gid
+        .as_raw();
     assert!(status_line(pid, "Gid").starts_with(&format!("{nogroup}\t{nogroup}")));
     let prog = env.prog.to_str().unwrap();
     // Through its locked pidfile it is found whoever asks; by a scan, --user filters.
     std::fs::remove_file(env.pidfile()).unwrap();
-    assert_eq!(code(&env.daemon(&["--status", "--exec", prog, "--user", "root"])), 3);
-    assert_eq!(code(&env.daemon(&["--status", "--exec", prog, "--user", "nobody"])), 0);
-    assert_eq!(code(&env.daemon(&["--stop", "--exec", prog, "--user", "nobody", "--retry", "10"])), 0);
+    assert_eq!(
+        code(&env.daemon(&["--status", "--exec", prog, "--user", "root"])),
+        3
+    );
+    assert_eq!(
+        code(&env.daemon(&["--status", "--exec", prog, "--user", "nobody"])),
+        0
+    );
+    assert_eq!(
+        code(&env.daemon(&["--stop", "--exec", prog, "--user", "nobody", "--retry", "10"])),
+        0
+    );
     assert!(!alive(pid));
     let out = env.start(&["--user", "no-such-user-here"]);
     assert_eq!(code(&out), 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown user"));
+}
+
+#[test]
+fn init_script_functions_go_through_vinit_daemon() {
+    let root = common::TestRoot::example_redhat();
+    let sh = |script: &str| {
+        Command::new("/bin/sh")
+            .args(["-c", script])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("VINIT_ROOT", root.path())
+            .env("VINIT", BIN)
+            .output()
+            .unwrap()
+    };
+    let init_d = root.join("etc/init.d");
+    let heartbeat = format!("{}/heartbeat", init_d.display());
+    let out = sh(&format!("{heartbeat} start"));
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Starting heartbeat: [  OK  ]\n"
+    );
+    let pidfile = root.join("run/heartbeat.pid");
+    let mode = std::fs::metadata(&pidfile).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o444, "written and locked by vinit daemon");
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let out = sh(&format!("{heartbeat} status"));
+    assert_eq!(code(&out), 0);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("heartbeat (pid {pid}) is running...\n")
+    );
+    let functions = format!(". {}/functions;", init_d.display());
+    let out = sh(&format!(
+        "{functions} pidofproc -p {} heartbeat",
+        pidfile.display()
+    ));
+    assert_eq!(
+        (
+            code(&out),
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        ),
+        (0, pid.to_string())
+    );
+    // A second start does nothing and succeeds.
+    assert_eq!(code(&sh(&format!("{heartbeat} start"))), 0);
+    assert!(alive(pid));
+    let out = sh(&format!("{heartbeat} stop"));
+    assert_eq!(code(&out), 0);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Stopping heartbeat: [  OK  ]\n"
+    );
+    wait_gone(pid);
+    assert!(!pidfile.exists());
+    let out = sh(&format!("{heartbeat} status"));
+    assert_eq!(
+        (
+            code(&out),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        ),
+        (3, "heartbeat is stopped\n".to_string())
+    );
+    let out = sh(&format!(
+        "{functions} killproc -p {} heartbeat",
+        pidfile.display()
+    ));
+    assert_eq!(code(&out), 7, "not running");
 }

@@ -340,7 +340,9 @@ fn the_example_system_starts_and_stops() {
         stdout(&out),
         "Stopping spooler: [  OK  ]\nStopping heartbeat: [  OK  ]\nStopping syslog: [  OK  ]\n"
     );
-    assert!(wait_until(5, || !alive(heartbeat) && !alive(spooler) && !alive(syslogd)));
+    assert!(wait_until(5, || !alive(heartbeat)
+        && !alive(spooler)
+        && !alive(syslogd)));
     assert!(!root.join("run/heartbeat.pid").exists());
     assert!(!root.join("var/lock/subsys/spooler").exists());
     assert!(root.read("var/log/heartbeat.log").contains("stopping"));

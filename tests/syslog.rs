@@ -67,7 +67,12 @@ impl Syslogd {
         self.signal(libc::SIGTERM);
         let mut child = self.child.take().unwrap();
         let mut err = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
         (child.wait().unwrap(), err)
     }
 
@@ -92,7 +97,11 @@ fn logger(root: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "logger {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "logger {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -121,8 +130,18 @@ fn every_selector_form_routes_to_its_file() {
     );
     let d = Syslogd::start(r, Some(&conf), &["--no-pidfile"]);
     let sent = [
-        "mail.debug", "mail.info", "mail.warning", "mail.err", "mail.emerg", "user.debug",
-        "user.info", "auth.info", "auth.notice", "authpriv.crit", "local0.debug", "local1.err",
+        "mail.debug",
+        "mail.info",
+        "mail.warning",
+        "mail.err",
+        "mail.emerg",
+        "user.debug",
+        "user.info",
+        "auth.info",
+        "auth.notice",
+        "authpriv.crit",
+        "local0.debug",
+        "local1.err",
         "local1.crit",
     ];
     for pri in sent {
@@ -131,18 +150,36 @@ fn every_selector_form_routes_to_its_file() {
     let (status, _) = d.stop();
     assert!(status.success());
     let expect: HashMap<&str, Vec<&str>> = HashMap::from([
-        ("threshold", vec!["mail.info", "mail.warning", "mail.err", "mail.emerg"]),
+        (
+            "threshold",
+            vec!["mail.info", "mail.warning", "mail.err", "mail.emerg"],
+        ),
         (
             "star-none",
-            vec!["user.info", "auth.info", "auth.notice", "authpriv.crit", "local1.err", "local1.crit"],
+            vec![
+                "user.info",
+                "auth.info",
+                "auth.notice",
+                "authpriv.crit",
+                "local1.err",
+                "local1.crit",
+            ],
         ),
         ("only", vec!["mail.warning"]),
         ("below-err", vec!["mail.debug", "mail.info", "mail.warning"]),
         (
             "not-debug",
             vec![
-                "mail.info", "mail.warning", "mail.err", "mail.emerg", "user.info", "auth.info",
-                "auth.notice", "authpriv.crit", "local1.err", "local1.crit",
+                "mail.info",
+                "mail.warning",
+                "mail.err",
+                "mail.emerg",
+                "user.info",
+                "auth.info",
+                "auth.notice",
+                "authpriv.crit",
+                "local1.err",
+                "local1.crit",
             ],
         ),
         ("list", vec!["auth.notice", "authpriv.crit"]),
@@ -185,10 +222,16 @@ fn bad_config_lines_are_reported_with_file_and_line_and_skipped() {
     let (status, stderr) = d.stop();
     assert!(status.success());
     let conf_path = r.join("etc/syslog.conf");
-    for (line, what) in [(2, "unknown facility \"bogus\""), (3, "unknown level \"loud\""), (4, "TCP")] {
+    for (line, what) in [
+        (2, "unknown facility \"bogus\""),
+        (3, "unknown level \"loud\""),
+        (4, "TCP"),
+    ] {
         let prefix = format!("syslogd: {}:{line}: ", conf_path.display());
         assert!(
-            stderr.lines().any(|l| l.starts_with(&prefix) && l.contains(what)),
+            stderr
+                .lines()
+                .any(|l| l.starts_with(&prefix) && l.contains(what)),
             "line {line} in:\n{stderr}"
         );
     }
@@ -202,7 +245,10 @@ fn bad_config_lines_are_reported_with_file_and_line_and_skipped() {
 fn malformed_messages_are_kept_with_the_default_priority() {
     let tmp = tempfile::tempdir().unwrap();
     let r = tmp.path();
-    let conf = format!("*.* {r}/all.log\nuser.=notice {r}/notice.log\n", r = r.display());
+    let conf = format!(
+        "*.* {r}/all.log\nuser.=notice {r}/notice.log\n",
+        r = r.display()
+    );
     let d = Syslogd::start(r, Some(&conf), &["--no-pidfile"]);
     let sock = UnixDatagram::unbound().unwrap();
     sock.connect(r.join("dev/log")).unwrap();
@@ -233,7 +279,11 @@ fn malformed_messages_are_kept_with_the_default_priority() {
     }
     let notice = read(&r.join("notice.log"));
     assert!(notice.contains("no priority at all") && notice.contains("<999>priority too big"));
-    assert_eq!(all.lines().count(), 9, "7 messages, the start and exit lines:\n{all}");
+    assert_eq!(
+        all.lines().count(),
+        9,
+        "7 messages, the start and exit lines:\n{all}"
+    );
 }
 
 #[test]
@@ -242,9 +292,15 @@ fn forwarding_and_receiving_over_loopback_udp() {
     let r = tmp.path();
     // The test is the remote syslogd of the forwarding rule.
     let collector = UdpSocket::bind("127.0.0.1:0").unwrap();
-    collector.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    collector
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     let collector_port = collector.local_addr().unwrap().port();
-    let listen_port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen_port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let conf = format!(
         "local5.* @127.0.0.1:{collector_port}\n*.* {r}/remote.log\n",
         r = r.display()
@@ -253,9 +309,36 @@ fn forwarding_and_receiving_over_loopback_udp() {
     let d = Syslogd::start(r, Some(&conf), &["--no-pidfile", "--udp", &listen]);
     // Received from the network: RFC 5424 (logger's default to a server) and RFC 3164.
     let port = listen_port.to_string();
-    logger(r, &["-n", "127.0.0.1", "-P", &port, "-p", "local5.info", "-t", "t", "rfc5424 over udp"]);
-    logger(r, &["-n", "127.0.0.1", "-P", &port, "--rfc3164", "-t", "t", "rfc3164 over udp"]);
-    wait_for("both network messages", || texts(&r.join("remote.log")).len() == 2);
+    logger(
+        r,
+        &[
+            "-n",
+            "127.0.0.1",
+            "-P",
+            &port,
+            "-p",
+            "local5.info",
+            "-t",
+            "t",
+            "rfc5424 over udp",
+        ],
+    );
+    logger(
+        r,
+        &[
+            "-n",
+            "127.0.0.1",
+            "-P",
+            &port,
+            "--rfc3164",
+            "-t",
+            "t",
+            "rfc3164 over udp",
+        ],
+    );
+    wait_for("both network messages", || {
+        texts(&r.join("remote.log")).len() == 2
+    });
     // Remote messages are not forwarded again (no -h): the first datagram the collector
     // gets is the local one.
     d.logger(&["-p", "local5.warning", "-t", "fw", "forward me"]);
@@ -267,15 +350,25 @@ fn forwarding_and_receiving_over_loopback_udp() {
     assert!(d.stop().0.success());
     let remote = read(&r.join("remote.log"));
     let host = hostname();
-    assert!(remote.contains(&format!(" {host} t: rfc5424 over udp")), "{remote}");
-    assert!(remote.contains(&format!(" {host} t: rfc3164 over udp")), "{remote}");
+    assert!(
+        remote.contains(&format!(" {host} t: rfc5424 over udp")),
+        "{remote}"
+    );
+    assert!(
+        remote.contains(&format!(" {host} t: rfc3164 over udp")),
+        "{remote}"
+    );
 }
 
 fn hostname() -> String {
     let mut buf = [0u8; 256];
     unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
     let end = buf.iter().position(|&b| b == 0).unwrap();
-    String::from_utf8_lossy(&buf[..end]).split('.').next().unwrap().to_string()
+    String::from_utf8_lossy(&buf[..end])
+        .split('.')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -323,9 +416,15 @@ fn users_action_writes_to_logged_in_terminals() {
     assert!(d.stop().0.success());
     let alice = read(&r.join("dev/pts/1"));
     let bob = read(&r.join("dev/pts/2"));
-    assert!(alice.contains("Message from syslogd@") && alice.contains("t: everyone\r\n"), "{alice:?}");
+    assert!(
+        alice.contains("Message from syslogd@") && alice.contains("t: everyone\r\n"),
+        "{alice:?}"
+    );
     assert!(!alice.contains("bob only"));
-    assert!(bob.contains("t: everyone") && bob.contains("t: bob only"), "{bob:?}");
+    assert!(
+        bob.contains("t: everyone") && bob.contains("t: bob only"),
+        "{bob:?}"
+    );
     assert!(!tmp.path().join("etc/evil").exists());
 }
 
@@ -338,15 +437,29 @@ fn terminal_action_gets_crlf_lines() {
         assert_eq!(libc::unlockpt(master), 0);
     }
     let mut name = [0 as libc::c_char; 128];
-    assert_eq!(unsafe { libc::ptsname_r(master, name.as_mut_ptr(), name.len()) }, 0);
-    let slave = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }.to_string_lossy().into_owned();
+    assert_eq!(
+        unsafe { libc::ptsname_r(master, name.as_mut_ptr(), name.len()) },
+        0
+    );
+    let slave = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }
+        .to_string_lossy()
+        .into_owned();
     // Raw output on the terminal: what syslogd writes is what the master reads.
-    let slave_fd = std::fs::OpenOptions::new().read(true).write(true).custom_flags(libc::O_NOCTTY).open(&slave).unwrap();
+    let slave_fd = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open(&slave)
+        .unwrap();
     let mut tio: libc::termios = unsafe { std::mem::zeroed() };
     unsafe {
         libc::tcgetattr(std::os::fd::AsRawFd::as_raw_fd(&slave_fd), &mut tio);
         libc::cfmakeraw(&mut tio);
-        libc::tcsetattr(std::os::fd::AsRawFd::as_raw_fd(&slave_fd), libc::TCSANOW, &tio);
+        libc::tcsetattr(
+            std::os::fd::AsRawFd::as_raw_fd(&slave_fd),
+            libc::TCSANOW,
+            &tio,
+        );
     }
     let tmp = tempfile::tempdir().unwrap();
     let r = tmp.path();
@@ -374,7 +487,11 @@ fn sighup_rotation_under_a_running_writer_loses_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let r = tmp.path().to_path_buf();
     let live = r.join("live.log");
-    let d = Syslogd::start(&r, Some(&format!("local2.* -{}\n", live.display())), &["--no-pidfile"]);
+    let d = Syslogd::start(
+        &r,
+        Some(&format!("local2.* -{}\n", live.display())),
+        &["--no-pidfile"],
+    );
     // The writer runs until every rotation is done, so each one happens under load.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let socket_path = r.join("dev/log");
@@ -386,7 +503,8 @@ fn sighup_rotation_under_a_running_writer_loses_nothing() {
             let mut sent = 0usize;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 // Blocking sends: a full queue makes the writer wait, as glibc's syslog() does.
-                sock.send(format!("<146>Jan  1 00:00:00 w: msg-{sent}").as_bytes()).unwrap();
+                sock.send(format!("<146>Jan  1 00:00:00 w: msg-{sent}").as_bytes())
+                    .unwrap();
                 sent += 1;
             }
             sent
@@ -394,7 +512,9 @@ fn sighup_rotation_under_a_running_writer_loses_nothing() {
     };
     let mut rotated = Vec::new();
     for k in 0..6 {
-        wait_for("lines in the live file", || std::fs::metadata(&live).is_ok_and(|m| m.len() > 0));
+        wait_for("lines in the live file", || {
+            std::fs::metadata(&live).is_ok_and(|m| m.len() > 0)
+        });
         let old = r.join(format!("live.log.{k}"));
         std::fs::rename(&live, &old).unwrap();
         rotated.push(old);
@@ -417,7 +537,12 @@ fn sighup_rotation_under_a_running_writer_loses_nothing() {
     }
     let missing: Vec<usize> = (0..count).filter(|&i| seen[i] == 0).collect();
     let doubled: Vec<usize> = (0..count).filter(|&i| seen[i] > 1).collect();
-    assert!(missing.is_empty(), "{} lost, first {:?}", missing.len(), &missing[..missing.len().min(5)]);
+    assert!(
+        missing.is_empty(),
+        "{} lost, first {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
     assert!(doubled.is_empty(), "duplicated: {doubled:?}");
 }
 
@@ -426,7 +551,11 @@ fn sighup_reloads_the_configuration_and_keeps_it_when_unreadable() {
     let tmp = tempfile::tempdir().unwrap();
     let r = tmp.path();
     let conf = r.join("etc/syslog.conf");
-    let d = Syslogd::start(r, Some(&format!("*.* {}/first.log\n", r.display())), &["--no-pidfile"]);
+    let d = Syslogd::start(
+        r,
+        Some(&format!("*.* {}/first.log\n", r.display())),
+        &["--no-pidfile"],
+    );
     d.logger(&["-t", "t", "one"]);
     std::fs::write(&conf, format!("*.* {}/second.log\n", r.display())).unwrap();
     d.signal(libc::SIGHUP);
@@ -436,7 +565,9 @@ fn sighup_reloads_the_configuration_and_keeps_it_when_unreadable() {
     std::fs::remove_file(&conf).unwrap();
     std::fs::create_dir(&conf).unwrap();
     d.signal(libc::SIGHUP);
-    wait_for("the reload attempt", || read(&r.join("second.log")).contains("not reloaded"));
+    wait_for("the reload attempt", || {
+        read(&r.join("second.log")).contains("not reloaded")
+    });
     d.logger(&["-t", "t", "three"]);
     assert!(d.stop().0.success());
     assert_eq!(texts(&r.join("first.log")), ["one"]);
@@ -453,12 +584,20 @@ fn kernel_log_records_are_read() {
         "6,1,100,-;NET: Registered protocol family 10\n SUBSYSTEM=net\n30,2,101,-;vinit[1]: booted\n",
     )
     .unwrap();
-    let conf = format!("kern.* {r}/kern.log\ndaemon.* {r}/daemon.log\n", r = r.display());
+    let conf = format!(
+        "kern.* {r}/kern.log\ndaemon.* {r}/daemon.log\n",
+        r = r.display()
+    );
     let d = Syslogd::start(r, Some(&conf), &["--no-pidfile"]);
-    wait_for("the kernel line", || read(&r.join("daemon.log")).contains("vinit[1]: booted"));
+    wait_for("the kernel line", || {
+        read(&r.join("daemon.log")).contains("vinit[1]: booted")
+    });
     assert!(d.stop().0.success());
     let kern = read(&r.join("kern.log"));
-    assert!(kern.contains(" kernel: NET: Registered protocol family 10\n"), "{kern}");
+    assert!(
+        kern.contains(" kernel: NET: Registered protocol family 10\n"),
+        "{kern}"
+    );
     assert!(!kern.contains("SUBSYSTEM"));
 }
 
@@ -467,22 +606,50 @@ fn detaches_without_n_and_is_managed_through_its_pidfile() {
     let tmp = tempfile::tempdir().unwrap();
     let r = tmp.path();
     std::fs::create_dir_all(r.join("etc")).unwrap();
-    std::fs::write(r.join("etc/syslog.conf"), format!("*.* {}/all.log\n", r.display())).unwrap();
-    let status = Command::new(BIN).args(["--root"]).arg(r).args(["syslogd"]).status().unwrap();
+    std::fs::write(
+        r.join("etc/syslog.conf"),
+        format!("*.* {}/all.log\n", r.display()),
+    )
+    .unwrap();
+    let status = Command::new(BIN)
+        .args(["--root"])
+        .arg(r)
+        .args(["syslogd"])
+        .status()
+        .unwrap();
     assert!(status.success());
     let pid: i32 = read(&r.join("run/syslogd.pid")).trim().parse().unwrap();
     let stat = read(Path::new(&format!("/proc/{pid}/stat")));
-    let ppid: i32 = stat.rsplit(')').next().unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    let ppid: i32 = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_ne!(ppid, std::process::id() as i32);
     assert!(stat.contains("(syslogd)"));
     // A second one is refused: the socket answers.
-    let second = Command::new(BIN).args(["syslogd", "-n", "--root"]).arg(r).output().unwrap();
+    let second = Command::new(BIN)
+        .args(["syslogd", "-n", "--root"])
+        .arg(r)
+        .output()
+        .unwrap();
     assert_eq!(second.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&second.stderr).contains("another syslogd"));
     logger(r, &["-t", "t", "detached"]);
     let daemon = |action: &str| {
         Command::new(BIN)
-            .args(["daemon", action, "--quiet", "--name", "syslogd", "--pidfile"])
+            .args([
+                "daemon",
+                action,
+                "--quiet",
+                "--name",
+                "syslogd",
+                "--pidfile",
+            ])
             .arg(r.join("run/syslogd.pid"))
             .args(["--retry", "10"])
             .status()
@@ -502,28 +669,59 @@ fn logger_formats_and_flags() {
     let r = tmp.path();
     let sock_path = r.join("sock");
     let server = UnixDatagram::bind(&sock_path).unwrap();
-    server.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     let sock = sock_path.to_str().unwrap();
     let recv = || {
         let mut buf = [0u8; 4096];
         let n = server.recv(&mut buf).unwrap();
         String::from_utf8_lossy(&buf[..n]).into_owned()
     };
-    let out = logger(r, &["-u", sock, "-t", "tag", "-i", "-s", "-p", "local3.warning", "hello", "world"]);
+    let out = logger(
+        r,
+        &[
+            "-u",
+            sock,
+            "-t",
+            "tag",
+            "-i",
+            "-s",
+            "-p",
+            "local3.warning",
+            "hello",
+            "world",
+        ],
+    );
     let got = recv();
     assert!(got.starts_with("<156>"), "{got}");
-    assert!(got.contains(" tag[") && got.ends_with("]: hello world"), "{got}");
-    assert_eq!(String::from_utf8_lossy(&out.stderr).trim_end(), got, "-s copies it to stderr");
+    assert!(
+        got.contains(" tag[") && got.ends_with("]: hello world"),
+        "{got}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        got,
+        "-s copies it to stderr"
+    );
     logger(r, &["-u", sock, "-t", "tag", "--id=77", "x"]);
     assert!(recv().ends_with(" tag[77]: x"));
     logger(r, &["-u", sock, "-t", "tag", "--rfc5424", "y"]);
     let got = recv();
-    assert!(got.starts_with("<13>1 ") && got.ends_with(" tag - - - y"), "{got}");
+    assert!(
+        got.starts_with("<13>1 ") && got.ends_with(" tag - - - y"),
+        "{got}"
+    );
     logger(r, &["-u", sock, "-t", "tag", "-S", "4", "abcdefghij"]);
     let parts: Vec<String> = (0..3).map(|_| recv()).collect();
-    assert!(parts[0].ends_with(": abcd") && parts[1].ends_with(": efgh") && parts[2].ends_with(": ij"));
+    assert!(
+        parts[0].ends_with(": abcd") && parts[1].ends_with(": efgh") && parts[2].ends_with(": ij")
+    );
     // Standard input: one message per line; -e skips the empty ones.
-    for (flags, want) in [(vec![], vec!["one", "", "two"]), (vec!["-e"], vec!["one", "two"])] {
+    for (flags, want) in [
+        (vec![], vec!["one", "", "two"]),
+        (vec!["-e"], vec!["one", "two"]),
+    ] {
         let mut child = Command::new(BIN)
             .args(["logger", "-u", sock, "-t", "tag"])
             .args(&flags)
@@ -539,11 +737,24 @@ fn logger_formats_and_flags() {
     }
     // Errors: exit 1 with a message.
     for (args, msg) in [
-        (vec!["-p", "bogus.info", "x"], "unknown facility name: bogus"),
-        (vec!["-u", "/nonexistent/sock", "x"], "socket /nonexistent/sock"),
+        (
+            vec!["-p", "bogus.info", "x"],
+            "unknown facility name: bogus",
+        ),
+        (
+            vec!["-u", "/nonexistent/sock", "x"],
+            "socket /nonexistent/sock",
+        ),
     ] {
-        let out = Command::new(BIN).arg("logger").args(&args).output().unwrap();
+        let out = Command::new(BIN)
+            .arg("logger")
+            .args(&args)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(1));
-        assert!(String::from_utf8_lossy(&out.stderr).contains(msg), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(msg),
+            "{args:?}"
+        );
     }
 }

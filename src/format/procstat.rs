@@ -47,7 +47,10 @@ mod tests {
         let line = "4242 (a (b) c) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 50 18446744073709551615";
         let s = parse_stat(line).unwrap();
         assert_eq!(s.comm, "a (b) c");
-        assert_eq!((s.state, s.ppid, s.session, s.start_time), ('S', 1, 4242, 987654));
+        assert_eq!(
+            (s.state, s.ppid, s.session, s.start_time),
+            ('S', 1, 4242, 987654)
+        );
         assert_eq!(parse_stat("1 (x) S"), None);
     }
 

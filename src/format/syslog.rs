@@ -185,7 +185,13 @@ pub fn format_rfc5424(
     pid: Option<u32>,
     message: &str,
 ) -> String {
-    let nil = |s: &str| if s.is_empty() { "-".to_string() } else { s.replace(' ', "_") };
+    let nil = |s: &str| {
+        if s.is_empty() {
+            "-".to_string()
+        } else {
+            s.replace(' ', "_")
+        }
+    };
     let pid = pid.map_or_else(|| "-".to_string(), |p| p.to_string());
     format!(
         "<{}>1 {} {} {} {pid} - - {message}",
@@ -247,10 +253,20 @@ mod tests {
     fn network_formats() {
         let p = Priority::new(Facility::USER, Severity::Notice);
         assert_eq!(
-            format_rfc5424(p, "2024-01-02T03:04:05.000006+01:00", "box", "my app", Some(9), "hi"),
+            format_rfc5424(
+                p,
+                "2024-01-02T03:04:05.000006+01:00",
+                "box",
+                "my app",
+                Some(9),
+                "hi"
+            ),
             "<13>1 2024-01-02T03:04:05.000006+01:00 box my_app 9 - - hi"
         );
-        assert_eq!(format_rfc5424(p, "", "", "", None, "x"), "<13>1 - - - - - - x");
+        assert_eq!(
+            format_rfc5424(p, "", "", "", None, "x"),
+            "<13>1 - - - - - - x"
+        );
         assert_eq!(
             format_rfc3164(p, "Jan  2 03:04:05", "box", "t", None, "hi"),
             "<13>Jan  2 03:04:05 box t: hi"

@@ -308,8 +308,7 @@ fn parse_action(text: &str) -> Result<Action, String> {
     let users: Vec<String> = text.split(',').map(|u| u.trim().to_string()).collect();
     let valid = |u: &String| {
         !u.is_empty()
-            && u
-                .bytes()
+            && u.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
     };
     if users.iter().all(valid) {
@@ -334,7 +333,9 @@ fn file_action(path: &str, sync: bool) -> Result<Action, String> {
 
 fn parse_forward(dest: &str) -> Result<Action, String> {
     if dest.starts_with('@') {
-        return Err(format!("\"@{dest}\": TCP forwarding (@@) is not supported, only UDP (@)"));
+        return Err(format!(
+            "\"@{dest}\": TCP forwarding (@@) is not supported, only UDP (@)"
+        ));
     }
     let (host, port) = if let Some(v6) = dest.strip_prefix('[') {
         let (addr, after) = v6
@@ -344,9 +345,10 @@ fn parse_forward(dest: &str) -> Result<Action, String> {
             "" => (addr, None),
             p => (
                 addr,
-                Some(p.strip_prefix(':').ok_or_else(|| {
-                    format!("\"@{dest}\": expected :PORT after the address")
-                })?),
+                Some(
+                    p.strip_prefix(':')
+                        .ok_or_else(|| format!("\"@{dest}\": expected :PORT after the address"))?,
+                ),
             ),
         }
     } else {
@@ -431,15 +433,33 @@ mod tests {
         assert_eq!(
             actions,
             vec![
-                &Action::File { path: "/var/log/messages".into(), sync: true },
-                &Action::File { path: "/var/log/mail".into(), sync: false },
-                &Action::Forward { host: "loghost".into(), port: 514 },
-                &Action::Forward { host: "10.0.0.1".into(), port: 1514 },
-                &Action::Forward { host: "::1".into(), port: 5514 },
+                &Action::File {
+                    path: "/var/log/messages".into(),
+                    sync: true
+                },
+                &Action::File {
+                    path: "/var/log/mail".into(),
+                    sync: false
+                },
+                &Action::Forward {
+                    host: "loghost".into(),
+                    port: 514
+                },
+                &Action::Forward {
+                    host: "10.0.0.1".into(),
+                    port: 1514
+                },
+                &Action::Forward {
+                    host: "::1".into(),
+                    port: 5514
+                },
                 &Action::Fifo("/run/fifo".into()),
                 &Action::AllUsers,
                 &Action::Users(vec!["root".into(), "admin".into()]),
-                &Action::File { path: "/var/log/user".into(), sync: true },
+                &Action::File {
+                    path: "/var/log/user".into(),
+                    sync: true
+                },
             ]
         );
         assert_eq!(config.rules[0].line, 3);
@@ -468,7 +488,10 @@ mod tests {
         let config = Config::default_for(Path::new("/tmp/r"));
         assert_eq!(
             config.rules[0].action,
-            Action::File { path: "/tmp/r/var/log/messages".into(), sync: true }
+            Action::File {
+                path: "/tmp/r/var/log/messages".into(),
+                sync: true
+            }
         );
         assert!(config.rules[0].selector.matches(p("daemon.info")));
         assert!(!config.rules[0].selector.matches(p("mail.err")));

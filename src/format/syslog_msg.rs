@@ -325,7 +325,9 @@ pub fn parse_rfc3339(s: &[u8]) -> Option<i64> {
         && hour < 24
         && minute < 60
         && second < 61;
-    valid.then(|| days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset)
+    valid.then(|| {
+        days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset
+    })
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
@@ -479,7 +481,10 @@ mod tests {
         let m = parse(b"<30>Nov 21 05:30:00 crond[42]: job done\n", Origin::Local);
         assert_eq!(m.priority.code(), 30);
         assert_eq!(m.stamp, Some(Stamp::Classic(b"Nov 21 05:30:00")));
-        assert_eq!((m.app, m.pid, m.text), (&b"crond"[..], Some(&b"42"[..]), &b"job done"[..]));
+        assert_eq!(
+            (m.app, m.pid, m.text),
+            (&b"crond"[..], Some(&b"42"[..]), &b"job done"[..])
+        );
         assert_eq!(m.host, None);
         assert_eq!(
             line(b"<13>Nov  1 05:30:00 me: hi", Origin::Local),
@@ -497,7 +502,10 @@ mod tests {
 
     #[test]
     fn remote_3164_with_host() {
-        let m = parse(b"<34>Oct 11 22:14:15 mymachine su: 'su root' failed", Origin::Remote);
+        let m = parse(
+            b"<34>Oct 11 22:14:15 mymachine su: 'su root' failed",
+            Origin::Remote,
+        );
         assert_eq!(m.host, Some(&b"mymachine"[..]));
         assert_eq!(m.app, b"su");
         assert_eq!(m.text, b"'su root' failed");
@@ -522,17 +530,29 @@ mod tests {
         assert!(m.data.unwrap().ends_with(b"Appl\\]ication\"]"));
         assert_eq!(m.text, b"An application event");
         let m = parse(b"<13>1 - - app 77 - - hello", Origin::Local);
-        assert_eq!((m.app, m.pid, m.text), (&b"app"[..], Some(&b"77"[..]), &b"hello"[..]));
+        assert_eq!(
+            (m.app, m.pid, m.text),
+            (&b"app"[..], Some(&b"77"[..]), &b"hello"[..])
+        );
         assert_eq!(m.stamp, None);
         assert_eq!(
-            line(b"<13>1 2020-01-01T00:00:00+01:00 h app - - [a b=\"c\"] msg", Origin::Local),
+            line(
+                b"<13>1 2020-01-01T00:00:00+01:00 h app - - [a b=\"c\"] msg",
+                Origin::Local
+            ),
             "Jan  1 00:00:00 here app: [a b=\"c\"] msg\n"
         );
     }
 
     #[test]
     fn malformed_messages_are_kept() {
-        for raw in [&b"no priority at all"[..], b"<999>too big", b"<>empty", b"<1x>bad", b""] {
+        for raw in [
+            &b"no priority at all"[..],
+            b"<999>too big",
+            b"<>empty",
+            b"<1x>bad",
+            b"",
+        ] {
             let m = parse(raw, Origin::Local);
             assert_eq!(m.priority, DEFAULT_PRIORITY);
             assert!(!m.has_priority);
@@ -540,7 +560,10 @@ mod tests {
         }
         // A valid priority and a header that is not one: the rest is text.
         let m = parse(b"<14>just text", Origin::Local);
-        assert_eq!((m.priority.code(), m.text, m.app), (14, &b"just text"[..], &b""[..]));
+        assert_eq!(
+            (m.priority.code(), m.text, m.app),
+            (14, &b"just text"[..], &b""[..])
+        );
         let m = parse(b"<14>1 not-a-time h a - - - x", Origin::Local);
         assert_eq!(m.text, b"1 not-a-time h a - - - x");
         assert_eq!(
@@ -557,10 +580,16 @@ mod tests {
         assert_eq!(records.len(), 2);
         let m = parse(records[0], Origin::Kernel);
         assert_eq!(m.priority, Priority::new(Facility::KERN, Severity::Info));
-        assert_eq!((m.app, m.text), (&b"kernel"[..], &b"NET: Registered protocol family 10"[..]));
+        assert_eq!(
+            (m.app, m.text),
+            (&b"kernel"[..], &b"NET: Registered protocol family 10"[..])
+        );
         let m = parse(records[1], Origin::Kernel);
         assert_eq!(m.priority.facility, Facility::DAEMON);
-        assert_eq!((m.app, m.pid, m.text), (&b"vinit"[..], Some(&b"1"[..]), &b"started"[..]));
+        assert_eq!(
+            (m.app, m.pid, m.text),
+            (&b"vinit"[..], Some(&b"1"[..]), &b"started"[..])
+        );
     }
 
     #[test]
@@ -568,7 +597,10 @@ mod tests {
         assert_eq!(parse_rfc3339(b"1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_rfc3339(b"2000-03-01T00:00:00Z"), Some(951868800));
         assert_eq!(parse_rfc3339(b"1970-01-01T01:00:00+01:00"), Some(0));
-        assert_eq!(parse_rfc3339(b"1970-01-01T00:00:00.123456-00:30"), Some(1800));
+        assert_eq!(
+            parse_rfc3339(b"1970-01-01T00:00:00.123456-00:30"),
+            Some(1800)
+        );
         assert_eq!(parse_rfc3339(b"1970-13-01T00:00:00Z"), None);
         assert_eq!(parse_rfc3339(b"1970-01-01 00:00:00Z"), None);
         assert_eq!(parse_rfc3339(b"1970-01-01T00:00:00"), None);

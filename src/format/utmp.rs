@@ -66,8 +66,14 @@ mod tests {
         assert_eq!(
             logins(&bytes),
             vec![
-                Login { user: "alice".into(), line: "pts/3".into() },
-                Login { user: "root".into(), line: "tty1".into() },
+                Login {
+                    user: "alice".into(),
+                    line: "pts/3".into()
+                },
+                Login {
+                    user: "root".into(),
+                    line: "tty1".into()
+                },
             ]
         );
     }

@@ -37,7 +37,12 @@ pub fn parse_signal(text: &str) -> Result<Signal, String> {
 pub fn parse_schedule(text: &str, signal: Signal) -> Result<Vec<Step>, String> {
     if let Ok(secs) = text.parse::<u64>() {
         let wait = Step::Wait(Duration::from_secs(secs));
-        return Ok(vec![Step::Send(signal), wait, Step::Send(Signal::SIGKILL), wait]);
+        return Ok(vec![
+            Step::Send(signal),
+            wait,
+            Step::Send(Signal::SIGKILL),
+            wait,
+        ]);
     }
     let items: Vec<&str> = text.split('/').collect();
     let mut steps = Vec::with_capacity(items.len());
@@ -83,11 +88,21 @@ mod tests {
         let s = |n| Step::Wait(Duration::from_secs(n));
         assert_eq!(
             parse_schedule("5", Signal::SIGHUP),
-            Ok(vec![Step::Send(Signal::SIGHUP), s(5), Step::Send(Signal::SIGKILL), s(5)])
+            Ok(vec![
+                Step::Send(Signal::SIGHUP),
+                s(5),
+                Step::Send(Signal::SIGKILL),
+                s(5)
+            ])
         );
         assert_eq!(
             parse_schedule("TERM/30/KILL/5", Signal::SIGTERM),
-            Ok(vec![Step::Send(Signal::SIGTERM), s(30), Step::Send(Signal::SIGKILL), s(5)])
+            Ok(vec![
+                Step::Send(Signal::SIGTERM),
+                s(30),
+                Step::Send(Signal::SIGKILL),
+                s(5)
+            ])
         );
         assert_eq!(
             parse_schedule("INT/1/forever", Signal::SIGTERM),

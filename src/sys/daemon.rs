@@ -45,7 +45,9 @@ pub struct Target {
 pub enum Lookup {
     Running(Vec<Process>),
     /// Nothing runs; `pidfile_left` says whether a (stale) pidfile exists.
-    Stopped { pidfile_left: bool },
+    Stopped {
+        pidfile_left: bool,
+    },
     /// An unlocked pidfile written by the program itself, and nothing given to check
     /// its pid against.
     Unverifiable(Pid),
@@ -137,7 +139,8 @@ pub struct StartRequest {
 pub fn start(target: &Target, request: StartRequest) -> Result<Started, String> {
     let pidfile = &target.pidfile;
     if let Some(dir) = pidfile.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {}", dir.display(), describe_io(&e)))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("{}: {}", dir.display(), describe_io(&e)))?;
     }
     let _lock = pidfile::lock_dir_of(pidfile, DIR_LOCK_WAIT).map_err(|e| show(pidfile, &e))?;
     match find(target).map_err(|e| show(pidfile, &e))? {
@@ -195,10 +198,17 @@ fn start_forking(target: &Target, request: StartRequest) -> Result<Started, Stri
             match waitpid(launcher, Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::Exited(_, 0)) => launcher_done = true,
                 Ok(WaitStatus::Exited(_, code)) => {
-                    return Err(format!("{} exited with status {code}", spawn.program().display()))
+                    return Err(format!(
+                        "{} exited with status {code}",
+                        spawn.program().display()
+                    ))
                 }
                 Ok(WaitStatus::Signaled(_, sig, _)) => {
-                    return Err(format!("{} was killed by {}", spawn.program().display(), sig.as_str()))
+                    return Err(format!(
+                        "{} was killed by {}",
+                        spawn.program().display(),
+                        sig.as_str()
+                    ))
                 }
                 _ => {}
             }
@@ -230,7 +240,11 @@ pub enum Stopped {
 }
 
 /// Sends `signal` to every process, or runs `schedule` until they are all gone.
-pub fn stop(processes: &[Process], signal: Signal, schedule: Option<&[Step]>) -> io::Result<Stopped> {
+pub fn stop(
+    processes: &[Process],
+    signal: Signal,
+    schedule: Option<&[Step]>,
+) -> io::Result<Stopped> {
     let pids: Vec<Pid> = processes.iter().map(Process::pid).collect();
     let Some(schedule) = schedule else {
         for process in processes {

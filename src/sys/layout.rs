@@ -166,10 +166,8 @@ impl Root {
     /// would leave `dev`.
     pub fn terminal(&self, line: &str) -> Option<PathBuf> {
         let rel = Path::new(line);
-        let inside = !line.is_empty()
-            && rel
-                .components()
-                .all(|c| matches!(c, Component::Normal(_)));
+        let inside =
+            !line.is_empty() && rel.components().all(|c| matches!(c, Component::Normal(_)));
         inside.then(|| self.at("dev").join(rel))
     }
 

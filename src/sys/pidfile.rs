@@ -87,9 +87,13 @@ pub enum PidfileState {
         written: Option<Pid>,
     },
     /// Written by `vinit daemon` and no longer held: its program is gone.
-    Stale { written: Option<Pid> },
+    Stale {
+        written: Option<Pid>,
+    },
     /// Written by the program itself, not held: `written` must be checked.
-    Unlocked { written: Option<Pid> },
+    Unlocked {
+        written: Option<Pid>,
+    },
 }
 
 impl PidfileState {
@@ -275,7 +279,9 @@ pub fn remove_if_names(path: &Path, pid: Pid) -> io::Result<bool> {
         Ok(Some(p)) if p == pid => std::fs::remove_file(path).map(|()| true),
         Ok(_) => Ok(false),
         // An unreadable number: it names nobody, so it is stale too.
-        Err(e) if e.kind() == io::ErrorKind::InvalidData => std::fs::remove_file(path).map(|()| true),
+        Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+            std::fs::remove_file(path).map(|()| true)
+        }
         Err(e) => Err(e),
     }
 }
@@ -342,7 +348,9 @@ mod tests {
         // sees its pidfile as unlocked and self-written.
         assert_eq!(
             inspect(&path).unwrap(),
-            PidfileState::Unlocked { written: Some(Pid::this()) }
+            PidfileState::Unlocked {
+                written: Some(Pid::this())
+            }
         );
         held.remove();
         assert!(!path.exists());
@@ -367,9 +375,14 @@ mod tests {
         );
         assert_eq!(
             inspect(&path).unwrap(),
-            PidfileState::Stale { written: Some(Pid::from_raw(999_999)) }
+            PidfileState::Stale {
+                written: Some(Pid::from_raw(999_999))
+            }
         );
-        assert_eq!(inspect(&tmp.path().join("none")).unwrap(), PidfileState::Missing);
+        assert_eq!(
+            inspect(&tmp.path().join("none")).unwrap(),
+            PidfileState::Missing
+        );
         assert!(!remove_if_names(&path, Pid::from_raw(5)).unwrap());
         assert!(remove_if_names(&path, Pid::from_raw(999_999)).unwrap());
     }

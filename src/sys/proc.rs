@@ -209,7 +209,9 @@ impl Process {
     pub fn is_alive(&self) -> bool {
         match &self.pidfd {
             Some(fd) => !pidfd_readable(fd, Duration::ZERO),
-            None => stat(self.pid).is_some_and(|s| s.start_time == self.start_time && s.state != 'Z'),
+            None => {
+                stat(self.pid).is_some_and(|s| s.start_time == self.start_time && s.state != 'Z')
+            }
         }
     }
 
@@ -346,7 +348,11 @@ mod tests {
         let mut child = sleeper();
         let pid = Pid::from_raw(child.id() as i32);
         assert!(Process::open_checked(pid, |_| false).is_none());
-        assert!(Process::open_checked(pid, |p| Identity::new(None, Some("sleep".into()), None).matches(p)).is_some());
+        assert!(
+            Process::open_checked(pid, |p| Identity::new(None, Some("sleep".into()), None)
+                .matches(p))
+            .is_some()
+        );
         child.kill().unwrap();
         child.wait().unwrap();
         assert!(Process::open(pid).is_none());

@@ -700,7 +700,10 @@ mod tests {
     fn lock_holder(file: &std::fs::File) -> Option<i32> {
         let mut lock: libc::flock = unsafe { std::mem::zeroed() };
         lock.l_type = libc::F_WRLCK as libc::c_short;
-        assert_eq!(unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETLK, &mut lock) }, 0);
+        assert_eq!(
+            unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETLK, &mut lock) },
+            0
+        );
         (lock.l_type != libc::F_UNLCK as libc::c_short).then_some(lock.l_pid)
     }
 
@@ -777,7 +780,10 @@ mod tests {
         for _ in 0..4 {
             std::io::BufRead::read_line(&mut reader, &mut fds).unwrap();
         }
-        assert_eq!(fds.split_whitespace().collect::<Vec<_>>(), ["0", "1", "2", "9"]);
+        assert_eq!(
+            fds.split_whitespace().collect::<Vec<_>>(),
+            ["0", "1", "2", "9"]
+        );
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while lock_holder(&file).is_some() && std::time::Instant::now() < deadline {

@@ -410,7 +410,6 @@ fn wall(root: &Root, users: Option<&[String]>, entry: &Entry) {
             continue;
         }
         let opened = OpenOptions::new()
-            .write(true)
             .append(true)
             .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
             .open(&tty);

@@ -82,7 +82,13 @@ impl Syslogd {
         let mut problems = Vec::new();
         let kmsg = settings.kmsg.as_ref().and_then(|path| {
             open_kmsg(path)
-                .map_err(|e| problems.push(format!("{}: {}", path.display(), crate::sys::describe_io(&e))))
+                .map_err(|e| {
+                    problems.push(format!(
+                        "{}: {}",
+                        path.display(),
+                        crate::sys::describe_io(&e)
+                    ))
+                })
                 .ok()
         });
         let signals = block_signals().map_err(|e| format!("signals: {}", e.desc()))?;
@@ -94,7 +100,11 @@ impl Syslogd {
                 Ok(p) => Some(p),
                 Err(e) => {
                     let _ = std::fs::remove_file(&settings.socket);
-                    return Err(format!("pidfile {}: {}", path.display(), crate::sys::describe_io(&e)));
+                    return Err(format!(
+                        "pidfile {}: {}",
+                        path.display(),
+                        crate::sys::describe_io(&e)
+                    ));
                 }
             },
             None => None,
@@ -153,7 +163,11 @@ impl Syslogd {
             PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
             PollFd::new(self.unix.as_fd(), PollFlags::POLLIN),
         ];
-        fds.extend(self.udp.iter().map(|s| PollFd::new(s.as_fd(), PollFlags::POLLIN)));
+        fds.extend(
+            self.udp
+                .iter()
+                .map(|s| PollFd::new(s.as_fd(), PollFlags::POLLIN)),
+        );
         if let Some(k) = &self.kmsg {
             fds.push(PollFd::new(k.as_fd(), PollFlags::POLLIN));
         }
@@ -227,7 +241,11 @@ impl Syslogd {
                 let host: &[u8] = match msg.host {
                     Some(h) => h,
                     None => {
-                        peer = self.batch.peer(i).map(|ip| ip.to_string()).unwrap_or_default();
+                        peer = self
+                            .batch
+                            .peer(i)
+                            .map(|ip| ip.to_string())
+                            .unwrap_or_default();
                         peer.as_bytes()
                     }
                 };
@@ -441,8 +459,8 @@ fn bind_local(path: &std::path::Path) -> Result<UnixDatagram, String> {
         std::fs::remove_file(path)
             .map_err(|e| format!("{}: {}", show(), crate::sys::describe_io(&e)))?;
     }
-    let socket =
-        UnixDatagram::bind(path).map_err(|e| format!("{}: {}", show(), crate::sys::describe_io(&e)))?;
+    let socket = UnixDatagram::bind(path)
+        .map_err(|e| format!("{}: {}", show(), crate::sys::describe_io(&e)))?;
     let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666));
     socket
         .set_nonblocking(true)
@@ -453,8 +471,8 @@ fn bind_local(path: &std::path::Path) -> Result<UnixDatagram, String> {
 }
 
 fn bind_udp(addr: SocketAddr) -> Result<UdpSocket, String> {
-    let socket =
-        UdpSocket::bind(addr).map_err(|e| format!("udp {addr}: {}", crate::sys::describe_io(&e)))?;
+    let socket = UdpSocket::bind(addr)
+        .map_err(|e| format!("udp {addr}: {}", crate::sys::describe_io(&e)))?;
     socket
         .set_nonblocking(true)
         .map_err(|e| format!("udp {addr}: {}", crate::sys::describe_io(&e)))?;
@@ -512,6 +530,7 @@ struct Clock {
 impl Clock {
     fn now(&mut self) -> [u8; 15] {
         // SAFETY: time(NULL) has no preconditions.
+        #[allow(clippy::useless_conversion)] // time_t is not i64 everywhere
         let now = i64::from(unsafe { libc::time(std::ptr::null_mut()) });
         if now != self.second || self.text[0] == 0 {
             self.second = now;
@@ -532,7 +551,12 @@ pub fn classic_time(secs: i64) -> [u8; 15] {
             return out;
         }
         let mut buf = [0u8; 32];
-        let n = libc::strftime(buf.as_mut_ptr().cast(), buf.len(), c"%b %e %H:%M:%S".as_ptr(), &tm);
+        let n = libc::strftime(
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            c"%b %e %H:%M:%S".as_ptr(),
+            &tm,
+        );
         if n == 15 {
             out.copy_from_slice(&buf[..15]);
         }
@@ -575,7 +599,8 @@ impl Batch {
             h.msg_hdr.msg_iov = &mut iovs[i];
             h.msg_hdr.msg_iovlen = 1;
             h.msg_hdr.msg_name = self.addrs[i].as_mut_ptr().cast();
-            h.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            h.msg_hdr.msg_namelen =
+                std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         }
         loop {
             // SAFETY: the headers point into buffers we own, sized as declared.
@@ -590,9 +615,9 @@ impl Batch {
             };
             if n >= 0 {
                 let n = n as usize;
-                for i in 0..n {
-                    self.lens[i] = (headers[i].msg_len as usize).min(MAX_MESSAGE);
-                    self.addr_lens[i] = headers[i].msg_hdr.msg_namelen;
+                for (i, header) in headers.iter().enumerate().take(n) {
+                    self.lens[i] = (header.msg_len as usize).min(MAX_MESSAGE);
+                    self.addr_lens[i] = header.msg_hdr.msg_namelen;
                 }
                 return Ok(n);
             }
@@ -614,14 +639,24 @@ impl Batch {
         // SAFETY: the kernel filled `addr_lens[i]` bytes of the storage.
         let storage = unsafe { self.addrs[i].assume_init_ref() };
         match i32::from(storage.ss_family) {
-            libc::AF_INET if self.addr_lens[i] as usize >= std::mem::size_of::<libc::sockaddr_in>() => {
+            libc::AF_INET
+                if self.addr_lens[i] as usize >= std::mem::size_of::<libc::sockaddr_in>() =>
+            {
                 // SAFETY: the family says this is a sockaddr_in.
-                let sin = unsafe { &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
-                Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr))))
+                let sin = unsafe {
+                    &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>()
+                };
+                Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                    sin.sin_addr.s_addr,
+                ))))
             }
-            libc::AF_INET6 if self.addr_lens[i] as usize >= std::mem::size_of::<libc::sockaddr_in6>() => {
+            libc::AF_INET6
+                if self.addr_lens[i] as usize >= std::mem::size_of::<libc::sockaddr_in6>() =>
+            {
                 // SAFETY: the family says this is a sockaddr_in6.
-                let sin6 = unsafe { &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+                let sin6 = unsafe {
+                    &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>()
+                };
                 let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
                 Some(ip.to_ipv4_mapped().map_or(IpAddr::V6(ip), IpAddr::V4))
             }
@@ -639,7 +674,11 @@ pub fn notify_ready(fd: OwnedFd) {
 
 /// Points stdin, stdout and stderr at /dev/null (after detaching).
 pub fn silence_stdio() {
-    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
         for fd in 0..3 {
             // SAFETY: dup2 onto the standard descriptors.
             unsafe { libc::dup2(null.as_raw_fd(), fd) };
@@ -672,6 +711,8 @@ mod tests {
         drop(first);
         bind_local(&path).unwrap();
         std::fs::write(tmp.path().join("plain"), "").unwrap();
-        assert!(bind_local(&tmp.path().join("plain")).unwrap_err().contains("not a socket"));
+        assert!(bind_local(&tmp.path().join("plain"))
+            .unwrap_err()
+            .contains("not a socket"));
     }
 }

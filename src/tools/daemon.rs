@@ -13,7 +13,9 @@ use nix::sys::signal::Signal;
 
 use super::{parse_args, Context};
 use crate::plan::stop::{parse_schedule, parse_signal};
-use crate::sys::daemon::{find, remove_pidfile, start, stop, Lookup, StartRequest, Started, Stopped, Target};
+use crate::sys::daemon::{
+    find, remove_pidfile, start, stop, Lookup, StartRequest, Started, Stopped, Target,
+};
 use crate::sys::proc::Identity;
 use crate::sys::spawn::{resolve_program, Credentials, Spawn, Stdio};
 
@@ -71,7 +73,13 @@ struct Args {
     #[arg(short = 'd', long, value_name = "DIR")]
     chdir: Option<PathBuf>,
     /// Run with the niceness raised (or lowered) by N, as nice(1).
-    #[arg(short = 'N', long, visible_alias = "nicelevel", value_name = "N", allow_hyphen_values = true)]
+    #[arg(
+        short = 'N',
+        long,
+        visible_alias = "nicelevel",
+        value_name = "N",
+        allow_hyphen_values = true
+    )]
     nice: Option<i32>,
     /// File creation mask of the daemon (octal, default 022).
     #[arg(short = 'k', long, value_name = "MASK")]
@@ -291,7 +299,9 @@ fn daemon_spawn(args: &Args, target: &Target) -> Result<(Spawn, Option<std::fs::
         None => None,
     };
     spawn.stdin = Stdio::Null;
-    let out = output.as_ref().map_or(Stdio::Null, |f| Stdio::Fd(f.as_raw_fd()));
+    let out = output
+        .as_ref()
+        .map_or(Stdio::Null, |f| Stdio::Fd(f.as_raw_fd()));
     spawn.stdout = out;
     spawn.stderr = out;
     Ok((spawn, output))
@@ -352,12 +362,20 @@ fn run_stop(args: &Args, target: &Target, name: &str) -> i32 {
             return TROUBLE;
         }
         Err(e) => {
-            eprintln!("daemon: {}: {}", target.pidfile.display(), crate::sys::describe_io(&e));
+            eprintln!(
+                "daemon: {}: {}",
+                target.pidfile.display(),
+                crate::sys::describe_io(&e)
+            );
             return TROUBLE;
         }
     };
     let result = stop(&processes, signal, schedule.as_deref());
-    let terminating = schedule.is_some() || matches!(signal, Signal::SIGTERM | Signal::SIGKILL | Signal::SIGINT | Signal::SIGQUIT);
+    let terminating = schedule.is_some()
+        || matches!(
+            signal,
+            Signal::SIGTERM | Signal::SIGKILL | Signal::SIGINT | Signal::SIGQUIT
+        );
     match result {
         Ok(Stopped::Done(pids)) => {
             if args.remove_pidfile && terminating {
@@ -421,12 +439,18 @@ fn run_status(args: &Args, target: &Target, name: &str) -> i32 {
             4
         }
         Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-            say(format!("{name} status unknown due to insufficient privileges."));
+            say(format!(
+                "{name} status unknown due to insufficient privileges."
+            ));
             4
         }
         Err(e) => {
             if !args.quiet {
-                eprintln!("daemon: {}: {}", target.pidfile.display(), crate::sys::describe_io(&e));
+                eprintln!(
+                    "daemon: {}: {}",
+                    target.pidfile.display(),
+                    crate::sys::describe_io(&e)
+                );
             }
             4
         }
@@ -434,5 +458,8 @@ fn run_status(args: &Args, target: &Target, name: &str) -> i32 {
 }
 
 fn join_pids(pids: &[nix::unistd::Pid]) -> String {
-    pids.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" ")
+    pids.iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -23,7 +23,12 @@ struct Args {
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
     /// Priority as facility.level (default user.notice); a bare level means user.
-    #[arg(short = 'p', long = "priority", value_name = "PRI", default_value = "user.notice")]
+    #[arg(
+        short = 'p',
+        long = "priority",
+        value_name = "PRI",
+        default_value = "user.notice"
+    )]
     priority: String,
     /// Tag every line with TAG (default: the user's name).
     #[arg(short = 't', long = "tag", value_name = "TAG")]
@@ -62,7 +67,12 @@ struct Args {
     #[arg(short = 'e', long = "skip-empty")]
     skip_empty: bool,
     /// Longest message in bytes; longer ones are split.
-    #[arg(short = 'S', long = "size", value_name = "SIZE", default_value_t = 1024)]
+    #[arg(
+        short = 'S',
+        long = "size",
+        value_name = "SIZE",
+        default_value_t = 1024
+    )]
     size: usize,
     /// The message.
     message: Vec<OsString>,
@@ -142,7 +152,11 @@ impl Sink {
                     .map_err(|e| format!("{host}: {e}"))?
                     .next()
                     .ok_or_else(|| format!("{host}: no address"))?;
-                let local = if addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+                let local = if addr.is_ipv4() {
+                    "0.0.0.0:0"
+                } else {
+                    "[::]:0"
+                };
                 let socket = UdpSocket::bind(local)
                     .and_then(|s| s.connect(addr).map(|()| s))
                     .map_err(|e| format!("{addr}: {}", crate::sys::describe_io(&e)))?;
@@ -161,7 +175,11 @@ impl Sink {
     fn send(&mut self, datagram: &[u8]) -> Result<(), String> {
         match self {
             Sink::Local(client) => client.send_raw(datagram).map_err(|e| {
-                format!("socket {}: {}", client.path().display(), crate::sys::describe_io(&e))
+                format!(
+                    "socket {}: {}",
+                    client.path().display(),
+                    crate::sys::describe_io(&e)
+                )
             }),
             Sink::Udp(socket) => socket
                 .send(datagram)
@@ -217,13 +235,19 @@ impl Writer {
             Some(id) => format!("{}[{id}]", self.tag),
             None => self.tag.clone(),
         };
-        let pid = if self.id_text.is_some() { None } else { self.pid };
+        let pid = if self.id_text.is_some() {
+            None
+        } else {
+            self.pid
+        };
         let datagram = if self.rfc5424 {
             let host = self.host.clone().unwrap_or_default();
             format_rfc5424(self.priority, &rfc3339_timestamp(), &host, &tag, pid, text)
         } else {
             match &self.host {
-                Some(host) => format_rfc3164(self.priority, &syslog_timestamp(), host, &tag, pid, text),
+                Some(host) => {
+                    format_rfc3164(self.priority, &syslog_timestamp(), host, &tag, pid, text)
+                }
                 None => format_local(self.priority, &syslog_timestamp(), &tag, pid, text),
             }
         };
@@ -243,4 +267,3 @@ fn default_tag() -> String {
         .or_else(|| std::env::var("LOGNAME").ok())
         .unwrap_or_else(|| "logger".to_string())
 }
-

@@ -109,7 +109,11 @@ fn settings(args: &Args, root: &Root) -> Settings {
         udp,
         kmsg: (!args.no_kernel && kmsg.exists()).then_some(kmsg),
         forward_remote: args.forward_remote,
-        pidfile: (!args.no_pidfile).then(|| args.pidfile.clone().unwrap_or_else(|| root.pidfile("syslogd"))),
+        pidfile: (!args.no_pidfile).then(|| {
+            args.pidfile
+                .clone()
+                .unwrap_or_else(|| root.pidfile("syslogd"))
+        }),
         echo_problems: true,
     }
 }
