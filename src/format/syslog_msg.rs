@@ -411,13 +411,16 @@ pub fn kmsg_records(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// Appends `bytes` with control characters written as `#ooo` (octal), as rsyslog does,
 /// so that one message is always one line.
 pub fn escape_into(out: &mut Vec<u8>, bytes: &[u8]) {
-    for &b in bytes {
-        if b < 0x20 || b == 0x7f {
-            out.extend_from_slice(&[b'#', b'0' + (b >> 6), b'0' + ((b >> 3) & 7), b'0' + (b & 7)]);
-        } else {
-            out.push(b);
-        }
+    let is_control = |b: &u8| *b < 0x20 || *b == 0x7f;
+    let mut rest = bytes;
+    // Runs of plain bytes are copied at once: most messages have no control character.
+    while let Some(i) = rest.iter().position(is_control) {
+        out.extend_from_slice(&rest[..i]);
+        let b = rest[i];
+        out.extend_from_slice(&[b'#', b'0' + (b >> 6), b'0' + ((b >> 3) & 7), b'0' + (b & 7)]);
+        rest = &rest[i + 1..];
     }
+    out.extend_from_slice(rest);
 }
 
 /// Appends `APP[PID]: [SD ]TEXT` (just the text when there is no program).

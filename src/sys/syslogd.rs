@@ -570,6 +570,8 @@ struct Batch {
     lens: [usize; BATCH],
     addrs: Vec<MaybeUninit<libc::sockaddr_storage>>,
     addr_lens: [libc::socklen_t; BATCH],
+    iovs: Vec<libc::iovec>,
+    headers: Vec<libc::mmsghdr>,
 }
 
 impl Batch {
@@ -579,35 +581,45 @@ impl Batch {
             lens: [0; BATCH],
             addrs: vec![MaybeUninit::zeroed(); BATCH],
             addr_lens: [0; BATCH],
+            iovs: (0..BATCH)
+                .map(|_| libc::iovec {
+                    iov_base: std::ptr::null_mut(),
+                    iov_len: 0,
+                })
+                .collect(),
+            // SAFETY: mmsghdr is plain data; all zero is a valid value.
+            headers: (0..BATCH)
+                .map(|_| unsafe { std::mem::zeroed::<libc::mmsghdr>() })
+                .collect(),
         }
     }
 
     /// Receives up to BATCH datagrams without waiting; Ok(0) when none is queued.
     fn receive(&mut self, fd: RawFd) -> io::Result<usize> {
-        let mut iovs: Vec<libc::iovec> = (0..BATCH)
-            .map(|i| libc::iovec {
+        // The pointers are set on every call: they point into this struct's buffers.
+        let data = self.data.as_mut_ptr();
+        for i in 0..BATCH {
+            self.iovs[i] = libc::iovec {
                 // SAFETY: each slice lies inside `data`.
-                iov_base: unsafe { self.data.as_mut_ptr().add(i * MAX_MESSAGE) }.cast(),
+                iov_base: unsafe { data.add(i * MAX_MESSAGE) }.cast(),
                 iov_len: MAX_MESSAGE,
-            })
-            .collect();
-        // SAFETY: mmsghdr is plain data; every pointer set below outlives the call.
-        let mut headers: Vec<libc::mmsghdr> = (0..BATCH)
-            .map(|_| unsafe { std::mem::zeroed::<libc::mmsghdr>() })
-            .collect();
-        for (i, h) in headers.iter_mut().enumerate() {
-            h.msg_hdr.msg_iov = &mut iovs[i];
+            };
+            let h = &mut self.headers[i];
+            h.msg_hdr.msg_iov = &mut self.iovs[i];
             h.msg_hdr.msg_iovlen = 1;
             h.msg_hdr.msg_name = self.addrs[i].as_mut_ptr().cast();
             h.msg_hdr.msg_namelen =
                 std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            h.msg_hdr.msg_control = std::ptr::null_mut();
+            h.msg_hdr.msg_controllen = 0;
+            h.msg_hdr.msg_flags = 0;
         }
         loop {
             // SAFETY: the headers point into buffers we own, sized as declared.
             let n = unsafe {
                 libc::recvmmsg(
                     fd,
-                    headers.as_mut_ptr(),
+                    self.headers.as_mut_ptr(),
                     BATCH as libc::c_uint,
                     libc::MSG_DONTWAIT,
                     std::ptr::null_mut(),
@@ -615,7 +627,7 @@ impl Batch {
             };
             if n >= 0 {
                 let n = n as usize;
-                for (i, header) in headers.iter().enumerate().take(n) {
+                for (i, header) in self.headers.iter().enumerate().take(n) {
                     self.lens[i] = (header.msg_len as usize).min(MAX_MESSAGE);
                     self.addr_lens[i] = header.msg_hdr.msg_namelen;
                 }
