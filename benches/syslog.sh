@@ -12,7 +12,9 @@
 # their library dependencies are installed. Needs root.
 #
 # A run ends when the file holds all N messages, or when it has not grown for 3 s
-# (the rest is lost). Reported: median rate and loss of RUNS runs each, and ratios.
+# (the rest is lost). Reported: median rate and loss of RUNS runs each, and ratios;
+# then vinit and rsyslog again with a SIGHUP (reopen the files, reload the
+# configuration) every 10 ms during the run.
 #
 # Usage: benches/syslog.sh [MESSAGES] [RUNS]
 set -eu
@@ -88,7 +90,7 @@ def count(path, state):
     state["rest"] = data[cut:]
     return state["lines"]
 
-def one_run(name):
+def one_run(name, hup=False):
     for p in (out, "/dev/log"):
         try:
             os.unlink(p)
@@ -105,6 +107,14 @@ def one_run(name):
     with open(f"{work}/input", "rb") as stdin:
         start = time.time()
         sender = subprocess.Popen([vinit, "logger", "-t", "bench"], stdin=stdin)
+        if hup:
+            # Reopen-and-reload every 10 ms while the sender runs.
+            import threading
+            def hupper():
+                while sender.poll() is None:
+                    d.send_signal(signal.SIGHUP)
+                    time.sleep(0.01)
+            threading.Thread(target=hupper, daemon=True).start()
         last, last_change = 0, time.time()
         while True:
             got = count(out, state)
@@ -129,18 +139,22 @@ def one_run(name):
     return n / (end - start) if got >= n else got / (end - start), n - min(got, n)
 
 results = {}
-for name in daemons:
+plan = [(name, False) for name in daemons] + [("vinit", True), ("rsyslog", True)]
+for name, hup in plan:
     rates, losses = [], []
     for _ in range(runs):
-        rate, lost = one_run(name)
+        rate, lost = one_run(name, hup)
         rates.append(rate)
         losses.append(lost)
-    results[name] = (statistics.median(rates), statistics.median(losses), max(losses))
-    r = results[name]
-    print(f"{name:8} {r[0]:>10.0f} msg/s  lost: median {r[1]:.0f}, worst {r[2]} of {n}")
+    label = name + (" +HUP/10ms" if hup else "")
+    results[label] = (statistics.median(rates), statistics.median(losses), max(losses))
+    r = results[label]
+    print(f"{label:18} {r[0]:>10.0f} msg/s  lost: median {r[1]:.0f}, worst {r[2]} of {n}")
 v = results["vinit"][0]
 for peer_name in ("rsyslog", "busybox"):
     print(f"vinit / {peer_name} rate: {v / results[peer_name][0]:.2f}")
+print(f"with SIGHUP every 10 ms, vinit / rsyslog rate: "
+      f"{results['vinit +HUP/10ms'][0] / results['rsyslog +HUP/10ms'][0]:.2f}")
 PY
 
 export work n runs
