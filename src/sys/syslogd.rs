@@ -292,7 +292,14 @@ impl Syslogd {
                 // EPIPE: the kernel overwrote records before we read them; go on.
                 Err(e) if e.raw_os_error() == Some(libc::EPIPE) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return true,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                // Anything else would repeat at every turn: stop reading the kernel log.
+                Err(e) => {
+                    self.problems
+                        .push(format!("kernel log: {}", crate::sys::describe_io(&e)));
+                    self.kmsg = None;
+                    return true;
+                }
             }
         }
         false
