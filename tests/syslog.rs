@@ -398,7 +398,17 @@ fn fifo_action_writes_when_a_reader_is_there() {
 
 #[test]
 fn users_action_writes_to_logged_in_terminals() {
-    use vinit::format::utmp::encode_login;
+    use vinit::format::utmp::{UtmpRecord, USER_PROCESS};
+    let encode_login = |user: &str, line: &str, pid: i32| {
+        UtmpRecord {
+            kind: USER_PROCESS,
+            pid,
+            line: line.into(),
+            user: user.into(),
+            ..Default::default()
+        }
+        .encode()
+    };
     let tmp = tempfile::tempdir().unwrap();
     let r = tmp.path();
     std::fs::create_dir_all(r.join("run")).unwrap();

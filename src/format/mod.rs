@@ -1,6 +1,8 @@
 //! Pure parsers and writers for the file formats and names of the SysV world. No I/O
 //! beyond the bytes they are given.
 
+pub mod init_state;
+pub mod initreq;
 pub mod inittab;
 pub mod procstat;
 pub mod rclink;

@@ -1,53 +1,134 @@
-//! utmp records (glibc's `struct utmp` on Linux, 384 bytes): who is logged in on which
-//! terminal. Only what syslogd needs to write to users' terminals is read; records are
-//! also encoded, for tests and tools that write a login record.
+//! utmp/wtmp records as glibc lays them out on Linux (`struct utmp`, 384 bytes,
+//! little-endian on the 64-bit ABIs with 32-bit time fields).
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 2 (+2) | ut_type |
+//! | 4 | 4 | ut_pid |
+//! | 8 | 32 | ut_line |
+//! | 40 | 4 | ut_id |
+//! | 44 | 32 | ut_user |
+//! | 76 | 256 | ut_host |
+//! | 332 | 4 | ut_exit (termination, exit: two shorts) |
+//! | 336 | 4 | ut_session |
+//! | 340 | 8 | ut_tv (seconds, microseconds) |
+//! | 348 | 16 | ut_addr_v6 |
+//! | 364 | 20 | reserved |
 
-/// Size of one record.
 pub const RECORD_SIZE: usize = 384;
 
-/// `ut_type` of a login session.
-pub const USER_PROCESS: i16 = 7;
+pub const RUN_LVL: u16 = 1;
+pub const BOOT_TIME: u16 = 2;
+pub const INIT_PROCESS: u16 = 5;
+pub const LOGIN_PROCESS: u16 = 6;
+pub const USER_PROCESS: u16 = 7;
+pub const DEAD_PROCESS: u16 = 8;
 
-const LINE: std::ops::Range<usize> = 8..40;
-const USER: std::ops::Range<usize> = 44..76;
-
-/// A login session: its user and terminal (`pts/3`, relative to `/dev`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Login {
-    pub user: String,
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UtmpRecord {
+    pub kind: u16,
+    pub pid: i32,
     pub line: String,
+    pub id: String,
+    pub user: String,
+    pub host: String,
+    /// (termination signal, exit status) of a DEAD_PROCESS.
+    pub exit: (i16, i16),
+    pub session: i32,
+    pub time_secs: i32,
+    pub time_usecs: i32,
 }
 
-/// The login sessions in a utmp file's bytes; a truncated last record is ignored.
-pub fn logins(bytes: &[u8]) -> Vec<Login> {
+impl UtmpRecord {
+    /// The record of a runlevel change (what `runlevel` and `who -r` read):
+    /// `ut_pid = new + 256 * old`, user `runlevel`, id `~~`, line `~`.
+    pub fn runlevel(new: char, old: Option<char>, time_secs: i32) -> UtmpRecord {
+        UtmpRecord {
+            kind: RUN_LVL,
+            pid: new as i32 + 256 * old.map_or(0, |c| c as i32),
+            line: "~".into(),
+            id: "~~".into(),
+            user: "runlevel".into(),
+            time_secs,
+            ..Default::default()
+        }
+    }
+
+    /// The boot record (`reboot` in `last`).
+    pub fn boot(time_secs: i32) -> UtmpRecord {
+        UtmpRecord {
+            kind: BOOT_TIME,
+            line: "~".into(),
+            id: "~~".into(),
+            user: "reboot".into(),
+            time_secs,
+            ..Default::default()
+        }
+    }
+
+    /// The levels of a RUN_LVL record: (current, previous).
+    pub fn levels(&self) -> Option<(char, Option<char>)> {
+        if self.kind != RUN_LVL || self.user != "runlevel" {
+            return None;
+        }
+        let current = char::from_u32((self.pid % 256) as u32).filter(|c| !c.is_control())?;
+        let previous =
+            char::from_u32((self.pid / 256) as u32).filter(|c| *c != '\0' && !c.is_control());
+        Some((current, previous))
+    }
+
+    pub fn encode(&self) -> [u8; RECORD_SIZE] {
+        let mut out = [0u8; RECORD_SIZE];
+        out[0..2].copy_from_slice(&self.kind.to_le_bytes());
+        out[4..8].copy_from_slice(&self.pid.to_le_bytes());
+        put_str(&mut out[8..40], &self.line);
+        put_str(&mut out[40..44], &self.id);
+        put_str(&mut out[44..76], &self.user);
+        put_str(&mut out[76..332], &self.host);
+        out[332..334].copy_from_slice(&self.exit.0.to_le_bytes());
+        out[334..336].copy_from_slice(&self.exit.1.to_le_bytes());
+        out[336..340].copy_from_slice(&self.session.to_le_bytes());
+        out[340..344].copy_from_slice(&self.time_secs.to_le_bytes());
+        out[344..348].copy_from_slice(&self.time_usecs.to_le_bytes());
+        out
+    }
+
+    /// Decodes one record; None when shorter than a record.
+    pub fn decode(bytes: &[u8]) -> Option<UtmpRecord> {
+        let b = bytes.get(..RECORD_SIZE)?;
+        let i32_at = |o: usize| i32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+        let i16_at = |o: usize| i16::from_le_bytes([b[o], b[o + 1]]);
+        Some(UtmpRecord {
+            kind: u16::from_le_bytes([b[0], b[1]]),
+            pid: i32_at(4),
+            line: get_str(&b[8..40]),
+            id: get_str(&b[40..44]),
+            user: get_str(&b[44..76]),
+            host: get_str(&b[76..332]),
+            exit: (i16_at(332), i16_at(334)),
+            session: i32_at(336),
+            time_secs: i32_at(340),
+            time_usecs: i32_at(344),
+        })
+    }
+}
+
+/// Copies a string into a fixed field, cut to fit (utmp strings need no terminator).
+fn put_str(field: &mut [u8], value: &str) {
+    let n = value.len().min(field.len());
+    field[..n].copy_from_slice(&value.as_bytes()[..n]);
+}
+
+fn get_str(field: &[u8]) -> String {
+    let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
+    String::from_utf8_lossy(&field[..end]).into_owned()
+}
+
+/// Every whole record in a utmp/wtmp file's bytes.
+pub fn records(bytes: &[u8]) -> impl Iterator<Item = UtmpRecord> + '_ {
     bytes
         .chunks_exact(RECORD_SIZE)
-        .filter(|r| i16::from_ne_bytes([r[0], r[1]]) == USER_PROCESS)
-        .filter_map(|r| {
-            let user = c_field(&r[USER]);
-            let line = c_field(&r[LINE]);
-            (!user.is_empty() && !line.is_empty()).then_some(Login { user, line })
-        })
-        .collect()
-}
-
-fn c_field(bytes: &[u8]) -> String {
-    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    String::from_utf8_lossy(&bytes[..end]).into_owned()
-}
-
-/// One USER_PROCESS record (fields that do not fit are cut).
-pub fn encode_login(user: &str, line: &str, pid: i32) -> [u8; RECORD_SIZE] {
-    let mut r = [0u8; RECORD_SIZE];
-    r[0..2].copy_from_slice(&USER_PROCESS.to_ne_bytes());
-    r[4..8].copy_from_slice(&pid.to_ne_bytes());
-    let put = |r: &mut [u8; RECORD_SIZE], range: std::ops::Range<usize>, s: &str| {
-        let n = s.len().min(range.len());
-        r[range.start..range.start + n].copy_from_slice(&s.as_bytes()[..n]);
-    };
-    put(&mut r, LINE, line);
-    put(&mut r, USER, user);
-    r
+        .filter_map(UtmpRecord::decode)
 }
 
 #[cfg(test)]
@@ -56,32 +137,40 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn reads_only_user_processes() {
-        let mut bytes = encode_login("alice", "pts/3", 10).to_vec();
-        let mut dead = encode_login("bob", "pts/4", 11);
-        dead[0..2].copy_from_slice(&8i16.to_ne_bytes());
-        bytes.extend_from_slice(&dead);
-        bytes.extend_from_slice(&encode_login("root", "tty1", 12));
-        bytes.extend_from_slice(&[1, 2, 3]);
+    fn runlevel_record_layout() {
+        let r = UtmpRecord::runlevel('5', Some('3'), 1000);
+        let b = r.encode();
+        assert_eq!(&b[0..2], &[1, 0]);
+        assert_eq!(i32::from_le_bytes([b[4], b[5], b[6], b[7]]), 53 + 256 * 51);
+        assert_eq!(&b[40..42], b"~~");
+        assert_eq!(&b[44..52], b"runlevel");
+        assert_eq!(UtmpRecord::decode(&b).unwrap(), r);
+        assert_eq!(r.levels(), Some(('5', Some('3'))));
         assert_eq!(
-            logins(&bytes),
-            vec![
-                Login {
-                    user: "alice".into(),
-                    line: "pts/3".into()
-                },
-                Login {
-                    user: "root".into(),
-                    line: "tty1".into()
-                },
-            ]
+            UtmpRecord::runlevel('3', None, 0).levels(),
+            Some(('3', None))
         );
+        assert_eq!(UtmpRecord::boot(5).levels(), None);
+    }
+
+    #[test]
+    fn long_strings_are_cut() {
+        let r = UtmpRecord {
+            id: "abcdef".into(),
+            line: "x".repeat(40),
+            ..Default::default()
+        };
+        let d = UtmpRecord::decode(&r.encode()).unwrap();
+        assert_eq!(d.id, "abcd");
+        assert_eq!(d.line.len(), 32);
     }
 
     proptest! {
         #[test]
-        fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
-            let _ = logins(&bytes);
+        fn decoding_garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..1200)) {
+            for r in records(&bytes) {
+                let _ = r.levels();
+            }
         }
     }
 }

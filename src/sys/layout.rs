@@ -128,6 +128,16 @@ impl Root {
         self.at("run/runlevel")
     }
 
+    /// The previous runlevel's character (`N` at boot), next to `run/runlevel`.
+    pub fn prevlevel_file(&self) -> PathBuf {
+        self.at("run/prevlevel")
+    }
+
+    /// The pid of a pending `shutdown` (for `shutdown -c`).
+    pub fn shutdown_pidfile(&self) -> PathBuf {
+        self.at("run/shutdown.pid")
+    }
+
     pub fn powerstatus(&self) -> PathBuf {
         self.at("run/powerstatus")
     }

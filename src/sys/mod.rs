@@ -2,6 +2,8 @@
 //! waiting, atomic links, locks. Everything above it is pure data.
 
 pub mod daemon;
+pub mod init;
+pub mod initctl;
 pub mod layout;
 pub mod links;
 pub mod pidfile;
@@ -13,6 +15,7 @@ pub mod spawn;
 pub mod syslog;
 pub mod syslog_sinks;
 pub mod syslogd;
+pub mod utmp;
 
 /// `PATH` for everything init and rc start (sysvinit's value).
 pub const DEFAULT_PATH: &str = "/sbin:/usr/sbin:/bin:/usr/bin";
@@ -41,4 +44,34 @@ pub fn local_time_string() -> String {
         );
         String::from_utf8_lossy(&buf[..n]).into_owned()
     }
+}
+
+/// Replaces `path` with `bytes` atomically (a temporary file in the same directory, then
+/// `rename(2)`): readers see the old content or the new, never a mix.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let result = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&tmp)?;
+        file.write_all(bytes)?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

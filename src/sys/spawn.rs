@@ -111,6 +111,9 @@ pub struct Spawn {
     pub new_session: bool,
     /// Run in this process group instead (0: a new group led by the child).
     pub process_group: Option<libc::pid_t>,
+    /// Make the child's process group the foreground group of the terminal on its
+    /// stdin, if it is one (a container's main command run with a tty, as tini does).
+    pub foreground: bool,
     pub credentials: Option<Credentials>,
     pub umask: Option<libc::mode_t>,
     pub nice: Option<i32>,
@@ -135,6 +138,7 @@ impl Spawn {
             cwd: None,
             new_session: false,
             process_group: None,
+            foreground: false,
             credentials: None,
             umask: None,
             nice: None,
@@ -232,6 +236,7 @@ impl Spawn {
                 .transpose()?,
             new_session: self.new_session,
             process_group: self.process_group,
+            foreground: self.foreground,
             credentials: self.credentials.clone(),
             umask: self.umask,
             nice: self.nice,
@@ -292,6 +297,7 @@ struct Prepared {
     cwd: Option<CString>,
     new_session: bool,
     process_group: Option<libc::pid_t>,
+    foreground: bool,
     credentials: Option<Credentials>,
     umask: Option<libc::mode_t>,
     nice: Option<i32>,
@@ -464,6 +470,11 @@ unsafe fn child_steps(p: &Prepared, detached: &mut bool) -> libc::c_int {
                 libc::close(fd);
             }
         }
+    }
+    if p.foreground && libc::isatty(0) == 1 {
+        // Allowed from a background group because SIGTTOU is still blocked here.
+        let pgid = libc::getpgrp();
+        libc::ioctl(0, libc::TIOCSPGRP, &pgid);
     }
     if let Some(keep) = &p.keep {
         if keep.source == keep.target {

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::format::syslog_conf::{Action, Config, Selector};
 use crate::format::syslog_msg::{body_into, forward_into, Message};
-use crate::format::utmp::logins;
+use crate::format::utmp::{records, USER_PROCESS};
 use crate::sys::describe_io;
 use crate::sys::layout::Root;
 
@@ -399,7 +399,8 @@ fn wall(root: &Root, users: Option<&[String]>, entry: &Entry) {
     body_into(&mut text, entry.msg);
     text.extend_from_slice(b"\r\n");
     let mut written: Vec<PathBuf> = Vec::new();
-    for login in logins(&utmp) {
+    let logins = records(&utmp).filter(|r| r.kind == USER_PROCESS && !r.user.is_empty());
+    for login in logins {
         if users.is_some_and(|u| !u.contains(&login.user)) {
             continue;
         }

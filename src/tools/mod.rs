@@ -7,10 +7,13 @@ use std::path::{Path, PathBuf};
 use crate::sys::layout::Root;
 
 pub mod daemon;
+pub mod init;
 pub mod install_links;
 pub mod logger;
 pub mod rc;
+pub mod runlevel;
 pub mod syslogd;
+pub mod telinit;
 
 /// What the dispatcher knows before a tool parses its own arguments.
 #[derive(Clone, Debug, Default)]
@@ -41,6 +44,27 @@ pub struct Tool {
 
 /// Every tool, in the order `vinit --help` lists them.
 pub const TOOLS: &[Tool] = &[
+    Tool {
+        name: "init",
+        aliases: &[],
+        about: "PID 1: run inittab, runlevels, respawn, shutdown (replaces sysvinit's init)",
+        linked: true,
+        run: init::main,
+    },
+    Tool {
+        name: "telinit",
+        aliases: &[],
+        about: "ask init to change runlevel, reload, re-exec or set INIT_* variables",
+        linked: true,
+        run: telinit::main,
+    },
+    Tool {
+        name: "runlevel",
+        aliases: &[],
+        about: "print the previous and current runlevel",
+        linked: true,
+        run: runlevel::main,
+    },
     Tool {
         name: "rc",
         aliases: &[],
