@@ -71,6 +71,8 @@ impl Syslogd {
     /// Binds the sockets, reads the configuration and opens the outputs. Errors here
     /// are fatal (another syslogd listens, the socket cannot be made).
     pub fn start(settings: Settings) -> Result<Syslogd, String> {
+        // Before the socket exists: a HUP sent as soon as it answers must not kill us.
+        let signals = block_signals().map_err(|e| format!("signals: {}", e.desc()))?;
         let unix = bind_local(&settings.socket)?;
         let socket_id = std::fs::metadata(&settings.socket)
             .map(|m| (m.dev(), m.ino()))
@@ -91,7 +93,6 @@ impl Syslogd {
                 })
                 .ok()
         });
-        let signals = block_signals().map_err(|e| format!("signals: {}", e.desc()))?;
         let config = load_config(&settings, &mut problems).unwrap_or_default();
         let (sinks, open_problems) = Sinks::open(&config, &settings.root, settings.forward_remote);
         problems.extend(open_problems);
