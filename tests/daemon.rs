@@ -591,3 +591,54 @@ fn init_script_functions_go_through_vinit_daemon() {
     ));
     assert_eq!(code(&out), 7, "not running");
 }
+
+#[test]
+fn output_goes_to_the_named_file() {
+    let env = Env::new("output-sleep");
+    let script = env.root().join("talker.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho to-stdout\necho to-stderr >&2\nexec {} 1000\n",
+            env.prog.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let log = env.root().join("talker.log");
+    let out = env.daemon(&[
+        "--start",
+        "--exec",
+        script.to_str().unwrap(),
+        "--output",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("to-stderr")
+    {
+        assert!(Instant::now() < deadline, "no output");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(std::fs::read_to_string(&log)
+        .unwrap()
+        .contains("to-stdout\n"));
+    // The script exec'd the sleeper: same process, still holding the pidfile's lock.
+    let pid: i32 = std::fs::read_to_string(env.root().join("run/talker.sh.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while env.running() != [pid] {
+        assert!(
+            Instant::now() < deadline,
+            "the exec'd program is not the daemon"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = env.daemon(&["--status", "--exec", script.to_str().unwrap()]);
+    assert_eq!(code(&status), 0);
+}
