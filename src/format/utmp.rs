@@ -66,6 +66,18 @@ impl UtmpRecord {
         }
     }
 
+    /// The halt tools' record (`shutdown` in `last`).
+    pub fn shutdown(time_secs: i32) -> UtmpRecord {
+        UtmpRecord {
+            kind: RUN_LVL,
+            line: "~~".into(),
+            id: "~~".into(),
+            user: "shutdown".into(),
+            time_secs,
+            ..Default::default()
+        }
+    }
+
     /// The levels of a RUN_LVL record: (current, previous).
     pub fn levels(&self) -> Option<(char, Option<char>)> {
         if self.kind != RUN_LVL || self.user != "runlevel" {

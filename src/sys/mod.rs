@@ -16,6 +16,7 @@ pub mod syslog;
 pub mod syslog_sinks;
 pub mod syslogd;
 pub mod utmp;
+pub mod wall;
 
 /// `PATH` for everything init and rc start (sysvinit's value).
 pub const DEFAULT_PATH: &str = "/sbin:/usr/sbin:/bin:/usr/bin";

@@ -141,8 +141,13 @@ impl Syslogd {
     /// Runs until SIGTERM or SIGINT; returns the signal.
     pub fn run(mut self) -> Signal {
         loop {
-            let (signal_ready, ready) = self.wait();
+            let (signal_ready, mut ready) = self.wait();
             if signal_ready {
+                // What was queued before the signal is read first, under the
+                // configuration it was sent under.
+                ready.iter_mut().for_each(|r| *r = true);
+                self.read_ready(&ready);
+                self.flush();
                 if let Some(stop) = self.handle_signals() {
                     self.drain_everything();
                     self.internal(
@@ -152,6 +157,8 @@ impl Syslogd {
                     self.shut_down();
                     return stop;
                 }
+                self.flush();
+                continue;
             }
             self.read_ready(&ready);
             self.flush();

@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 use crate::sys::layout::Root;
 
 pub mod daemon;
+pub mod halt;
 pub mod init;
 pub mod install_links;
 pub mod logger;
 pub mod rc;
 pub mod runlevel;
+pub mod shutdown;
 pub mod syslogd;
 pub mod telinit;
 
@@ -57,6 +59,20 @@ pub const TOOLS: &[Tool] = &[
         about: "ask init to change runlevel, reload, re-exec or set INIT_* variables",
         linked: true,
         run: telinit::main,
+    },
+    Tool {
+        name: "shutdown",
+        aliases: &[],
+        about: "bring the system down at a given time, warning users",
+        linked: true,
+        run: shutdown::main,
+    },
+    Tool {
+        name: "halt",
+        aliases: &["reboot", "poweroff"],
+        about: "halt, reboot or power off (through init, or at once with -f)",
+        linked: true,
+        run: halt::main,
     },
     Tool {
         name: "runlevel",

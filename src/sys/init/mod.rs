@@ -47,6 +47,9 @@ pub const MAX_ENV: usize = 16;
 /// `reboot(2)`, and non-zero so `--restart on-failure` restarts the container.
 pub const REBOOT_EXIT_STATUS: i32 = 129;
 
+/// How the nologin file written by `shutdown` begins; init removes such a file at boot.
+pub const NOLOGIN_MARK: &str = "The system is going down";
+
 /// How init was started.
 pub struct InitOptions {
     pub root: Root,
@@ -210,6 +213,16 @@ impl Init {
         self.states = vec![EntryState::default(); self.tab.entries.len()];
         let boot = UtmpRecord::boot(crate::sys::utmp::now_secs());
         self.write_utmp(&boot);
+        self.remove_shutdown_nologin();
+    }
+
+    /// Logins closed by a shutdown before this boot open again (what Debian's rmnologin
+    /// does); a nologin file an administrator wrote stays.
+    fn remove_shutdown_nologin(&self) {
+        let path = self.root.nologin();
+        if std::fs::read_to_string(&path).is_ok_and(|t| t.starts_with(NOLOGIN_MARK)) {
+            let _ = std::fs::remove_file(&path);
+        }
     }
 
     fn event_loop(&mut self) -> i32 {
