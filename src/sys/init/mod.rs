@@ -637,10 +637,12 @@ impl Init {
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                log::info!(
-                    "no inittab at {}: using the built-in default",
-                    path.display()
-                );
+                if at_boot {
+                    log::info!(
+                        "no inittab at {}: using the built-in default",
+                        path.display()
+                    );
+                }
                 return Some(parse(DEFAULT_INITTAB, "(built-in inittab)").0);
             }
             Err(e) => {

@@ -33,9 +33,17 @@ fn handled_set() -> SigSet {
 }
 
 /// Blocks the handled signals and returns a non-blocking, close-on-exec signalfd for them.
+///
+/// Their dispositions are reset to the default first: a signal ignored by whoever started
+/// init (a shell's `trap '' INT`) would be discarded before it reached the signalfd, and an
+/// ignored SIGCHLD would make the kernel reap children behind init's back.
 pub fn block_and_open() -> io::Result<SignalFd> {
     let set = handled_set();
     set.thread_block().map_err(io::Error::from)?;
+    for &signal in HANDLED {
+        // SAFETY: installing SIG_DFL runs no handler code.
+        let _ = unsafe { nix::sys::signal::signal(signal, nix::sys::signal::SigHandler::SigDfl) };
+    }
     SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
         .map_err(io::Error::from)
 }
