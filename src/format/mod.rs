@@ -4,7 +4,10 @@
 pub mod init_state;
 pub mod initreq;
 pub mod inittab;
+pub mod procstat;
 pub mod rclink;
 pub mod runlevel;
 pub mod syslog;
+pub mod syslog_conf;
+pub mod syslog_msg;
 pub mod utmp;

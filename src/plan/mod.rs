@@ -2,3 +2,4 @@
 
 pub mod inittab;
 pub mod rc;
+pub mod stop;

@@ -1,16 +1,20 @@
 //! The thin layer that touches the system: file layout, rc directories, spawning,
 //! waiting, atomic links, locks. Everything above it is pure data.
 
+pub mod daemon;
 pub mod init;
 pub mod initctl;
 pub mod layout;
 pub mod links;
 pub mod pidfile;
+pub mod proc;
 pub mod rcdir;
 pub mod rcexec;
 pub mod script;
 pub mod spawn;
 pub mod syslog;
+pub mod syslog_sinks;
+pub mod syslogd;
 pub mod utmp;
 pub mod wall;
 
