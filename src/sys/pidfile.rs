@@ -25,29 +25,7 @@ pub const MANAGED_MODE: u32 = 0o444;
 
 /// Writes `pid` followed by a newline to `path`, replacing it atomically (mode 0644).
 pub fn write_pidfile(path: &Path, pid: Pid) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "pidfile has no name"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = dir.join(tmp_name);
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o644)
-            .open(&tmp)?;
-        writeln!(file, "{}", pid.as_raw())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    crate::sys::write_atomic(path, format!("{}\n", pid.as_raw()).as_bytes(), 0o644)
 }
 
 /// Reads a pidfile: None when it does not exist; an error when it holds no valid pid.
@@ -144,18 +122,6 @@ fn lock_holder(file: &File) -> io::Result<Option<i32>> {
     Ok((lock.l_type != libc::F_UNLCK as libc::c_short).then_some(lock.l_pid))
 }
 
-/// The temporary name a pidfile is written under before the rename.
-fn temporary_name(path: &Path) -> io::Result<PathBuf> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "pidfile has no name"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    Ok(dir.join(tmp_name))
-}
-
 fn create_temporary(tmp: &Path, mode: u32) -> io::Result<File> {
     let _ = std::fs::remove_file(tmp);
     let file = std::fs::OpenOptions::new()
@@ -189,7 +155,7 @@ pub struct PendingPidfile {
 
 impl PendingPidfile {
     pub fn create(path: &Path) -> io::Result<PendingPidfile> {
-        let tmp = temporary_name(path)?;
+        let tmp = crate::sys::temporary_sibling(path)?;
         let file = create_temporary(&tmp, MANAGED_MODE)?;
         Ok(PendingPidfile {
             path: path.to_path_buf(),
@@ -232,7 +198,7 @@ impl HeldPidfile {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let tmp = temporary_name(path)?;
+        let tmp = crate::sys::temporary_sibling(path)?;
         let mut file = create_temporary(&tmp, 0o644)?;
         let result = (|| {
             set_write_lock(&file)?;

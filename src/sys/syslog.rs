@@ -74,20 +74,7 @@ impl SyslogClient {
 
 /// `Mmm dd hh:mm:ss` in local time, the RFC 3164 timestamp.
 pub fn syslog_timestamp() -> String {
-    // SAFETY: plain libc calls on local buffers.
-    unsafe {
-        let now = libc::time(std::ptr::null_mut());
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::localtime_r(&now, &mut tm);
-        let mut buf = [0u8; 32];
-        let n = libc::strftime(
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            c"%b %e %H:%M:%S".as_ptr(),
-            &tm,
-        );
-        String::from_utf8_lossy(&buf[..n]).into_owned()
-    }
+    crate::sys::local_time(c"%b %e %H:%M:%S", None)
 }
 
 /// The machine's short host name (up to the first dot), as syslog messages carry it.

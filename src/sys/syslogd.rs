@@ -558,23 +558,9 @@ impl Clock {
 /// Seconds since the epoch as local `Mmm dd hh:mm:ss`.
 pub fn classic_time(secs: i64) -> [u8; 15] {
     let mut out = *b"Jan  1 00:00:00";
-    // SAFETY: plain libc calls on local buffers.
-    unsafe {
-        let t = secs as libc::time_t;
-        let mut tm: libc::tm = std::mem::zeroed();
-        if libc::localtime_r(&t, &mut tm).is_null() {
-            return out;
-        }
-        let mut buf = [0u8; 32];
-        let n = libc::strftime(
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            c"%b %e %H:%M:%S".as_ptr(),
-            &tm,
-        );
-        if n == 15 {
-            out.copy_from_slice(&buf[..15]);
-        }
+    let text = crate::sys::local_time(c"%b %e %H:%M:%S", Some(secs));
+    if text.len() == 15 {
+        out.copy_from_slice(text.as_bytes());
     }
     out
 }
