@@ -13,10 +13,6 @@ fn note(text: &str) -> String {
     format!("/bin/sh -c 'echo {text} >> $VINIT_ROOT/trace'")
 }
 
-fn recorder(name: &str) -> String {
-    format!("#!/bin/sh\necho \"{name} $1 $RUNLEVEL $PREVLEVEL\" >> \"$VINIT_ROOT/trace\"\n")
-}
-
 /// A root with scripts a, b, c and links for levels 0, 2 and 3.
 fn rc_root() -> TestRoot {
     let root = TestRoot::debian();

@@ -6,11 +6,6 @@ use common::*;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-/// A script that records its name, argument and the level variables.
-fn recorder(name: &str) -> String {
-    format!("#!/bin/sh\necho \"{name} $1 $RUNLEVEL $PREVLEVEL\" >> \"$VINIT_ROOT/trace\"\n")
-}
-
 fn trace(root: &TestRoot) -> Vec<String> {
     root.read("trace").lines().map(str::to_owned).collect()
 }
