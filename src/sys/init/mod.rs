@@ -455,6 +455,9 @@ impl Init {
                 true
             }
             Stage::Boot => {
+                if self.boot_level.or(self.tab.default_level).is_none() {
+                    log::warn!("no initdefault entry in inittab: entering runlevel S");
+                }
                 let level = self.initial_level();
                 self.enter_level(level);
                 true
@@ -480,13 +483,11 @@ impl Init {
         }
     }
 
+    /// The level init boots into: the command line's, else inittab's initdefault, else S.
     fn initial_level(&self) -> Runlevel {
         self.boot_level
             .or(self.tab.default_level)
-            .unwrap_or_else(|| {
-                log::warn!("no initdefault entry in inittab: entering runlevel S");
-                Runlevel::SINGLE
-            })
+            .unwrap_or(Runlevel::SINGLE)
     }
 
     fn running_in(&self, level: Runlevel) -> bool {
@@ -886,8 +887,9 @@ impl Init {
     fn begin_final(&mut self, level: Runlevel) {
         log::info!("sending processes the TERM signal");
         signal_everything(self.role, Signal::SIGTERM);
-        // The entries' processes are among "everything": forget them.
-        self.procs.retain(|_, _| false);
+        // The entries' processes are among "everything": forget them. A main command
+        // still dying is kept, for its exit status.
+        self.procs.retain(|_, owner| *owner == Owner::Main);
         for s in &mut self.states {
             s.running = false;
         }
