@@ -1047,12 +1047,12 @@ fn the_init_script_starts_reloads_and_stops_the_example_configuration() {
         .chain([format!("daytime {port}/tcp\ndaytime {port}/udp\n")])
         .collect();
     root.write("etc/services", &services);
-    root.write("etc/default/xinetd", &format!("XINETD=\"{BIN} xinetd\"\n"));
     let daytime = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
     let run = |action: &str| {
         Command::new(root.path("etc/init.d/xinetd"))
             .arg(action)
             .env("VINIT_ROOT", root.dir.path())
+            .env("VINIT", BIN)
             .env_remove("VINIT_RC")
             .stdin(Stdio::null())
             .output()

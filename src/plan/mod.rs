@@ -3,4 +3,5 @@
 pub mod access;
 pub mod inittab;
 pub mod rc;
+pub mod stop;
 pub mod superserver;

@@ -8,14 +8,7 @@ use std::path::Path;
 
 /// Makes `link` a symbolic link to `target`, replacing whatever `link` was.
 pub fn replace_symlink(target: &Path, link: &Path) -> io::Result<()> {
-    let dir = link.parent().unwrap_or(Path::new("."));
-    let name = link
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "link has no name"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".vinit-tmp-{}", std::process::id()));
-    let tmp = dir.join(tmp_name);
+    let tmp = crate::sys::temporary_sibling(link)?;
     let _ = std::fs::remove_file(&tmp);
     symlink(target, &tmp)?;
     std::fs::rename(&tmp, link).inspect_err(|_| {

@@ -6,12 +6,15 @@ use std::path::{Path, PathBuf};
 
 use crate::sys::layout::Root;
 
+pub mod daemon;
 pub mod halt;
 pub mod init;
 pub mod install_links;
+pub mod logger;
 pub mod rc;
 pub mod runlevel;
 pub mod shutdown;
+pub mod syslogd;
 pub mod telinit;
 pub mod xinetd;
 
@@ -85,6 +88,27 @@ pub const TOOLS: &[Tool] = &[
         about: "run the rc scripts of a runlevel (replaces /etc/init.d/rc)",
         linked: false,
         run: rc::main,
+    },
+    Tool {
+        name: "syslogd",
+        aliases: &[],
+        about: "the system log daemon (replaces sysklogd, rsyslogd)",
+        linked: true,
+        run: syslogd::main,
+    },
+    Tool {
+        name: "logger",
+        aliases: &[],
+        about: "enter messages into the system log (util-linux's interface)",
+        linked: true,
+        run: logger::main,
+    },
+    Tool {
+        name: "daemon",
+        aliases: &["start-stop-daemon"],
+        about: "start, stop and check daemons for init scripts (start-stop-daemon's flags)",
+        linked: true,
+        run: daemon::main,
     },
     Tool {
         name: "xinetd",

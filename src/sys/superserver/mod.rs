@@ -42,6 +42,7 @@ use crate::plan::superserver::reload::plan_reload;
 use crate::plan::superserver::{
     Builtin, Exec, Handler, ListenKey, LogSpec, Protocol, ServiceSet, ServiceSpec,
 };
+use crate::sys::pidfile::HeldPidfile;
 use crate::sys::spawn::{Credentials, Spawn, Stdio};
 use config::Sources;
 use internal::{Conn, Interest, ReplyLengths};
@@ -259,6 +260,7 @@ struct Superserver {
     /// The service list changed in this turn of the loop: its events are stale.
     reloaded: bool,
     is_root: bool,
+    pidfile: Option<HeldPidfile>,
 }
 
 impl Superserver {
@@ -279,29 +281,29 @@ impl Superserver {
             stop: None,
             reloaded: false,
             is_root: nix::unistd::geteuid().is_root(),
+            pidfile: None,
         }
     }
 
-    fn write_pidfile(&self) -> Result<(), String> {
+    /// Writes the pidfile and holds it locked while the superserver runs: whoever
+    /// checks it (init scripts through `vinit daemon`, chkconfig) can tell a live
+    /// superserver from a stale number.
+    fn write_pidfile(&mut self) -> Result<(), String> {
         let path = &self.options.pidfile;
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        crate::sys::pidfile::write_pidfile(path, nix::unistd::getpid()).map_err(|e| {
+        let held = HeldPidfile::create(path).map_err(|e| {
             format!(
                 "cannot write {}: {}",
                 path.display(),
                 crate::sys::describe_io(&e)
             )
-        })
+        })?;
+        self.pidfile = Some(held);
+        Ok(())
     }
 
-    fn remove_pidfile(&self) {
-        let path = &self.options.pidfile;
-        if let Ok(Some(pid)) = crate::sys::pidfile::read_pidfile(path) {
-            if pid == nix::unistd::getpid() {
-                let _ = std::fs::remove_file(path);
-            }
+    fn remove_pidfile(&mut self) {
+        if let Some(held) = self.pidfile.take() {
+            held.remove();
         }
     }
 
