@@ -154,11 +154,21 @@ fn services_count(n: usize) -> String {
 
 /// Whatever the starting process left open above stderr (a pipe of a shell's command
 /// substitution, a build tool's jobserver) is not the superserver's: holding it would
-/// keep the other end waiting for ever.
+/// keep the other end waiting for ever. A closed 0, 1 or 2 gets `/dev/null`, so that
+/// no socket of the superserver takes a standard number (and is later overwritten when
+/// the standard descriptors are pointed at `/dev/null`).
 fn close_inherited_descriptors() {
     // SAFETY: nothing of this process is open above 2 yet; close_range touches only
-    // this process's table.
-    unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
+    // this process's table; F_GETFD only asks.
+    unsafe {
+        libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+        for fd in 0..3 {
+            if libc::fcntl(fd, libc::F_GETFD) < 0 {
+                // The lowest free number: this one.
+                libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+            }
+        }
+    }
 }
 
 fn handled_signals() -> SigSet {
