@@ -1059,6 +1059,19 @@ fn the_init_script_starts_reloads_and_stops_the_example_configuration() {
             .unwrap()
     };
 
+    // Stops the superserver even when an assertion below fails.
+    struct Guard(PathBuf);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            if let Some(pid) = std::fs::read_to_string(&self.0)
+                .ok()
+                .and_then(|p| p.trim().parse().ok())
+            {
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+    }
+    let _guard = Guard(root.path("run/xinetd.pid"));
     let out = run("start");
     assert!(out.status.success(), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("Starting xinetd: [  OK  ]"));
