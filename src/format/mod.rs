@@ -1,7 +1,13 @@
 //! Pure parsers and writers for the file formats and names of the SysV world. No I/O
 //! beyond the bytes they are given.
 
+pub mod facilities;
+pub mod header;
 pub mod inittab;
+pub mod json;
+pub mod levelset;
+pub mod link_journal;
 pub mod rclink;
 pub mod runlevel;
 pub mod syslog;
+pub mod xinetd_edit;

@@ -1,3 +1,5 @@
 //! Pure planners: data in, plan out. They decide; the `sys` layer and the tools act.
 
+pub mod priorities;
 pub mod rc;
+pub mod relink;

@@ -7,6 +7,7 @@ pub mod pidfile;
 pub mod rcdir;
 pub mod rcexec;
 pub mod script;
+pub mod services;
 pub mod spawn;
 pub mod syslog;
 
