@@ -44,6 +44,13 @@ impl Redhat {
         r.script("alpha.rpmsave", ALPHA);
         r.script("alpha~", ALPHA);
         r.script(".hidden", ALPHA);
+        // Neither a directory nor a FIFO is a script (and opening the FIFO must not hang).
+        fs::create_dir(r.root.join("etc/rc.d/init.d/subdir")).unwrap();
+        nix::unistd::mkfifo(
+            &r.root.join("etc/rc.d/init.d/fifo"),
+            nix::sys::stat::Mode::S_IRWXU,
+        )
+        .unwrap();
         r.script(
             "xinetd",
             "#!/bin/sh\n# chkconfig: 345 56 50\n# description: the superserver\n",

@@ -196,7 +196,16 @@ impl Services {
         let dir = self.root.init_d();
         let listing = fs::read_dir(&dir)
             .map_err(|e| format!("failed to open {}: {}", dir.display(), describe_io(&e)))?;
-        let overrides = self.root.chkconfig_d();
+        let overrides_dir = self.root.chkconfig_d();
+        // Listed once: most services have no override, and a failed open per service
+        // costs a path walk each.
+        let overrides: BTreeSet<String> = fs::read_dir(&overrides_dir)
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
         for entry in listing.flatten() {
             let Ok(name) = entry.file_name().into_string() else {
                 continue;
@@ -205,11 +214,18 @@ impl Services {
                 continue;
             }
             let path = entry.path();
-            if !fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+            // The directory entry's type costs no system call; a link needs a stat.
+            let regular = match entry.file_type() {
+                Ok(t) if t.is_file() => true,
+                Ok(t) if t.is_symlink() => fs::metadata(&path).is_ok_and(|m| m.is_file()),
+                _ => false,
+            };
+            if !regular {
                 continue;
             }
-            let text = match fs::read(&path) {
-                Ok(t) => t,
+            let text = match read_regular_file(&path) {
+                Ok(Some(t)) => t,
+                Ok(None) => continue,
                 Err(e) => {
                     self.problems
                         .push(format!("{}: {}", path.display(), describe_io(&e)));
@@ -217,9 +233,13 @@ impl Services {
                 }
             };
             let script_header = Header::parse(&text);
-            let header = match fs::read(overrides.join(&name)) {
-                Ok(over) => script_header.overlay(&Header::parse(&over)),
-                Err(_) => script_header.clone(),
+            let over = overrides
+                .contains(&name)
+                .then(|| fs::read(overrides_dir.join(&name)).ok())
+                .flatten();
+            let header = match over {
+                Some(over) => script_header.overlay(&Header::parse(&over)),
+                None => script_header.clone(),
             };
             let info = header.service_info(&name);
             self.sysv.insert(
@@ -619,6 +639,23 @@ impl Services {
     pub fn apply(&self, plan: &Plan) -> Result<(), String> {
         links::apply(&self.root, &plan.ops)
     }
+}
+
+/// The content of a regular file (following links); None for anything else.
+fn read_regular_file(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    // Non-blocking: opening a FIFO someone left in init.d must not hang.
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Ok(None);
+    }
+    let mut text = Vec::with_capacity(meta.len() as usize + 1);
+    file.read_to_end(&mut text)?;
+    Ok(Some(text))
 }
 
 fn request(name: &str, levels: impl Iterator<Item = (Runlevel, Option<LinkKind>)>) -> Request {
