@@ -3,6 +3,8 @@
 
 pub mod facilities;
 pub mod header;
+pub mod init_state;
+pub mod initreq;
 pub mod inittab;
 pub mod json;
 pub mod levelset;
@@ -10,4 +12,5 @@ pub mod link_journal;
 pub mod rclink;
 pub mod runlevel;
 pub mod syslog;
+pub mod utmp;
 pub mod xinetd_edit;

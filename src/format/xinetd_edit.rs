@@ -457,7 +457,7 @@ mod tests {
                 prop_assert_eq!(set_enabled(&out, on).unwrap(), out.clone());
                 let kept = |t: &[u8]| -> Vec<Vec<u8>> {
                     super::lines(t).iter()
-                        .filter(|l| is_comment(l.content) || attribute(l.content).map_or(true, |a| !is_disable(l.content, &a)))
+                        .filter(|l| is_comment(l.content) || attribute(l.content).is_none_or(|a| !is_disable(l.content, &a)))
                         .map(|l| l.content.to_vec()).collect()
                 };
                 prop_assert_eq!(kept(text.as_bytes()), kept(&out));

@@ -1,5 +1,6 @@
 //! Pure planners: data in, plan out. They decide; the `sys` layer and the tools act.
 
+pub mod inittab;
 pub mod priorities;
 pub mod rc;
 pub mod relink;

@@ -128,6 +128,16 @@ impl Root {
         self.at("run/runlevel")
     }
 
+    /// The previous runlevel's character (`N` at boot), next to `run/runlevel`.
+    pub fn prevlevel_file(&self) -> PathBuf {
+        self.at("run/prevlevel")
+    }
+
+    /// The pid of a pending `shutdown` (for `shutdown -c`).
+    pub fn shutdown_pidfile(&self) -> PathBuf {
+        self.at("run/shutdown.pid")
+    }
+
     pub fn powerstatus(&self) -> PathBuf {
         self.at("run/powerstatus")
     }
@@ -214,8 +224,21 @@ impl Root {
         let rel = path
             .strip_prefix(&self.dir)
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path is outside the root"))?;
-        let mut pending: Vec<PathBuf> = vec![rel.to_path_buf()];
-        let mut done = PathBuf::new(); // relative to the root, already resolved
+        self.walk(PathBuf::new(), rel.to_path_buf())
+    }
+
+    /// Resolves a link target read from a symlink in `dir` (itself already resolved, below
+    /// the root), with the same rules as [`Root::resolve`].
+    pub fn resolve_link_target(&self, dir: &Path, target: &Path) -> io::Result<PathBuf> {
+        let rel = dir
+            .strip_prefix(&self.dir)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path is outside the root"))?;
+        self.walk(rel.to_path_buf(), target.to_path_buf())
+    }
+
+    /// Walks `rest` starting from `done` (both relative to the root, `done` resolved).
+    fn walk(&self, mut done: PathBuf, rest: PathBuf) -> io::Result<PathBuf> {
+        let mut pending: Vec<PathBuf> = vec![rest];
         let mut hops = 0;
         while let Some(next) = pending.pop() {
             let mut components: Vec<Component> = next.components().collect();
@@ -230,25 +253,22 @@ impl Root {
                     Component::Normal(name) => {
                         let candidate = done.join(name);
                         let on_disk = self.dir.join(&candidate);
-                        match std::fs::symlink_metadata(&on_disk) {
-                            Ok(meta) if meta.file_type().is_symlink() => {
-                                hops += 1;
-                                if hops > 40 {
-                                    return Err(io::Error::from_raw_os_error(libc::ELOOP));
-                                }
-                                let target = std::fs::read_link(&on_disk)?;
-                                let rest: PathBuf = components.iter().rev().collect();
-                                components.clear();
-                                pending.push(rest);
-                                pending.push(target);
-                                break;
-                            }
-                            Ok(_) => done = candidate,
-                            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                                return Err(e);
-                            }
-                            Err(e) => return Err(e),
+                        if !std::fs::symlink_metadata(&on_disk)?
+                            .file_type()
+                            .is_symlink()
+                        {
+                            done = candidate;
+                            continue;
                         }
+                        hops += 1;
+                        if hops > 40 {
+                            return Err(io::Error::from_raw_os_error(libc::ELOOP));
+                        }
+                        let target = std::fs::read_link(&on_disk)?;
+                        let rest: PathBuf = components.iter().rev().collect();
+                        components.clear();
+                        pending.push(rest);
+                        pending.push(target);
                     }
                 }
             }

@@ -1,6 +1,8 @@
 //! The thin layer that touches the system: file layout, rc directories, spawning,
 //! waiting, atomic links, locks. Everything above it is pure data.
 
+pub mod init;
+pub mod initctl;
 pub mod layout;
 pub mod links;
 pub mod pidfile;
@@ -10,6 +12,8 @@ pub mod script;
 pub mod services;
 pub mod spawn;
 pub mod syslog;
+pub mod utmp;
+pub mod wall;
 
 /// `PATH` for everything init and rc start (sysvinit's value).
 pub const DEFAULT_PATH: &str = "/sbin:/usr/sbin:/bin:/usr/bin";
@@ -38,4 +42,34 @@ pub fn local_time_string() -> String {
         );
         String::from_utf8_lossy(&buf[..n]).into_owned()
     }
+}
+
+/// Replaces `path` with `bytes` atomically (a temporary file in the same directory, then
+/// `rename(2)`): readers see the old content or the new, never a mix.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let result = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&tmp)?;
+        file.write_all(bytes)?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

@@ -58,6 +58,7 @@ pub fn read_rc_dir(root: &Root, level: Runlevel) -> Result<RcDir, String> {
     let init_d = root
         .resolve(&root.init_d())
         .unwrap_or_else(|_| root.init_d());
+    let resolved_dir = root.resolve(&dir).unwrap_or_else(|_| dir.clone());
     let mut out = RcDir::default();
     for item in listing {
         let item = match item {
@@ -86,7 +87,7 @@ pub fn read_rc_dir(root: &Root, level: Runlevel) -> Result<RcDir, String> {
         match parse_link_name(&name) {
             LinkName::Ignored => {}
             LinkName::Malformed(reason) => out.problems.push(error(&path, reason)),
-            LinkName::Link(link) => match check_target(root, &init_d, &path) {
+            LinkName::Link(link) => match check_target(root, &resolved_dir, &init_d, &path) {
                 Ok(script) => out.entries.push(RcEntry { link, script }),
                 Err(problem) => out.problems.push(problem),
             },
@@ -97,11 +98,11 @@ pub fn read_rc_dir(root: &Root, level: Runlevel) -> Result<RcDir, String> {
 }
 
 /// Where a link in an rc directory points, if it is safe to run.
-fn check_target(root: &Root, init_d: &Path, path: &Path) -> Result<PathBuf, Problem> {
+fn check_target(root: &Root, dir: &Path, init_d: &Path, path: &Path) -> Result<PathBuf, Problem> {
     let meta = fs::symlink_metadata(path).map_err(|e| error(path, describe_io(&e)))?;
     let script = if meta.file_type().is_symlink() {
         let target = fs::read_link(path).map_err(|e| error(path, describe_io(&e)))?;
-        let resolved = match root.resolve(path) {
+        let resolved = match root.resolve_link_target(dir, &target) {
             Ok(resolved) => resolved,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Problem {

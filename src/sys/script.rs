@@ -62,11 +62,22 @@ pub struct Limits {
 
 /// Runs `spawn` (in a new session, stdout and stderr into one pipe) and hands every
 /// chunk of output to `on_output` as it arrives.
+///
+/// rc keeps its own copy of the pipe's write end while the script runs: the pipe then
+/// never reports end-of-file, so the script's exit (its pidfd) is the one event that ends
+/// the wait — one wake-up per script instead of two (end-of-file comes a moment before
+/// the exit) — and children left holding the pipe cannot matter.
 pub fn run_script(spawn: &Spawn, limits: Limits, mut on_output: impl FnMut(&[u8])) -> Outcome {
     let (reader, writer) = match pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
         Ok(p) => p,
         Err(e) => return Outcome::SpawnFailed(format!("pipe: {}", e.desc())),
     };
+    // Only our end is non-blocking: the flag lives on the open file, and the script's
+    // end must block when the pipe is full.
+    let _ = nix::fcntl::fcntl(
+        &reader,
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    );
     let mut spawn = spawn.clone();
     spawn.stdout = Stdio::Fd(writer.as_raw_fd());
     spawn.stderr = Stdio::Fd(writer.as_raw_fd());
@@ -80,9 +91,7 @@ pub fn run_script(spawn: &Spawn, limits: Limits, mut on_output: impl FnMut(&[u8]
             ))
         }
     };
-    drop(writer);
     let exit = ExitWatch::new(pid);
-    let mut reader = Some(reader);
     let started = Instant::now();
     let mut deadline = limits.timeout.map(|t| started + t);
     let mut stage = Stage::Running;
@@ -108,21 +117,12 @@ pub fn run_script(spawn: &Spawn, limits: Limits, mut on_output: impl FnMut(&[u8]
             }
             continue;
         }
-        if exit.wait(reader.as_ref(), wait) {
-            if let Some(fd) = &reader {
-                if !drain_once(fd, &mut on_output) {
-                    reader = None;
-                }
-            }
+        if exit.wait(&reader, wait) {
+            drain(&reader, &mut on_output);
         }
     };
-    if let Some(fd) = reader {
-        let _ = nix::fcntl::fcntl(
-            &fd,
-            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
-        );
-        while drain_once(&fd, &mut on_output) {}
-    }
+    drain(&reader, &mut on_output);
+    drop(writer);
     let after = limits.timeout.unwrap_or_default();
     match (stage, status) {
         (Stage::Running, Some(WaitStatus::Exited(_, code))) => Outcome::Exited(code),
@@ -145,18 +145,15 @@ enum Stage {
     Killed,
 }
 
-/// Reads one chunk. False at end of file, on error, or when nothing is left (non-blocking).
-fn drain_once(fd: &OwnedFd, on_output: &mut impl FnMut(&[u8])) -> bool {
+/// Reads everything available now from the (non-blocking) pipe.
+fn drain(fd: &OwnedFd, on_output: &mut impl FnMut(&[u8])) {
     let mut buf = [0u8; 16 * 1024];
     loop {
         match read(fd, &mut buf) {
-            Ok(0) => return false,
-            Ok(n) => {
-                on_output(&buf[..n]);
-                return true;
-            }
+            Ok(0) => return,
+            Ok(n) => on_output(&buf[..n]),
             Err(Errno::EINTR) => continue,
-            Err(_) => return false,
+            Err(_) => return,
         }
     }
 }
@@ -190,7 +187,7 @@ impl ExitWatch {
 
     /// Sleeps until the child may have exited, output is readable, or `wait` passes.
     /// True when the output is readable.
-    fn wait(&self, output: Option<&OwnedFd>, wait: Option<Duration>) -> bool {
+    fn wait(&self, output: &OwnedFd, wait: Option<Duration>) -> bool {
         let fallback = Duration::from_millis(50);
         let wait = match (&self.pidfd, wait) {
             (Some(_), w) => w,
@@ -202,17 +199,14 @@ impl ExitWatch {
             Some(w) => PollTimeout::try_from(w.as_millis().min(i32::MAX as u128) as i32 + 1)
                 .unwrap_or(PollTimeout::MAX),
         };
-        let mut fds = Vec::with_capacity(2);
-        if let Some(fd) = output {
-            fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
-        }
+        let mut fds = vec![PollFd::new(output.as_fd(), PollFlags::POLLIN)];
         if let Some(fd) = &self.pidfd {
             fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
         }
         if poll(&mut fds, timeout).unwrap_or(0) <= 0 {
             return false;
         }
-        output.is_some() && fds[0].revents().is_some_and(|r| !r.is_empty())
+        fds[0].revents().is_some_and(|r| !r.is_empty())
     }
 }
 

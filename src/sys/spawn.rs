@@ -92,6 +92,9 @@ pub struct Spawn {
     pub new_session: bool,
     /// Run in this process group instead (0: a new group led by the child).
     pub process_group: Option<libc::pid_t>,
+    /// Make the child's process group the foreground group of the terminal on its
+    /// stdin, if it is one (a container's main command run with a tty, as tini does).
+    pub foreground: bool,
     pub credentials: Option<Credentials>,
     pub umask: Option<libc::mode_t>,
     pub nice: Option<i32>,
@@ -111,6 +114,7 @@ impl Spawn {
             cwd: None,
             new_session: false,
             process_group: None,
+            foreground: false,
             credentials: None,
             umask: None,
             nice: None,
@@ -220,12 +224,15 @@ impl Spawn {
                 .transpose()?,
             new_session: self.new_session,
             process_group: self.process_group,
+            foreground: self.foreground,
             credentials: self.credentials.clone(),
             umask: self.umask,
             nice: self.nice,
             held: Vec::new(),
             error: 0,
-            stack: vec![0u8; 64 * 1024],
+            // Uninitialised: zeroing 64 KiB per spawn is measurable, and the child only
+            // writes before it reads.
+            stack: Box::new_uninit_slice(64 * 1024),
         };
         prepared.argv_ptrs = prepared
             .argv
@@ -274,6 +281,7 @@ struct Prepared {
     cwd: Option<CString>,
     new_session: bool,
     process_group: Option<libc::pid_t>,
+    foreground: bool,
     credentials: Option<Credentials>,
     umask: Option<libc::mode_t>,
     nice: Option<i32>,
@@ -281,7 +289,7 @@ struct Prepared {
     held: Vec<std::os::fd::OwnedFd>,
     /// Written by the child: the errno of the step that failed.
     error: libc::c_int,
-    stack: Vec<u8>,
+    stack: Box<[std::mem::MaybeUninit<u8>]>,
 }
 
 impl Prepared {
@@ -391,6 +399,11 @@ unsafe fn child_steps(p: &Prepared) -> libc::c_int {
                 libc::close(fd);
             }
         }
+    }
+    if p.foreground && libc::isatty(0) == 1 {
+        // Allowed from a background group because SIGTTOU is still blocked here.
+        let pgid = libc::getpgrp();
+        libc::ioctl(0, libc::TIOCSPGRP, &pgid);
     }
     // Exactly 0-2 survive exec, whatever a library opened without close-on-exec.
     // (Only this child's descriptor table is touched: CLONE_FILES is not set.)

@@ -12,6 +12,7 @@ use crate::format::syslog::{format_local, Facility, Priority, Severity};
 pub struct SyslogClient {
     path: PathBuf,
     socket: Option<UnixDatagram>,
+    nonblocking: bool,
 }
 
 impl SyslogClient {
@@ -19,6 +20,17 @@ impl SyslogClient {
         SyslogClient {
             path: path.into(),
             socket: None,
+            nonblocking: false,
+        }
+    }
+
+    /// A client that never waits: when syslogd's queue is full the message is refused
+    /// (`WouldBlock`) instead of blocking the sender. PID 1 must never block.
+    pub fn nonblocking(path: impl Into<PathBuf>) -> SyslogClient {
+        SyslogClient {
+            path: path.into(),
+            socket: None,
+            nonblocking: true,
         }
     }
 
@@ -38,11 +50,13 @@ impl SyslogClient {
         for attempt in 0..2 {
             if self.socket.is_none() {
                 let socket = UnixDatagram::unbound()?;
+                socket.set_nonblocking(self.nonblocking)?;
                 socket.connect(&self.path)?;
                 self.socket = Some(socket);
             }
             match self.socket.as_ref().map(|s| s.send(line.as_bytes())) {
                 Some(Ok(_)) => return Ok(()),
+                Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => return Err(e),
                 Some(Err(e)) if attempt == 1 => return Err(e),
                 _ => self.socket = None,
             }
@@ -69,14 +83,16 @@ pub fn syslog_timestamp() -> String {
     }
 }
 
-/// A `log` backend: messages go to syslog when its socket accepts them, else to stderr
-/// as `TAG: message`.
+/// A `log` backend: messages go to syslog when its socket accepts them, else to the
+/// console (stderr, or the descriptor given) as `TAG: message`.
 pub struct Logger {
     tag: String,
     facility: Facility,
     client: Mutex<Option<SyslogClient>>,
-    /// Also copy every message to stderr (foreground use).
+    /// Also copy every message to the console (foreground use).
     echo: bool,
+    /// Where console copies go instead of stderr (init's own non-blocking descriptor).
+    console: Option<std::fs::File>,
 }
 
 impl Logger {
@@ -88,11 +104,34 @@ impl Logger {
         echo: bool,
         level: log::LevelFilter,
     ) {
+        let client = dev_log.map(SyslogClient::new);
         let logger = Logger {
             tag: tag.to_string(),
             facility,
-            client: Mutex::new(dev_log.map(SyslogClient::new)),
+            client: Mutex::new(client),
             echo,
+            console: None,
+        };
+        if log::set_boxed_logger(Box::new(logger)).is_ok() {
+            log::set_max_level(level);
+        }
+    }
+
+    /// The logger of a process that must never block (PID 1): a non-blocking syslog
+    /// socket, and every message also written to `console` (dropped when it would block).
+    pub fn install_nonblocking(
+        tag: &str,
+        facility: Facility,
+        dev_log: PathBuf,
+        console: Option<std::fs::File>,
+        level: log::LevelFilter,
+    ) {
+        let logger = Logger {
+            tag: tag.to_string(),
+            facility,
+            client: Mutex::new(Some(SyslogClient::nonblocking(dev_log))),
+            echo: true,
+            console,
         };
         if log::set_boxed_logger(Box::new(logger)).is_ok() {
             log::set_max_level(level);
@@ -128,7 +167,13 @@ impl log::Log for Logger {
             Err(_) => false,
         };
         if self.echo || !sent {
-            eprintln!("{}: {message}", self.tag);
+            let line = format!("{}: {message}\n", self.tag);
+            match &self.console {
+                Some(console) => {
+                    let _ = std::io::Write::write_all(&mut &*console, line.as_bytes());
+                }
+                None => eprint!("{line}"),
+            }
         }
     }
 

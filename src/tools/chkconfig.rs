@@ -513,8 +513,8 @@ fn override_service(root: &Root, name: &str, kind: Kind) -> i32 {
         service.links_in(l).iter().all(|f| {
             let on = original.levels.contains(l);
             match f.link.kind {
-                LinkKind::Start => on && original.start.map_or(true, |p| p == f.link.priority),
-                LinkKind::Kill => !on && original.stop.map_or(true, |p| p == f.link.priority),
+                LinkKind::Start => on && original.start.is_none_or(|p| p == f.link.priority),
+                LinkKind::Kill => !on && original.stop.is_none_or(|p| p == f.link.priority),
             }
         })
     });
@@ -614,9 +614,7 @@ fn query(root: &Root, name: &str, kind: Kind, levels: Option<LevelSet>) -> i32 {
         Found::Sysv(s) => s.is_on(level),
         // On when the file says so and the superserver itself runs in that level (when
         // it is an init.d service at all).
-        Found::Xinetd(x) => {
-            x.enabled && services.service("xinetd").map_or(true, |s| s.is_on(level))
-        }
+        Found::Xinetd(x) => x.enabled && services.service("xinetd").is_none_or(|s| s.is_on(level)),
     };
     i32::from(!on)
 }

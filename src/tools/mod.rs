@@ -7,9 +7,14 @@ use std::path::{Path, PathBuf};
 use crate::sys::layout::Root;
 
 pub mod chkconfig;
+pub mod halt;
+pub mod init;
 pub mod install_links;
 pub mod rc;
+pub mod runlevel;
 pub mod service;
+pub mod shutdown;
+pub mod telinit;
 pub mod update_rc_d;
 
 /// What the dispatcher knows before a tool parses its own arguments.
@@ -41,6 +46,41 @@ pub struct Tool {
 
 /// Every tool, in the order `vinit --help` lists them.
 pub const TOOLS: &[Tool] = &[
+    Tool {
+        name: "init",
+        aliases: &[],
+        about: "PID 1: run inittab, runlevels, respawn, shutdown (replaces sysvinit's init)",
+        linked: true,
+        run: init::main,
+    },
+    Tool {
+        name: "telinit",
+        aliases: &[],
+        about: "ask init to change runlevel, reload, re-exec or set INIT_* variables",
+        linked: true,
+        run: telinit::main,
+    },
+    Tool {
+        name: "shutdown",
+        aliases: &[],
+        about: "bring the system down at a given time, warning users",
+        linked: true,
+        run: shutdown::main,
+    },
+    Tool {
+        name: "halt",
+        aliases: &["reboot", "poweroff"],
+        about: "halt, reboot or power off (through init, or at once with -f)",
+        linked: true,
+        run: halt::main,
+    },
+    Tool {
+        name: "runlevel",
+        aliases: &[],
+        about: "print the previous and current runlevel",
+        linked: true,
+        run: runlevel::main,
+    },
     Tool {
         name: "rc",
         aliases: &[],

@@ -196,7 +196,7 @@ impl Console {
             Some(bar) => bar.println(text),
             None => {
                 let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{text}");
+                let _ = out.write_all(format!("{text}\n").as_bytes());
                 let _ = out.flush();
             }
         }
@@ -204,7 +204,8 @@ impl Console {
 
     fn log_only(&mut self, text: &str) {
         if let Some(log) = &mut self.boot_log {
-            let _ = writeln!(log, "{text}");
+            // One write per line: appends from concurrent writers stay whole lines.
+            let _ = log.write_all(format!("{text}\n").as_bytes());
         }
     }
 

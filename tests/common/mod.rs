@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: scratch roots and running the binary.
 #![allow(dead_code)]
 
+pub mod pid1;
+
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,88 @@
+//! Broadcasting a message to every logged-in user (what `wall` does), for shutdown.
+
+use std::io::Write;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::Path;
+
+use crate::format::utmp::{records, USER_PROCESS};
+use crate::sys::layout::Root;
+
+/// Prints `message` on stdout and writes it to the terminal of every user session in
+/// the root's utmp. A terminal that would block or is not a terminal is skipped.
+pub fn broadcast(root: &Root, message: &str) {
+    let header = format!(
+        "Broadcast message from {}@{} ({}):",
+        user_name(),
+        host_name(),
+        crate::sys::local_time_string()
+    );
+    println!("\n{header}\n\n{message}\n");
+    let Ok(bytes) = std::fs::read(root.utmp()) else {
+        return;
+    };
+    let text = format!(
+        "\r\n{header}\r\n\r\n{}\r\n\r\n",
+        message.replace('\n', "\r\n")
+    );
+    for record in records(&bytes).filter(|r| r.kind == USER_PROCESS && r.pid > 0) {
+        if let Some(tty) = tty_path(&record.line) {
+            write_to_tty(&tty, text.as_bytes());
+        }
+    }
+}
+
+/// `/dev/LINE` for a utmp line such as `pts/3` or `tty1`; nothing that leaves /dev.
+fn tty_path(line: &str) -> Option<std::path::PathBuf> {
+    let line = line.strip_prefix("/dev/").unwrap_or(line);
+    if line.is_empty()
+        || line
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        return None;
+    }
+    Some(Path::new("/dev").join(line))
+}
+
+fn write_to_tty(path: &Path, bytes: &[u8]) {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(path);
+    if let Ok(mut file) = file {
+        if file
+            .metadata()
+            .is_ok_and(|m| m.file_type().is_char_device())
+        {
+            let _ = file.write_all(bytes);
+        }
+    }
+}
+
+fn user_name() -> String {
+    nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map_or_else(|| nix::unistd::getuid().to_string(), |u| u.name)
+}
+
+fn host_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tty_paths_stay_in_dev() {
+        assert_eq!(tty_path("pts/3").unwrap(), Path::new("/dev/pts/3"));
+        assert_eq!(tty_path("/dev/tty1").unwrap(), Path::new("/dev/tty1"));
+        for bad in ["", "../etc/passwd", "pts/../../x", "a//b"] {
+            assert!(tty_path(bad).is_none(), "{bad}");
+        }
+    }
+}

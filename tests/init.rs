@@ -1,0 +1,630 @@
+//! `vinit init` as PID 1 of a private PID namespace (and as a subreaper), in scratch roots.
+
+mod common;
+
+use common::pid1::{children_of, debian_telinit, state_of, Pid1};
+use common::*;
+use nix::sys::signal::Signal;
+use std::fs;
+use std::os::unix::process::ExitStatusExt;
+
+/// Appends a line to `$VINIT_ROOT/trace`.
+fn note(text: &str) -> String {
+    format!("/bin/sh -c 'echo {text} >> $VINIT_ROOT/trace'")
+}
+
+fn recorder(name: &str) -> String {
+    format!("#!/bin/sh\necho \"{name} $1 $RUNLEVEL $PREVLEVEL\" >> \"$VINIT_ROOT/trace\"\n")
+}
+
+/// A root with scripts a, b, c and links for levels 0, 2 and 3.
+fn rc_root() -> TestRoot {
+    let root = TestRoot::debian();
+    for name in ["a", "b", "c"] {
+        root.script(name, &recorder(name));
+    }
+    root.link('3', "S10a", "../init.d/a");
+    root.link('3', "S20b", "../init.d/b");
+    root.link('3', "K50c", "../init.d/c");
+    root.link('2', "K10b", "../init.d/b");
+    root.link('2', "S30c", "../init.d/c");
+    root.link('0', "K20c", "../init.d/c");
+    root.link('0', "K90a", "../init.d/a");
+    root
+}
+
+fn inittab(extra: &str) -> String {
+    format!(
+        "id:3:initdefault:\nsi::sysinit:{}\nbw::bootwait:{}\nl0:0:wait:vinit rc 0\nl2:2:wait:vinit rc 2\nl3:3:wait:vinit rc 3\n{extra}",
+        note("sysinit"),
+        note("bootwait")
+    )
+}
+
+#[test]
+fn boots_changes_levels_and_halts_in_order() {
+    let mut init = Pid1::boot(
+        rc_root(),
+        Some(&inittab(&format!("o3:3:once:{}\n", note("once3")))),
+        &[],
+    );
+    init.wait_for_runlevel("N 3");
+    assert!(wait_until(10, || init.trace().len() >= 5));
+    assert_eq!(
+        init.trace(),
+        ["sysinit", "bootwait", "a start 3 N", "b start 3 N", "once3"]
+    );
+    init.telinit(&["2"]);
+    init.wait_for_runlevel("3 2");
+    // Wait for rc 2 to finish: a new level would kill it mid-way (as sysvinit does).
+    assert!(wait_until(10, || init.trace().len() >= 7));
+    init.telinit(&["0"]);
+    let status = init.wait_exit(20);
+    assert_eq!(status.code(), Some(0), "{}", init.console());
+    assert_eq!(
+        init.trace()[5..],
+        ["b stop 2 3", "c start 2 3", "c stop 0 2", "a stop 0 2"],
+        "{}",
+        init.console()
+    );
+    let console = init.console();
+    assert!(
+        console.contains("booting as PID 1 in a container"),
+        "{console}"
+    );
+    assert!(console.contains("init: Entering runlevel: 2"), "{console}");
+    assert!(console.contains("exiting with status 0"), "{console}");
+}
+
+#[test]
+fn without_an_inittab_the_built_in_one_runs_the_rc_dirs() {
+    let root = rc_root();
+    root.script("s", &recorder("s"));
+    root.link('S', "S01s", "../init.d/s");
+    let mut init = Pid1::boot(root, None, &[]);
+    init.wait_for_runlevel("N 3");
+    assert!(wait_until(10, || init.trace().len() >= 3));
+    assert_eq!(init.trace(), ["s start S N", "a start 3 N", "b start 3 N"]);
+    assert!(
+        init.console().contains("using the built-in default"),
+        "{}",
+        init.console()
+    );
+    init.signal(Signal::SIGTERM);
+    assert_eq!(init.wait_exit(20).code(), Some(0));
+}
+
+#[test]
+fn a_thousand_orphans_leave_no_zombie() {
+    let spawner = "o:3:once:/bin/sh -c 'i=0; while [ $i -lt 1000 ]; do sleep 0.2 & i=$((i+1)); done; echo spawned > $VINIT_ROOT/spawned'";
+    let init = Pid1::boot(
+        TestRoot::debian(),
+        Some(&format!("id:3:initdefault:\n{spawner}\n")),
+        &[],
+    );
+    assert!(wait_until(20, || init.root.join("spawned").exists()));
+    let pid = init.host_pid();
+    // The sleeps are orphans of init now; once they end, none may stay a zombie.
+    assert!(
+        wait_until(30, || children_of(pid).is_empty()),
+        "left: {} children, zombies: {}",
+        children_of(pid).len(),
+        children_of(pid)
+            .iter()
+            .filter(|c| state_of(**c) == Some('Z'))
+            .count()
+    );
+}
+
+#[test]
+fn respawning_too_fast_is_throttled_and_lifted_by_reload() {
+    let crash = "r:3:respawn:/bin/sh -c 'echo x >> $VINIT_ROOT/spawns; exit 1'";
+    let init = Pid1::boot(
+        TestRoot::debian(),
+        Some(&format!("id:3:initdefault:\n{crash}\n")),
+        &[],
+    );
+    init.wait_for_console("Id \"r\" respawning too fast: disabled for 5 minutes");
+    let count = || init.root.read("spawns").lines().count();
+    assert_eq!(count(), 10);
+    // Disabled: nothing more starts.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(count(), 10);
+    init.telinit(&["q"]);
+    assert!(
+        wait_until(10, || init.console().matches("respawning too fast").count()
+            == 2),
+        "{}",
+        init.console()
+    );
+    assert_eq!(count(), 20);
+}
+
+#[test]
+fn a_level_change_terms_then_kills_and_init_keeps_serving() {
+    let stubborn = "t:3:respawn:/bin/sh -c 'trap \"\" TERM; echo $$ > $VINIT_ROOT/t.pid; while :; do sleep 1; done'";
+    let meek = "m:3:respawn:/bin/sh -c 'echo $$ > $VINIT_ROOT/m.pid; exec sleep 1000'";
+    let during = "e:2:once:/bin/sh -c 'echo $INIT_DURING > $VINIT_ROOT/during'";
+    let init = Pid1::boot(
+        TestRoot::debian(),
+        Some(&format!(
+            "id:3:initdefault:\n{stubborn}\n{meek}\n{during}\n"
+        )),
+        &[],
+    );
+    assert!(wait_until(10, || init.root.join("t.pid").exists()
+        && init.root.join("m.pid").exists()));
+    // The two processes, found below init by the pid they wrote (their namespace pid).
+    let init_pid = init.host_pid();
+    let find = |file: &str| -> i32 {
+        let ns_pid = init.root.read(file).trim().to_string();
+        descendants(init_pid)
+            .into_iter()
+            .find(|p| {
+                fs::read_to_string(format!("/proc/{p}/status")).is_ok_and(|s| {
+                    s.lines().any(|l| {
+                        l.starts_with("NSpid:")
+                            && l.split_whitespace().last() == Some(ns_pid.as_str())
+                    })
+                })
+            })
+            .expect("process below init")
+    };
+    let (stubborn_pid, meek_pid) = (find("t.pid"), find("m.pid"));
+    let gone = |pid: i32| matches!(state_of(pid), None | Some('Z'));
+    init.telinit(&["-t", "3", "2"]);
+    assert!(wait_until(10, || gone(meek_pid)), "TERM stops the meek one");
+    // While the stubborn one outlives TERM, init still reads requests.
+    init.telinit(&["-e", "INIT_DURING=yes"]);
+    assert!(!gone(stubborn_pid), "TERM should not have stopped it");
+    assert!(
+        wait_until(20, || init.root.read("during").trim() == "yes"),
+        "{}",
+        init.console()
+    );
+    assert!(
+        wait_until(10, || gone(stubborn_pid)),
+        "KILL after the sleep time"
+    );
+}
+
+/// Every process below `pid`.
+fn descendants(pid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    let mut stack = vec![pid];
+    while let Some(p) = stack.pop() {
+        for c in children_of(p) {
+            out.push(c);
+            stack.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn debian_telinit_drives_init() {
+    let telinit = debian_telinit();
+    let env_entry = "e:2:once:/bin/sh -c 'echo $INIT_FOO > $VINIT_ROOT/foo'";
+    let mut init = Pid1::boot(rc_root(), Some(&inittab(&format!("{env_entry}\n"))), &[]);
+    init.wait_for_runlevel("N 3");
+    let debian = |args: &str| {
+        // Debian's telinit writes to /run/initctl: give it our root's run directory there.
+        let script = format!(
+            "mount --bind {}/run /run && {} {args}",
+            init.root.path().display(),
+            telinit.display()
+        );
+        let out = std::process::Command::new("unshare")
+            .args(["--mount", "sh", "-c", &script])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    debian("-e INIT_FOO=from-debian");
+    debian("-t 1 2");
+    init.wait_for_runlevel("3 2");
+    assert!(
+        wait_until(10, || init.root.read("foo").trim() == "from-debian"),
+        "{}",
+        init.console()
+    );
+    debian("u");
+    init.wait_for_console("re-executed");
+    debian("0");
+    assert_eq!(init.wait_exit(20).code(), Some(0));
+}
+
+#[test]
+fn garbage_on_the_fifo_is_dropped() {
+    let init = Pid1::boot(rc_root(), Some(&inittab("")), &[]);
+    init.wait_for_runlevel("N 3");
+    let fifo = init.root.join("run/initctl");
+    let write = |bytes: &[u8]| {
+        use std::io::Write;
+        let mut f = fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+        f.write_all(bytes).unwrap();
+    };
+    // One at a time: garbage written together could be read together.
+    write(b"hello");
+    init.wait_for_console("short request (5 of 384 bytes)");
+    write(&[0xffu8; 384]);
+    init.wait_for_console("bad magic 0xffffffff");
+    let mut bad_cmd = [0u8; 384];
+    bad_cmd[..4].copy_from_slice(&0x0309_1969u32.to_le_bytes());
+    bad_cmd[4] = 5;
+    write(&bad_cmd);
+    init.wait_for_console("unsupported command 5");
+    let mut bad_level = bad_cmd;
+    bad_level[4] = 1;
+    bad_level[8] = b'x';
+    write(&bad_level);
+    init.wait_for_console("invalid runlevel code 120");
+    // Still in charge.
+    init.telinit(&["2"]);
+    init.wait_for_runlevel("3 2");
+}
+
+#[test]
+fn a_broken_inittab_on_reload_keeps_the_old_one() {
+    let keeper = "k:23:respawn:/bin/sh -c 'echo $$ >> $VINIT_ROOT/k.pids; exec sleep 1000'";
+    let init = Pid1::boot(rc_root(), Some(&inittab(&format!("{keeper}\n"))), &[]);
+    assert!(wait_until(10, || init.root.read("k.pids").lines().count() == 1));
+    fs::write(
+        init.root.join("etc/inittab"),
+        "k:23:respawn\nthis is not inittab\n",
+    )
+    .unwrap();
+    init.signal(Signal::SIGHUP);
+    init.wait_for_console("keeping the inittab in force");
+    let console = init.console();
+    assert!(console.contains("inittab[1]: syntax error"), "{console}");
+    assert!(console.contains("inittab[2]: syntax error"), "{console}");
+    // The old table still rules: a level change uses it, and the keeper was not touched.
+    init.telinit(&["2"]);
+    init.wait_for_runlevel("3 2");
+    assert!(wait_until(10, || init
+        .trace()
+        .iter()
+        .any(|l| l == "c start 2 3")));
+    assert_eq!(init.root.read("k.pids").lines().count(), 1);
+}
+
+#[test]
+fn sigterm_shuts_down_through_runlevel_0_and_waits_for_the_whole_tree() {
+    // A daemon that ignores TERM, left behind by a once entry (an orphan of init).
+    let daemon = "d:3:once:/bin/sh -c '(trap \"\" TERM; echo $$ > /dev/null; while :; do sleep 1; done) & echo started > $VINIT_ROOT/daemon'";
+    let mut init = Pid1::boot(
+        rc_root(),
+        Some(&inittab(&format!("{daemon}\n"))),
+        &["--grace", "1"],
+    );
+    assert!(wait_until(10, || init.root.join("daemon").exists()));
+    init.signal(Signal::SIGTERM);
+    let status = init.wait_exit(30);
+    assert_eq!(status.code(), Some(0), "{}", init.console());
+    assert_eq!(init.trace()[4..], ["c stop 0 3", "a stop 0 3"]);
+    let console = init.console();
+    let term = console.find("sending processes the TERM signal").unwrap();
+    let kill = console
+        .find("sending processes the KILL signal")
+        .expect("the daemon ignores TERM");
+    assert!(term < kill);
+}
+
+#[test]
+fn the_main_command_runs_after_boot_and_its_status_is_init_s() {
+    let main = "echo main $RUNLEVEL >> $VINIT_ROOT/trace; exit 7";
+    let mut init = Pid1::boot(
+        rc_root(),
+        Some(&inittab("")),
+        &["--", "/bin/sh", "-c", main],
+    );
+    let status = init.wait_exit(30);
+    assert_eq!(status.code(), Some(7), "{}", init.console());
+    assert_eq!(
+        init.trace()[2..],
+        [
+            "a start 3 N",
+            "b start 3 N",
+            "main 3",
+            "c stop 0 3",
+            "a stop 0 3"
+        ]
+    );
+
+    let mut init = Pid1::boot(
+        rc_root(),
+        Some(&inittab("")),
+        &["--", "/bin/sh", "-c", "kill -9 $$"],
+    );
+    assert_eq!(init.wait_exit(30).code(), Some(137));
+}
+
+#[test]
+fn sigterm_stops_the_main_command_first() {
+    let main = "trap 'echo main-term >> $VINIT_ROOT/trace; exit 143' TERM; echo main-up >> $VINIT_ROOT/trace; while :; do sleep 1; done";
+    let mut init = Pid1::boot(
+        rc_root(),
+        Some(&inittab("")),
+        &["--", "/bin/sh", "-c", main],
+    );
+    assert!(wait_until(10, || init
+        .trace()
+        .contains(&"main-up".to_string())));
+    init.signal(Signal::SIGTERM);
+    assert_eq!(init.wait_exit(30).code(), Some(143), "{}", init.console());
+    let trace = init.trace();
+    let term = trace.iter().position(|l| l == "main-term").unwrap();
+    assert_eq!(trace[term + 1..], ["c stop 0 3", "a stop 0 3"]);
+}
+
+#[test]
+fn children_get_an_empty_signal_mask_and_only_fds_0_to_2() {
+    let init = Pid1::boot(
+        TestRoot::debian(),
+        Some("id:3:initdefault:\np:3:respawn:/bin/sleep 1000\n"),
+        &[],
+    );
+    let init_pid = init.host_pid();
+    let mut child = None;
+    assert!(wait_until(10, || {
+        child = children_of(init_pid).into_iter().find(|p| {
+            fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "sleep")
+        });
+        child.is_some()
+    }));
+    let child = child.unwrap();
+    let status = fs::read_to_string(format!("/proc/{child}/status")).unwrap();
+    for field in ["SigBlk:", "SigIgn:"] {
+        let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+        assert!(
+            line.split_whitespace()
+                .nth(1)
+                .unwrap()
+                .chars()
+                .all(|c| c == '0'),
+            "{line}"
+        );
+    }
+    let mut fds: Vec<i32> = fs::read_dir(format!("/proc/{child}/fd"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    fds.sort();
+    assert_eq!(fds, [0, 1, 2]);
+    // Its own session, led by itself.
+    let stat = fs::read_to_string(format!("/proc/{child}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(fields[3], child.to_string(), "session id");
+}
+
+#[test]
+fn telinit_u_keeps_state_and_children() {
+    let keeper = "k:3:respawn:/bin/sh -c 'echo $$ >> $VINIT_ROOT/k.pids; exec sleep 1000'";
+    let init = Pid1::boot(rc_root(), Some(&inittab(&format!("{keeper}\n"))), &[]);
+    assert!(wait_until(10, || init.root.read("k.pids").lines().count() == 1));
+    init.telinit(&["-e", "INIT_KEPT=1"]);
+    init.telinit(&["u"]);
+    init.wait_for_console("re-executed; ");
+    // The child is still known: killing it makes the new image respawn it.
+    let init_pid = init.host_pid();
+    let sleep = children_of(init_pid)
+        .into_iter()
+        .find(|p| fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "sleep"))
+        .expect("the respawned child survived the re-exec");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(sleep), Signal::SIGKILL).unwrap();
+    assert!(
+        wait_until(10, || init.root.read("k.pids").lines().count() == 2),
+        "{}",
+        init.console()
+    );
+    assert_eq!(init.runlevel(), "N 3");
+}
+
+#[test]
+fn a_subreaper_reaps_its_orphans_and_stops_on_sigterm() {
+    let daemon = "d:3:once:/bin/sh -c 'sleep 1 & echo $! > $VINIT_ROOT/orphan.tmp; mv $VINIT_ROOT/orphan.tmp $VINIT_ROOT/orphan'";
+    let mut init = Pid1::boot_subreaper(rc_root(), Some(&inittab(&format!("{daemon}\n"))), &[]);
+    assert!(wait_until(10, || init.root.join("orphan").exists()));
+    let init_pid = init.host_pid();
+    let orphan: i32 = init.root.read("orphan").trim().parse().unwrap();
+    let parent = |pid: i32| -> Option<i32> {
+        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        stat.rsplit(')')
+            .next()?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    // Re-parented to init (not to the machine's init), then reaped by it.
+    assert!(
+        wait_until(10, || parent(orphan) == Some(init_pid)),
+        "parent {:?}",
+        parent(orphan)
+    );
+    assert!(
+        wait_until(10, || state_of(orphan).is_none()),
+        "orphan {orphan} left as {:?}",
+        state_of(orphan)
+    );
+    assert!(
+        init.console().contains("booting as subreaper"),
+        "{}",
+        init.console()
+    );
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(init_pid), Signal::SIGINT).unwrap();
+    assert_eq!(init.wait_exit(20).code(), Some(0));
+    assert!(init
+        .trace()
+        .ends_with(&["c stop 0 3".to_string(), "a stop 0 3".to_string()]));
+}
+
+#[test]
+fn shutdown_reboot_and_cancel() {
+    let mut init = Pid1::boot(rc_root(), Some(&inittab("")), &[]);
+    init.wait_for_runlevel("N 3");
+    // A shutdown in a minute closes logins at once; cancelling opens them again.
+    let mut pending = std::process::Command::new(VINIT)
+        .args([
+            "shutdown",
+            "--root",
+            init.root.path().to_str().unwrap(),
+            "-h",
+            "+1",
+            "maintenance",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(wait_until(10, || init.root.join("etc/nologin").exists()
+        && init.root.join("run/shutdown.pid").exists()));
+    assert!(init
+        .root
+        .read("etc/nologin")
+        .starts_with("The system is going down for power off in 1 minute!"));
+    let cancel = init.vinit(&["shutdown", "-c"]);
+    assert!(
+        cancel.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cancel.stderr)
+    );
+    assert_eq!(pending.wait().unwrap().code(), Some(1));
+    assert!(!init.root.join("etc/nologin").exists());
+    let again = init.vinit(&["shutdown", "-c"]);
+    assert_eq!(again.status.code(), Some(1));
+
+    let out = init.vinit(&["shutdown", "-r", "now", "bye"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("The system is going down for reboot NOW!\nbye"));
+    let status = init.wait_exit(20);
+    assert_eq!(status.code(), Some(129), "{}", init.console());
+}
+
+#[test]
+fn halt_asks_init_with_init_halt() {
+    let dump = "h:0:wait:/bin/sh -c 'echo $INIT_HALT > $VINIT_ROOT/halt'";
+    let mut init = Pid1::boot(rc_root(), Some(&inittab(&format!("{dump}\n"))), &[]);
+    init.wait_for_runlevel("N 3");
+    let out = init.vinit(&["halt"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(init.wait_exit(20).code(), Some(0));
+    assert_eq!(init.root.read("halt").trim(), "HALT");
+}
+
+#[test]
+fn halt_f_in_a_pid_namespace_ends_the_namespace() {
+    // reboot(2) from inside a PID namespace kills its init: SIGINT for halt or power off,
+    // SIGHUP for a reboot.
+    for (tool, signal) in [("poweroff", libc::SIGINT), ("reboot", libc::SIGHUP)] {
+        let mut cmd = std::process::Command::new("unshare");
+        cmd.args(common::pid1::namespace_prefix()[1..].iter())
+            .args(["/bin/sh", "-c", &format!("{VINIT} {tool} -f -d; sleep 10")]);
+        let status = cmd.status().unwrap();
+        assert_eq!(
+            status.signal().or(status.code().map(|c| c - 128)),
+            Some(signal),
+            "{tool}: {status:?}"
+        );
+    }
+}
+
+#[test]
+fn ondemand_entries_and_leaving_single_user_mode() {
+    let entries = format!(
+        "od:a:ondemand:/bin/sh -c 'echo demand $RUNLEVEL >> $VINIT_ROOT/trace; exec sleep 1000'\ns1:S:wait:{}\n",
+        note("single")
+    );
+    let init = Pid1::boot(rc_root(), Some(&inittab(&entries)), &[]);
+    init.wait_for_runlevel("N 3");
+    init.telinit(&["a"]);
+    assert!(
+        wait_until(10, || init.trace().iter().any(|l| l == "demand 3")),
+        "{}",
+        init.console()
+    );
+    assert_eq!(init.runlevel(), "N 3");
+    // S kills it; when S's wait entry is done, init returns to the default level.
+    init.telinit(&["S"]);
+    assert!(wait_until(20, || init
+        .trace()
+        .iter()
+        .any(|l| l == "single")));
+    init.wait_for_runlevel("S 3");
+    assert_eq!(
+        init.trace()
+            .iter()
+            .filter(|l| l.starts_with("demand"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn runlevel_records_in_utmp_and_wtmp_where_they_exist() {
+    let root = rc_root();
+    fs::create_dir_all(root.join("var/log")).unwrap();
+    fs::create_dir_all(root.join("run")).unwrap();
+    fs::write(root.join("run/utmp"), b"").unwrap();
+    fs::write(root.join("var/log/wtmp"), b"").unwrap();
+    let init = Pid1::boot(root, Some(&inittab("")), &[]);
+    init.wait_for_runlevel("N 3");
+    init.telinit(&["2"]);
+    init.wait_for_runlevel("3 2");
+    let utmp = init.root.join("run/utmp").display().to_string();
+    let out = init.vinit(&["runlevel", &utmp]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "3 2\n");
+    // wtmp: the boot record, one RUN_LVL record per change, and the entries' processes.
+    let wtmp = fs::read(init.root.join("var/log/wtmp")).unwrap();
+    let kinds: Vec<u16> = vinit::format::utmp::records(&wtmp)
+        .map(|r| r.kind)
+        .collect();
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == vinit::format::utmp::BOOT_TIME)
+            .count(),
+        1
+    );
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == vinit::format::utmp::RUN_LVL)
+            .count(),
+        2
+    );
+    assert!(
+        kinds.contains(&vinit::format::utmp::INIT_PROCESS)
+            && kinds.contains(&vinit::format::utmp::DEAD_PROCESS)
+    );
+    let missing = vinit_cmd()
+        .args(["runlevel", "--root", "/nonexistent"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        (
+            missing.status.code(),
+            String::from_utf8_lossy(&missing.stdout).into_owned()
+        ),
+        (Some(1), "unknown\n".into())
+    );
+}
