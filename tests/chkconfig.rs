@@ -692,3 +692,21 @@ fn global_root_option_and_environment() {
         .unwrap();
     assert_eq!(ok(&out).len(), 54);
 }
+
+#[test]
+fn a_root_without_init_d() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = vinit_cmd()
+        .arg("--root")
+        .arg(dir.path())
+        .args(["chkconfig", "--list"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        fails(&out),
+        format!(
+            "failed to open {}/etc/init.d: No such file or directory\n",
+            dir.path().display()
+        )
+    );
+}
