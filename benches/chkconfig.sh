@@ -69,6 +69,25 @@ case "$1" in
 esac
 EOF
 chmod 755 "$root/etc/init.d/probe"
+# A Debian-style status (lsb-base's status_of_proc), when this machine has lsb-base.
+scripts="probe heartbeat"
+if [ -r /lib/lsb/init-functions ]; then
+	cat > "$root/etc/init.d/lsbstatus" <<'EOF'
+#!/bin/sh
+### BEGIN INIT INFO
+# Provides: lsbstatus
+# Default-Start: 2 3 4 5
+# Default-Stop: 0 1 6
+### END INIT INFO
+. /lib/lsb/init-functions
+case "$1" in
+	status) status_of_proc -p "$VINIT_ROOT/run/lsbstatus.pid" /usr/sbin/lsbstatusd lsbstatus ;;
+	*) exit 3 ;;
+esac
+EOF
+	chmod 755 "$root/etc/init.d/lsbstatus"
+	scripts="$scripts lsbstatus"
+fi
 
 # --- Debian's service, pointed at the scratch init.d --------------------------------
 debian_service="$scratch/debian-service"
@@ -97,7 +116,7 @@ hyperfine -N --warmup 3 --runs "$runs" --export-json "$scratch/list.json" \
 	"$scratch/chkconfig --list"
 list_ms=$(median "$scratch/list.json")
 
-for script in probe heartbeat; do
+for script in $scripts; do
 	echo
 	echo "== service $script status: direct script vs vinit service vs Debian's service"
 	# All three run with the environment `service` gives a script, so the script does
