@@ -377,3 +377,31 @@ fn defaults_disabled_and_other_roots() {
         p(&rh)
     )));
 }
+
+#[test]
+fn changing_links_needs_write_access() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let r = TestRoot::debian();
+    r.script("web", LSB);
+    assert!(urd(&r, &["web", "defaults"]).status.success());
+    r.script("other", &LSB.replace("web", "other"));
+    fs::set_permissions(r.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let as_nobody = |args: &[&str]| {
+        let mut cmd = vinit_cmd();
+        cmd.arg("--root")
+            .arg(r.path())
+            .arg("update-rc.d")
+            .args(args);
+        cmd.uid(65534).gid(65534);
+        cmd.output().unwrap()
+    };
+    let out = as_nobody(&["other", "defaults"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out), "update-rc.d: symlink: Permission denied\n");
+    let out = as_nobody(&["-f", "web", "remove"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out), "update-rc.d: unlink: Permission denied\n");
+    assert_eq!(links(&r, "web").len(), 7);
+    assert!(links(&r, "other").is_empty());
+}

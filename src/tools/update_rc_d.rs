@@ -48,6 +48,12 @@ fn error(message: &str) -> i32 {
     1
 }
 
+/// sysv-rc died with the failing call's name and errno.
+fn denied(call: &str) -> i32 {
+    eprintln!("update-rc.d: {call}: Permission denied");
+    1
+}
+
 fn warning(message: &str) {
     eprintln!("update-rc.d: warning: {message}");
 }
@@ -211,8 +217,11 @@ impl Run {
                 }
             }
         }
-        if self.not_really {
+        if self.not_really || ops.is_empty() {
             return 0;
+        }
+        if !services.can_change_links() {
+            return denied("unlink");
         }
         match links::apply(&self.root, &ops) {
             Ok(()) => 0,
@@ -339,10 +348,7 @@ impl Run {
             return 0;
         }
         if !services.can_change_links() {
-            return error(&format!(
-                "cannot change the links in {}: Permission denied",
-                self.root.rc_dir(level('3')).display()
-            ));
+            return denied("symlink");
         }
         match services.apply(plan) {
             Ok(()) => 0,
