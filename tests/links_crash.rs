@@ -204,6 +204,15 @@ fn a_killed_change_leaves_old_or_new_links_and_is_finished_later() {
             "neither old nor new after recovery"
         );
         assert!(!root.join("etc/init.d/.vinit-links.journal").exists());
+        for level in "0123456".chars() {
+            for entry in fs::read_dir(root.join(&format!("etc/rc{level}.d"))).unwrap() {
+                let name = entry.unwrap().file_name().into_string().unwrap();
+                assert!(
+                    !name.starts_with('.') || after == old,
+                    "left behind: {name}"
+                );
+            }
+        }
     }
     eprintln!("killed before the change: {caught_old}, in the middle: {caught_mixed}, after: {caught_new}");
 }

@@ -89,7 +89,28 @@ fn finish_pending(root: &Root) -> Result<bool, String> {
         )
     })?;
     complete(root, &ops)?;
+    remove_stale_temporaries(root, &ops);
     Ok(true)
+}
+
+/// A process killed between making a temporary link and renaming it left the temporary
+/// behind (hidden, so harmless, but litter). With the lock held, none is in use.
+fn remove_stale_temporaries(root: &Root, ops: &[LinkOp]) {
+    let mut levels: Vec<_> = ops.iter().map(LinkOp::level).collect();
+    levels.sort();
+    levels.dedup();
+    for level in levels {
+        let Ok(dir) = std::fs::read_dir(root.rc_dir(level)) else {
+            continue;
+        };
+        for entry in dir.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') && name.contains(".vinit-tmp-") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
 /// Runs the operations, makes them durable, then drops the journal.
