@@ -210,3 +210,11 @@ fn example_system_daemons() {
     let out = service(&r, &["heartbeat", "status"]);
     assert_eq!(out.status.code(), Some(3));
 }
+
+#[test]
+fn any_file_in_init_d_is_a_service() {
+    let r = TestRoot::debian();
+    r.script("9lives", "#!/bin/sh\necho \"nine $1\"\n");
+    let out = service(&r, &["9lives", "start"]);
+    assert_eq!(stdout(&out), "nine start\n");
+}

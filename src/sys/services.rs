@@ -172,6 +172,17 @@ impl Services {
     /// Reads the services of `root`. An interrupted change to the links is finished
     /// first when possible, so that what is read is one consistent state.
     pub fn scan(root: &Root) -> Result<Services, String> {
+        Services::scan_scripts(root, None)
+    }
+
+    /// Like [`Services::scan`], but reads the headers of the named scripts only (every
+    /// link is still read). Enough to show or query a few services; not to change one,
+    /// which needs every header for the dependencies.
+    pub fn scan_only(root: &Root, names: &[&str]) -> Result<Services, String> {
+        Services::scan_scripts(root, Some(names))
+    }
+
+    fn scan_scripts(root: &Root, only: Option<&[&str]>) -> Result<Services, String> {
         let mut problems = Vec::new();
         if links::pending(root) {
             if let Err(e) = links::recover(root) {
@@ -186,13 +197,13 @@ impl Services {
             rc_levels: LevelSet::EMPTY,
             problems,
         };
-        services.read_scripts()?;
+        services.read_scripts(only)?;
         services.read_links();
         services.read_xinetd();
         Ok(services)
     }
 
-    fn read_scripts(&mut self) -> Result<(), String> {
+    fn read_scripts(&mut self, only: Option<&[&str]>) -> Result<(), String> {
         let dir = self.root.init_d();
         let listing = fs::read_dir(&dir)
             .map_err(|e| format!("failed to open {}: {}", dir.display(), describe_io(&e)))?;
@@ -210,7 +221,10 @@ impl Services {
             let Ok(name) = entry.file_name().into_string() else {
                 continue;
             };
-            if is_ignored_script_name(&name) || check_service_name(&name).is_err() {
+            if is_ignored_script_name(&name)
+                || check_service_name(&name).is_err()
+                || only.is_some_and(|o| !o.contains(&name.as_str()))
+            {
                 continue;
             }
             let path = entry.path();

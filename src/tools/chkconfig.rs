@@ -286,8 +286,14 @@ fn report(name: &str, e: ReadError) -> i32 {
     1
 }
 
-fn scan(root: &Root) -> Result<Services, i32> {
-    let services = Services::scan(root).map_err(|e| {
+/// Reads the services (only `only`'s scripts, when given), reporting what could not be
+/// read.
+fn scan(root: &Root, only: Option<&[&str]>) -> Result<Services, i32> {
+    let scanned = match only {
+        Some(names) => Services::scan_only(root, names),
+        None => Services::scan(root),
+    };
+    let services = scanned.map_err(|e| {
         eprintln!("{e}");
         1
     })?;
@@ -320,7 +326,8 @@ fn sysv_line(service: &Service) -> String {
 }
 
 fn list(root: &Root, item: Option<&str>, kind: Kind, json: bool) -> i32 {
-    let services = match scan(root) {
+    let only = item.map(|name| [name, "xinetd"]);
+    let services = match scan(root, only.as_ref().map(|o| o.as_slice())) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -459,7 +466,7 @@ fn change(services: &Services, requests: &[Request]) -> i32 {
 }
 
 fn add(root: &Root, name: &str, kind: Kind) -> i32 {
-    let services = match scan(root) {
+    let services = match scan(root, None) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -471,7 +478,7 @@ fn add(root: &Root, name: &str, kind: Kind) -> i32 {
 }
 
 fn delete(root: &Root, name: &str, kind: Kind) -> i32 {
-    let services = match scan(root) {
+    let services = match scan(root, None) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -533,7 +540,7 @@ enum State {
 }
 
 fn set(root: &Root, name: &str, kind: Kind, levels: Option<LevelSet>, state: State) -> i32 {
-    let services = match scan(root) {
+    let services = match scan(root, None) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -594,7 +601,7 @@ fn query(root: &Root, name: &str, kind: Kind, levels: Option<LevelSet>) -> i32 {
         eprintln!("only one runlevel may be specified for a chkconfig query");
         return 1;
     }
-    let Ok(services) = Services::scan(root) else {
+    let Ok(services) = Services::scan_only(root, &[name, "xinetd"]) else {
         return 1;
     };
     let Ok(found) = find(&services, name, kind) else {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use nix::sys::wait::{waitpid, WaitStatus};
 
 use super::Context;
-use crate::format::rclink::{check_service_name, is_ignored_script_name};
+use crate::format::rclink::is_ignored_script_name;
 use crate::sys::layout::Root;
 use crate::sys::spawn::{Spawn, Stdio};
 
@@ -95,17 +95,25 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
     }
 }
 
+/// A name `service` will look up: anything naming a file directly in init.d (Red Hat's
+/// `service` joined any string to the directory, `../../bin/sh` included).
+fn in_init_d(name: &str) -> bool {
+    !name.is_empty() && !name.contains('/') && name != "." && name != ".."
+}
+
 /// The script of `name`, if it names one.
 fn script(root: &Root, name: &OsStr) -> Option<PathBuf> {
     let name = name.to_str()?;
-    check_service_name(name).ok()?;
+    if !in_init_d(name) {
+        return None;
+    }
     let path = root.init_script(name);
     path.is_file().then_some(path)
 }
 
 fn unrecognized(root: &Root, name: &OsStr) -> i32 {
     let name = name.to_string_lossy();
-    let xinetd = check_service_name(&name).is_ok() && root.xinetd_d().join(&*name).is_file();
+    let xinetd = in_init_d(&name) && root.xinetd_d().join(&*name).is_file();
     if xinetd {
         eprintln!(
             "{name}: unrecognized service ({name} is an xinetd service: the superserver starts it \
