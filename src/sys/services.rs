@@ -198,7 +198,7 @@ impl Services {
             problems,
         };
         services.read_scripts(only)?;
-        services.read_links();
+        services.read_links(only);
         services.read_xinetd();
         Ok(services)
     }
@@ -271,7 +271,7 @@ impl Services {
         Ok(())
     }
 
-    fn read_links(&mut self) {
+    fn read_links(&mut self, only: Option<&[&str]>) {
         for c in RC_LEVELS {
             let lv = level(c);
             let Ok(listing) = fs::read_dir(self.root.rc_dir(lv)) else {
@@ -282,6 +282,10 @@ impl Services {
                 let Ok(name) = entry.file_name().into_string() else {
                     continue;
                 };
+                let wanted = |o: &[&str]| name.get(3..).is_some_and(|s| o.contains(&s));
+                if only.is_some_and(|o| !wanted(o)) {
+                    continue;
+                }
                 let LinkName::Link(link) = parse_link_name(&name) else {
                     continue;
                 };
