@@ -83,7 +83,7 @@ fn usage() -> String {
             name.push_str(", ");
             name.push_str(alias);
         }
-        out.push_str(&format!("  {name:<16}{}\n", tool.about));
+        out.push_str(&format!("  {name:<15} {}\n", tool.about));
     }
     out.push_str(
         "\nOptions:\n  --root DIR       work on the system below DIR (default: $VINIT_ROOT, else /)\n  \

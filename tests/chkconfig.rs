@@ -155,6 +155,7 @@ const LIST: &str = "alpha          \t0:off\t1:off\t2:on\t3:on\t4:on\t5:on\t6:off
 fifteen-chars-x\t0:off\t1:off\t2:off\t3:on\t4:off\t5:off\t6:off\n\
 heartbeat      \t0:off\t1:off\t2:on\t3:on\t4:on\t5:on\t6:off\n\
 spooler        \t0:off\t1:off\t2:on\t3:on\t4:on\t5:on\t6:off\n\
+syslog         \t0:off\t1:off\t2:on\t3:on\t4:on\t5:on\t6:off\n\
 very-long-service-name\t0:off\t1:off\t2:off\t3:on\t4:off\t5:off\t6:off\n\
 xinetd         \t0:off\t1:off\t2:off\t3:on\t4:on\t5:on\t6:off\n";
 
@@ -243,7 +244,7 @@ fn json_listing() {
     assert!(text.contains("\"links\": {\"0\": [\"K25alpha\"]"), "{text}");
     assert!(text.contains("{\"name\": \"telnet\", \"type\": \"xinetd\", \"description\": \"The telnet server serves telnet sessions; it uses unencrypted username/password pairs for authentication.\", \"state\": \"off\"}"), "{text}");
     assert!(text.ends_with("]}\n"));
-    assert_eq!(text.matches("\"name\"").count(), 9, "{text}");
+    assert_eq!(text.matches("\"name\"").count(), 10, "{text}");
     let one = ok(&r.chkconfig(&["--list", "--json", "telnet"]));
     assert!(
         one.starts_with("{\"services\": [\n  {\"name\": \"telnet\""),

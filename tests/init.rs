@@ -13,10 +13,6 @@ fn note(text: &str) -> String {
     format!("/bin/sh -c 'echo {text} >> $VINIT_ROOT/trace'")
 }
 
-fn recorder(name: &str) -> String {
-    format!("#!/bin/sh\necho \"{name} $1 $RUNLEVEL $PREVLEVEL\" >> \"$VINIT_ROOT/trace\"\n")
-}
-
 /// A root with scripts a, b, c and links for levels 0, 2 and 3.
 fn rc_root() -> TestRoot {
     let root = TestRoot::debian();
@@ -626,5 +622,69 @@ fn runlevel_records_in_utmp_and_wtmp_where_they_exist() {
             String::from_utf8_lossy(&missing.stdout).into_owned()
         ),
         (Some(1), "unknown\n".into())
+    );
+}
+
+#[test]
+fn power_keyboard_and_fifo_signals() {
+    let entries = format!(
+        "pf::powerfail:{}\npo::powerokwait:{}\nkb::kbrequest:{}\n",
+        note("powerfail"),
+        note("powerok"),
+        note("kbrequest")
+    );
+    let mut init = Pid1::boot(rc_root(), Some(&inittab(&entries)), &[]);
+    init.wait_for_runlevel("N 3");
+    assert!(wait_until(10, || init.trace().len() == 4));
+    fs::write(init.root.join("run/powerstatus"), "F\n").unwrap();
+    init.signal(Signal::SIGPWR);
+    assert!(wait_until(10, || init.trace().last().map(String::as_str)
+        == Some("powerfail")));
+    assert!(
+        !init.root.join("run/powerstatus").exists(),
+        "the status is consumed"
+    );
+    fs::write(init.root.join("run/powerstatus"), "O").unwrap();
+    init.signal(Signal::SIGPWR);
+    assert!(wait_until(10, || init.trace().last().map(String::as_str)
+        == Some("powerok")));
+    init.signal(Signal::SIGWINCH);
+    assert!(wait_until(10, || init.trace().last().map(String::as_str)
+        == Some("kbrequest")));
+    // SIGUSR2 is harmless; SIGUSR1 re-creates a control FIFO that went away.
+    init.signal(Signal::SIGUSR2);
+    fs::remove_file(init.root.join("run/initctl")).unwrap();
+    init.signal(Signal::SIGUSR1);
+    assert!(wait_until(10, || init.root.join("run/initctl").exists()));
+    init.telinit(&["2"]);
+    init.wait_for_runlevel("3 2");
+    // In a container, SIGPWR without a power status is LXC's clean stop.
+    init.signal(Signal::SIGPWR);
+    assert_eq!(init.wait_exit(20).code(), Some(0), "{}", init.console());
+    assert!(init
+        .console()
+        .contains("SIGPWR without a power status: shutting down"));
+}
+
+#[test]
+fn halt_w_only_writes_the_wtmp_record() {
+    let root = TestRoot::debian();
+    fs::create_dir_all(root.join("var/log")).unwrap();
+    fs::write(root.join("var/log/wtmp"), b"").unwrap();
+    let out = root.vinit(&["halt", "-w"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let wtmp = fs::read(root.join("var/log/wtmp")).unwrap();
+    let records: Vec<_> = vinit::format::utmp::records(&wtmp).collect();
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        (records[0].user.as_str(), records[0].id.as_str()),
+        ("shutdown", "~~")
+    );
+    let out = root.vinit(&["poweroff", "-x"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("poweroff: invalid option -x"),
+        "{}",
+        stderr(&out)
     );
 }

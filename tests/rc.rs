@@ -6,11 +6,6 @@ use common::*;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-/// A script that records its name, argument and the level variables.
-fn recorder(name: &str) -> String {
-    format!("#!/bin/sh\necho \"{name} $1 $RUNLEVEL $PREVLEVEL\" >> \"$VINIT_ROOT/trace\"\n")
-}
-
 fn trace(root: &TestRoot) -> Vec<String> {
     root.read("trace").lines().map(str::to_owned).collect()
 }
@@ -301,7 +296,7 @@ fn the_example_system_starts_and_stops() {
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert_eq!(
         stdout(&out),
-        "Starting heartbeat: [  OK  ]\nStarting spooler: [  OK  ]\n"
+        "Starting syslog: [  OK  ]\nStarting heartbeat: [  OK  ]\nStarting spooler: [  OK  ]\n"
     );
     let pid = |name: &str| {
         root.read(&format!("run/{name}.pid"))
@@ -309,9 +304,15 @@ fn the_example_system_starts_and_stops() {
             .parse::<i32>()
             .unwrap()
     };
-    let (heartbeat, spooler) = (pid("heartbeat"), pid("spooler"));
-    assert!(alive(heartbeat) && alive(spooler));
+    let (heartbeat, spooler, syslogd) = (pid("heartbeat"), pid("spooler"), pid("syslogd"));
+    assert!(alive(heartbeat) && alive(spooler) && alive(syslogd));
     assert!(root.join("var/lock/subsys/heartbeat").exists());
+    // syslogd (embedded default configuration) takes messages on the root's dev/log.
+    let logged = root.vinit(&["logger", "-p", "daemon.info", "-t", "example", "hello"]);
+    assert!(logged.status.success(), "{}", stderr(&logged));
+    assert!(wait_until(10, || root
+        .read("var/log/messages")
+        .contains(" example: hello")));
 
     // The services do their work.
     fs::write(root.join("var/spool/spooler/in/job"), "payload").unwrap();
@@ -332,9 +333,11 @@ fn the_example_system_starts_and_stops() {
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert_eq!(
         stdout(&out),
-        "Stopping spooler: [  OK  ]\nStopping heartbeat: [  OK  ]\n"
+        "Stopping spooler: [  OK  ]\nStopping heartbeat: [  OK  ]\nStopping syslog: [  OK  ]\n"
     );
-    assert!(wait_until(5, || !alive(heartbeat) && !alive(spooler)));
+    assert!(wait_until(5, || !alive(heartbeat)
+        && !alive(spooler)
+        && !alive(syslogd)));
     assert!(!root.join("run/heartbeat.pid").exists());
     assert!(!root.join("var/lock/subsys/spooler").exists());
     assert!(root.read("var/log/heartbeat.log").contains("stopping"));

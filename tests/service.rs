@@ -38,7 +38,8 @@ fn clean_environment_root_directory_and_exit_status() {
     assert_eq!(
         stdout(&out),
         format!(
-            "args:3:status two words x\npwd:/\nLANG=C\nPATH=/sbin:/usr/sbin:/bin:/usr/bin\nPWD=/\nTERM=vt100\nVINIT_ROOT={}\n",
+            "args:3:status two words x\npwd:/\nLANG=C\nPATH=/sbin:/usr/sbin:/bin:/usr/bin\nPWD=/\nTERM=vt100\nVINIT={}\nVINIT_ROOT={}\n",
+            std::fs::canonicalize(VINIT).unwrap().display(),
             r.path().display()
         )
     );

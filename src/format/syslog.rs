@@ -175,6 +175,47 @@ pub fn format_local(
     }
 }
 
+/// Formats a message as RFC 5424 (`<PRI>1 TIME HOST APP PROCID - - MSG`); `time` is an
+/// RFC 3339 timestamp, empty parts become `-`.
+pub fn format_rfc5424(
+    priority: Priority,
+    time: &str,
+    host: &str,
+    app: &str,
+    pid: Option<u32>,
+    message: &str,
+) -> String {
+    let nil = |s: &str| {
+        if s.is_empty() {
+            "-".to_string()
+        } else {
+            s.replace(' ', "_")
+        }
+    };
+    let pid = pid.map_or_else(|| "-".to_string(), |p| p.to_string());
+    format!(
+        "<{}>1 {} {} {} {pid} - - {message}",
+        priority.code(),
+        nil(time),
+        nil(host),
+        nil(app)
+    )
+}
+
+/// Formats a message as RFC 3164 with the host name (what goes over the network).
+pub fn format_rfc3164(
+    priority: Priority,
+    timestamp: &str,
+    host: &str,
+    tag: &str,
+    pid: Option<u32>,
+    message: &str,
+) -> String {
+    let local = format_local(priority, timestamp, tag, pid, message);
+    let header_end = format!("<{}>{timestamp}", priority.code()).len();
+    format!("{} {host}{}", &local[..header_end], &local[header_end..])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +246,30 @@ mod tests {
         assert_eq!(
             format_local(p, "Nov  1 00:00:00", "x", None, "m"),
             "<29>Nov  1 00:00:00 x: m"
+        );
+    }
+
+    #[test]
+    fn network_formats() {
+        let p = Priority::new(Facility::USER, Severity::Notice);
+        assert_eq!(
+            format_rfc5424(
+                p,
+                "2024-01-02T03:04:05.000006+01:00",
+                "box",
+                "my app",
+                Some(9),
+                "hi"
+            ),
+            "<13>1 2024-01-02T03:04:05.000006+01:00 box my_app 9 - - hi"
+        );
+        assert_eq!(
+            format_rfc5424(p, "", "", "", None, "x"),
+            "<13>1 - - - - - - x"
+        );
+        assert_eq!(
+            format_rfc3164(p, "Jan  2 03:04:05", "box", "t", None, "hi"),
+            "<13>Jan  2 03:04:05 box t: hi"
         );
     }
 

@@ -4,3 +4,4 @@ pub mod inittab;
 pub mod priorities;
 pub mod rc;
 pub mod relink;
+pub mod stop;

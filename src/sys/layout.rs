@@ -167,6 +167,20 @@ impl Root {
         self.at("etc/syslog.conf")
     }
 
+    /// The kernel log device; syslogd reads it when it exists below the root.
+    pub fn kmsg(&self) -> PathBuf {
+        self.at("dev/kmsg")
+    }
+
+    /// A terminal as utmp names it (`pts/3`, relative to `dev`); None for a name that
+    /// would leave `dev`.
+    pub fn terminal(&self, line: &str) -> Option<PathBuf> {
+        let rel = Path::new(line);
+        let inside =
+            !line.is_empty() && rel.components().all(|c| matches!(c, Component::Normal(_)));
+        inside.then(|| self.at("dev").join(rel))
+    }
+
     pub fn xinetd_conf(&self) -> PathBuf {
         self.at("etc/xinetd.conf")
     }
@@ -277,6 +291,22 @@ impl Root {
     }
 }
 
+/// The kernel's process table. Never below the root: processes belong to the machine,
+/// whatever root a tool works on.
+pub fn proc_dir() -> &'static Path {
+    Path::new("/proc")
+}
+
+/// `/proc/PID`.
+pub fn proc_pid(pid: i32) -> PathBuf {
+    proc_dir().join(pid.to_string())
+}
+
+/// The running binary, as the kernel knows it (to start another copy of vinit).
+pub fn self_exe() -> PathBuf {
+    proc_dir().join("self/exe")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,5 +381,14 @@ mod tests {
         );
         assert!(root.resolve(&base.join("etc/missing")).is_err());
         assert!(root.resolve(Path::new("/elsewhere")).is_err());
+    }
+
+    #[test]
+    fn terminals_stay_in_dev() {
+        let root = Root::open("/r");
+        assert_eq!(root.terminal("pts/3"), Some(PathBuf::from("/r/dev/pts/3")));
+        assert_eq!(root.terminal("../etc/passwd"), None);
+        assert_eq!(root.terminal("/dev/tty1"), None);
+        assert_eq!(root.terminal(""), None);
     }
 }

@@ -12,7 +12,7 @@
 //! nothing. Changes are serialised by a lock on the `init.d` directory.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
@@ -24,7 +24,7 @@ use crate::sys::layout::Root;
 
 /// Makes `link` a symbolic link to `target`, replacing whatever `link` was.
 pub fn replace_symlink(target: &Path, link: &Path) -> io::Result<()> {
-    let tmp = temporary_name(link)?;
+    let tmp = crate::sys::temporary_sibling(link)?;
     let _ = std::fs::remove_file(&tmp);
     symlink(target, &tmp)?;
     std::fs::rename(&tmp, link).inspect_err(|_| {
@@ -69,8 +69,10 @@ pub fn apply(root: &Root, ops: &[LinkOp]) -> Result<(), String> {
     finish_pending(root)?;
     let journal = root.links_journal();
     let text = link_journal::write(ops)?;
-    write_file_atomically(&journal, text.as_bytes())
+    crate::sys::write_atomic(&journal, text.as_bytes(), 0o644)
         .map_err(|e| format!("{}: {}", journal.display(), describe_io(&e)))?;
+    // The journal's name must be on disk before the first link changes.
+    sync_dir(&root.init_d());
     complete(root, ops)
 }
 
@@ -106,7 +108,7 @@ fn remove_stale_temporaries(root: &Root, ops: &[LinkOp]) {
         for entry in dir.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.starts_with('.') && name.contains(".vinit-tmp-") {
+            if name.starts_with('.') && name.contains(".tmp-") {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
@@ -178,37 +180,6 @@ fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
-}
-
-/// Writes `path` through a temporary file in the same directory, synced, then renamed
-/// over it.
-pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = temporary_name(path)?;
-    let result = (|| {
-        let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    } else {
-        sync_dir(dir);
-    }
-    result
-}
-
-/// `.NAME.vinit-tmp-PID` next to `path`: hidden, so no tool takes it for a service.
-pub fn temporary_name(path: &Path) -> io::Result<std::path::PathBuf> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no name"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".vinit-tmp-{}", std::process::id()));
-    Ok(dir.join(tmp_name))
 }
 
 #[cfg(test)]
@@ -315,15 +286,5 @@ mod tests {
         let err = recover(&root).unwrap_err();
         assert!(err.contains("ends before"), "{err}");
         assert_eq!(ls(&tmp.path().join("etc/rc3.d")), ["K80a"]);
-    }
-
-    #[test]
-    fn atomic_file_write() {
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("f");
-        write_file_atomically(&path, b"one").unwrap();
-        write_file_atomically(&path, b"two").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"two");
-        assert_eq!(ls(tmp.path()), ["f"]);
     }
 }

@@ -1,17 +1,21 @@
 //! The thin layer that touches the system: file layout, rc directories, spawning,
 //! waiting, atomic links, locks. Everything above it is pure data.
 
+pub mod daemon;
 pub mod init;
 pub mod initctl;
 pub mod layout;
 pub mod links;
 pub mod pidfile;
+pub mod proc;
 pub mod rcdir;
 pub mod rcexec;
 pub mod script;
 pub mod services;
 pub mod spawn;
 pub mod syslog;
+pub mod syslog_sinks;
+pub mod syslogd;
 pub mod utmp;
 pub mod wall;
 
@@ -28,36 +32,47 @@ pub fn describe_io(e: &std::io::Error) -> String {
 
 /// The local time as `YYYY-MM-DD HH:MM:SS`, for logs.
 pub fn local_time_string() -> String {
+    local_time(c"%Y-%m-%d %H:%M:%S", None)
+}
+
+/// A local time (now, or `secs` since the epoch) formatted by `strftime`.
+pub fn local_time(format: &std::ffi::CStr, secs: Option<i64>) -> String {
     // SAFETY: plain libc calls on local buffers.
     unsafe {
-        let now = libc::time(std::ptr::null_mut());
+        let t = secs.map_or_else(|| libc::time(std::ptr::null_mut()), |s| s as libc::time_t);
         let mut tm: libc::tm = std::mem::zeroed();
-        libc::localtime_r(&now, &mut tm);
-        let mut buf = [0u8; 32];
-        let n = libc::strftime(
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            c"%Y-%m-%d %H:%M:%S".as_ptr(),
-            &tm,
-        );
+        if libc::localtime_r(&t, &mut tm).is_null() {
+            return String::new();
+        }
+        let mut buf = [0u8; 64];
+        let n = libc::strftime(buf.as_mut_ptr().cast(), buf.len(), format.as_ptr(), &tm);
         String::from_utf8_lossy(&buf[..n]).into_owned()
     }
 }
 
-/// Replaces `path` with `bytes` atomically (a temporary file in the same directory, then
-/// `rename(2)`): readers see the old content or the new, never a mix.
-pub fn write_atomic(path: &std::path::Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
+/// The name a file is written under before it is renamed over `path`: hidden, in the
+/// same directory (rename is atomic only within a file system), unique to this process.
+pub fn temporary_sibling(path: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(dir)?;
     let name = path
         .file_name()
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name"))?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);
     tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = dir.join(tmp_name);
+    Ok(dir.join(tmp_name))
+}
+
+/// Replaces `path` with `bytes` atomically (a temporary file in the same directory,
+/// synced, then `rename(2)`): readers see the old content or the new, never a mix, even
+/// after a crash.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = temporary_sibling(path)?;
     let result = (|| {
         let mut file = std::fs::OpenOptions::new()
             .write(true)
@@ -66,6 +81,7 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8], mode: u32) -> std::io:
             .mode(mode)
             .open(&tmp)?;
         file.write_all(bytes)?;
+        file.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {

@@ -1,37 +1,31 @@
 //! Pidfiles: written atomically (temporary file + rename, so a reader never sees a
-//! half-written number), read strictly.
+//! half-written number), read strictly, and locked by the process they name.
+//!
+//! The lock is a POSIX record lock (`fcntl(F_SETLK)`) held by the daemon's own process
+//! on its pidfile. Such a lock belongs to a process, is not inherited by its children,
+//! survives `exec`, and is dropped by the kernel when the process dies: while it is
+//! held, `F_GETLK` names a live holder, and a pidfile nobody holds can be told stale
+//! without trusting the number in it. Pidfiles that `vinit daemon` writes for a program
+//! it starts are read-only (0444): that marks them as written under this scheme, so an
+//! unlocked one is stale, full stop. Any other unlocked pidfile was written by the
+//! program itself, and its pid is only believed after checking the process (see
+//! `sys::proc::Identity`).
 
-use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use nix::unistd::Pid;
 
+/// Mode of the pidfiles `vinit daemon` writes for a program it starts.
+pub const MANAGED_MODE: u32 = 0o444;
+
 /// Writes `pid` followed by a newline to `path`, replacing it atomically (mode 0644).
 pub fn write_pidfile(path: &Path, pid: Pid) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "pidfile has no name"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = dir.join(tmp_name);
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o644)
-            .open(&tmp)?;
-        writeln!(file, "{}", pid.as_raw())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    crate::sys::write_atomic(path, format!("{}\n", pid.as_raw()).as_bytes(), 0o644)
 }
 
 /// Reads a pidfile: None when it does not exist; an error when it holds no valid pid.
@@ -60,6 +54,239 @@ pub fn parse_pid(text: &str) -> Option<i32> {
         .filter(|p| *p > 0)
 }
 
+/// What a pidfile says, lock included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PidfileState {
+    Missing,
+    /// Held: `holder` is alive (the kernel drops the lock when a process dies). It is
+    /// None when the holder is in another pid namespace; `written` is the file's pid.
+    Locked {
+        holder: Option<Pid>,
+        written: Option<Pid>,
+    },
+    /// Written by `vinit daemon` and no longer held: its program is gone.
+    Stale {
+        written: Option<Pid>,
+    },
+    /// Written by the program itself, not held: `written` must be checked.
+    Unlocked {
+        written: Option<Pid>,
+    },
+}
+
+impl PidfileState {
+    /// The pid the file holds, whatever its state.
+    pub fn written(&self) -> Option<Pid> {
+        match *self {
+            PidfileState::Missing => None,
+            PidfileState::Locked { written, .. }
+            | PidfileState::Stale { written }
+            | PidfileState::Unlocked { written } => written,
+        }
+    }
+}
+
+/// Reads a pidfile and its lock. Never call it on a pidfile this process holds itself:
+/// closing any descriptor of a file drops the process's own POSIX locks on it.
+pub fn inspect(path: &Path) -> io::Result<PidfileState> {
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(PidfileState::Missing),
+        Err(e) => return Err(e),
+    };
+    let mut text = String::new();
+    // A pidfile is a number; anything longer is not one.
+    (&mut file).take(64).read_to_string(&mut text).ok();
+    let written = parse_pid(&text).map(Pid::from_raw);
+    let managed = file.metadata()?.mode() & 0o7777 == MANAGED_MODE;
+    Ok(match lock_holder(&file)? {
+        Some(holder) => PidfileState::Locked {
+            holder: (holder > 0).then(|| Pid::from_raw(holder)),
+            written,
+        },
+        None if managed => PidfileState::Stale { written },
+        None => PidfileState::Unlocked { written },
+    })
+}
+
+/// The pid holding a write-conflicting POSIX lock on `file` (0: in another pid
+/// namespace), or None.
+fn lock_holder(file: &File) -> io::Result<Option<i32>> {
+    // SAFETY: F_GETLK fills a flock struct we own.
+    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+    lock.l_type = libc::F_WRLCK as libc::c_short;
+    lock.l_whence = libc::SEEK_SET as libc::c_short;
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETLK, &mut lock) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((lock.l_type != libc::F_UNLCK as libc::c_short).then_some(lock.l_pid))
+}
+
+fn create_temporary(tmp: &Path, mode: u32) -> io::Result<File> {
+    let _ = std::fs::remove_file(tmp);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(tmp)?;
+    // The umask must not change the mode: it is the mark of a managed pidfile.
+    file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+    Ok(file)
+}
+
+fn fill_and_rename(file: &mut File, tmp: &Path, path: &Path, pid: Pid) -> io::Result<()> {
+    writeln!(file, "{}", pid.as_raw())?;
+    file.sync_all()?;
+    std::fs::rename(tmp, path)
+}
+
+/// The pidfile of a program about to be started: created under a temporary name, its
+/// descriptor handed to the program (which locks it, see `Spawn::keep_fd`), and put in
+/// place once the program's pid is known.
+#[derive(Debug)]
+pub struct PendingPidfile {
+    path: PathBuf,
+    tmp: PathBuf,
+    file: File,
+    done: bool,
+}
+
+impl PendingPidfile {
+    pub fn create(path: &Path) -> io::Result<PendingPidfile> {
+        let tmp = crate::sys::temporary_sibling(path)?;
+        let file = create_temporary(&tmp, MANAGED_MODE)?;
+        Ok(PendingPidfile {
+            path: path.to_path_buf(),
+            tmp,
+            file,
+            done: false,
+        })
+    }
+
+    pub fn fd(&self) -> RawFd {
+        self.file.as_raw_fd()
+    }
+
+    /// Writes `pid` and renames the file into place.
+    pub fn commit(mut self, pid: Pid) -> io::Result<()> {
+        let result = fill_and_rename(&mut self.file, &self.tmp, &self.path, pid);
+        self.done = result.is_ok();
+        result
+    }
+}
+
+impl Drop for PendingPidfile {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// A pidfile written and locked by the process it names (a daemon writing its own).
+#[derive(Debug)]
+pub struct HeldPidfile {
+    path: PathBuf,
+    file: File,
+}
+
+impl HeldPidfile {
+    /// Writes this process's pid to `path` (mode 0644) and keeps it locked.
+    pub fn create(path: &Path) -> io::Result<HeldPidfile> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = crate::sys::temporary_sibling(path)?;
+        let mut file = create_temporary(&tmp, 0o644)?;
+        let result = (|| {
+            set_write_lock(&file)?;
+            fill_and_rename(&mut file, &tmp, path, Pid::this())
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        Ok(HeldPidfile {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    /// Removes the pidfile if it is still ours (not replaced by a successor's).
+    pub fn remove(self) {
+        let ours = |m: std::fs::Metadata| {
+            self.file
+                .metadata()
+                .is_ok_and(|f| (f.dev(), f.ino()) == (m.dev(), m.ino()))
+        };
+        if std::fs::metadata(&self.path).is_ok_and(ours) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn set_write_lock(file: &File) -> io::Result<()> {
+    // SAFETY: F_SETLK reads a flock struct we own.
+    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+    lock.l_type = libc::F_WRLCK as libc::c_short;
+    lock.l_whence = libc::SEEK_SET as libc::c_short;
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLK, &lock) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Removes `path` if it still names `pid` (a pidfile a concurrent start has just
+/// rewritten is left alone). Call it under the directory lock.
+pub fn remove_if_names(path: &Path, pid: Pid) -> io::Result<bool> {
+    match read_pidfile(path) {
+        Ok(Some(p)) if p == pid => std::fs::remove_file(path).map(|()| true),
+        Ok(_) => Ok(false),
+        // An unreadable number: it names nobody, so it is stale too.
+        Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+            std::fs::remove_file(path).map(|()| true)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// An exclusive `flock` on a pidfile's directory: it serialises starts and stops of the
+/// daemons whose pidfiles live there, so that two concurrent starts cannot both find
+/// the daemon stopped. Released when dropped.
+#[derive(Debug)]
+pub struct DirLock {
+    _dir: File,
+}
+
+/// Takes the lock of the directory holding `pidfile`, waiting up to `timeout`.
+pub fn lock_dir_of(pidfile: &Path, timeout: Duration) -> io::Result<DirLock> {
+    let dir = match pidfile.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let file = File::open(dir)?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        // SAFETY: flock on a descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(DirLock { _dir: file });
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(err);
+        }
+        if Instant::now() >= deadline {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("{} is locked by another start or stop", dir.display()),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +302,66 @@ mod tests {
         std::fs::write(&path, "garbage").unwrap();
         assert!(read_pidfile(&path).is_err());
         assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn held_pidfile_is_locked_by_us_and_removed_only_if_ours() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("d.pid");
+        let held = HeldPidfile::create(&path).unwrap();
+        assert_eq!(read_pidfile(&path).unwrap(), Some(Pid::this()));
+        // Our own lock is invisible to F_GETLK from our own process: this process
+        // sees its pidfile as unlocked and self-written.
+        assert_eq!(
+            inspect(&path).unwrap(),
+            PidfileState::Unlocked {
+                written: Some(Pid::this())
+            }
+        );
+        held.remove();
+        assert!(!path.exists());
+        let held = HeldPidfile::create(&path).unwrap();
+        write_pidfile(&path, Pid::from_raw(77)).unwrap();
+        held.remove();
+        assert!(path.exists(), "a successor's pidfile stays");
+    }
+
+    #[test]
+    fn pending_pidfile_is_managed_and_cleaned_up() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("p.pid");
+        let pending = PendingPidfile::create(&path).unwrap();
+        drop(pending);
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+        let pending = PendingPidfile::create(&path).unwrap();
+        pending.commit(Pid::from_raw(999_999)).unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().mode() & 0o7777,
+            MANAGED_MODE
+        );
+        assert_eq!(
+            inspect(&path).unwrap(),
+            PidfileState::Stale {
+                written: Some(Pid::from_raw(999_999))
+            }
+        );
+        assert_eq!(
+            inspect(&tmp.path().join("none")).unwrap(),
+            PidfileState::Missing
+        );
+        assert!(!remove_if_names(&path, Pid::from_raw(5)).unwrap());
+        assert!(remove_if_names(&path, Pid::from_raw(999_999)).unwrap());
+    }
+
+    #[test]
+    fn directory_lock_excludes_a_second_holder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.pid");
+        let first = lock_dir_of(&path, Duration::ZERO).unwrap();
+        let err = lock_dir_of(&path, Duration::from_millis(20)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        drop(first);
+        lock_dir_of(&path, Duration::ZERO).unwrap();
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub const INIT_VERSION: &str = concat!("vinit-", env!("CARGO_PKG_VERSION"));
 /// per-service status line to rc instead of printing its own.
 pub const RC_MARKER: &str = "VINIT_RC";
 
+/// The path of the vinit binary, for scripts (`init.d/functions` calls `$VINIT daemon`).
+pub const BINARY_ENV: &str = "VINIT";
+
 /// What every script's environment is built from: the sysvinit variables, plus the
 /// `INIT_*` variables init passed down (set with `telinit -e`), `TERM` and the root.
 pub struct ScriptEnv {
@@ -56,6 +59,11 @@ impl ScriptEnv {
         vars.extend(fixed.into_iter().map(|(k, v)| (OsString::from(k), v)));
         if let Some((k, v)) = root.script_env() {
             vars.push((k.into(), v.to_os_string()));
+        }
+        // The shipped `functions` run this binary's `daemon` tool: tell them where it is
+        // (it need not be on PATH, in a scratch root or before install-links).
+        if let Ok(exe) = std::env::current_exe() {
+            vars.push((OsString::from(BINARY_ENV), exe.into_os_string()));
         }
         ScriptEnv { vars }
     }

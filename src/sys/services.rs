@@ -722,7 +722,7 @@ pub fn set_xinetd(root: &Root, name: &str, on: bool) -> Result<bool, String> {
     if new == text {
         return Ok(false);
     }
-    let tmp = links::temporary_name(&path).map_err(fail)?;
+    let tmp = crate::sys::temporary_sibling(&path).map_err(fail)?;
     let result = (|| {
         let mut file = fs::OpenOptions::new()
             .write(true)

@@ -8,6 +8,13 @@
 //! supplementary groups, group and user set in that order, on this one path, so no
 //! caller can forget to drop privileges.
 //!
+//! Daemons (`detach`) get the rest of the daemon(3) recipe on the same path: after
+//! `setsid` the child forks once more and only the grandchild execs, so the program is
+//! not a session leader and can never acquire a controlling terminal; the grandchild's
+//! pid, or the errno of the step that failed in it, comes back through a pipe. One
+//! extra descriptor may be kept (`keep_fd`), the documented exception to "only 0-2":
+//! `vinit daemon` passes the pidfile that way, locked by the program's own process.
+//!
 //! The child is created with `clone(CLONE_VM | CLONE_VFORK)`: it borrows the parent's
 //! memory until `execve`, so the cost of a spawn does not grow with the parent's size
 //! (a `fork` copies page tables: 0.5 ms at 0 MiB, 3.3 ms at 100 MiB). Because it shares
@@ -34,6 +41,18 @@ pub enum Stdio {
     Inherit,
     /// A descriptor of the parent (it may be close-on-exec; the child gets a copy).
     Fd(RawFd),
+}
+
+/// A descriptor handed to the program at a fixed number.
+#[derive(Clone, Copy, Debug)]
+pub struct KeepFd {
+    /// The parent's descriptor (it may be close-on-exec).
+    pub source: RawFd,
+    /// Its number in the program (3 or more).
+    pub target: RawFd,
+    /// Take a POSIX write lock on it in the program's own process just before exec: the
+    /// lock then belongs to the program and the kernel drops it when the program dies.
+    pub write_lock: bool,
 }
 
 /// Who the child runs as. `groups` is the full supplementary list (what `initgroups`
@@ -98,6 +117,11 @@ pub struct Spawn {
     pub credentials: Option<Credentials>,
     pub umask: Option<libc::mode_t>,
     pub nice: Option<i32>,
+    /// Fork again after `setsid` and exec in the grandchild (a daemon: reparented to
+    /// init, never a session leader). `spawn` then returns the grandchild's pid, which is
+    /// not our child: do not wait for it.
+    pub detach: bool,
+    pub keep_fd: Option<KeepFd>,
 }
 
 impl Spawn {
@@ -118,6 +142,8 @@ impl Spawn {
             credentials: None,
             umask: None,
             nice: None,
+            detach: false,
+            keep_fd: None,
         }
     }
 
@@ -160,10 +186,18 @@ impl Spawn {
     /// Starts the child. Errors from `execve` (missing program, no permission) and from
     /// dropping privileges are returned here, with the child already reaped.
     pub fn spawn(&self) -> io::Result<Pid> {
-        let prepared = self.prepare()?;
+        let mut prepared = self.prepare()?;
         // SAFETY: `prepared` holds every pointer the child uses and outlives the clone
         // (CLONE_VFORK suspends us until the child has exec'd or exited).
-        unsafe { prepared.clone_and_exec() }
+        let pid = unsafe { prepared.clone_and_exec() }?;
+        match prepared.report.take() {
+            Some((reader, writer)) => {
+                drop(writer);
+                wait_intermediate(pid);
+                read_detach_report(reader)
+            }
+            None => Ok(pid),
+        }
     }
 
     /// Replaces this process with the program, set up exactly as [`Spawn::spawn`] sets
@@ -172,6 +206,10 @@ impl Spawn {
     /// tool whose last act is to run a program (`service`): no fork, no wait, and the
     /// program's exit status is the tool's. Returns only on failure.
     pub fn exec(&self) -> io::Error {
+        if self.detach {
+            // Detaching forks; replacing this process has nothing to detach from.
+            return io::Error::new(io::ErrorKind::InvalidInput, "exec cannot detach");
+        }
         let prepared = match self.prepare() {
             Ok(p) => p,
             Err(e) => return e,
@@ -183,7 +221,8 @@ impl Spawn {
             let mut all: libc::sigset_t = std::mem::zeroed();
             libc::sigfillset(&mut all);
             libc::pthread_sigmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
-            let errno = child_steps(&prepared);
+            let mut detached = false;
+            let errno = child_steps(&prepared, &mut detached);
             io::Error::from_raw_os_error(errno)
         }
     }
@@ -229,6 +268,9 @@ impl Spawn {
             umask: self.umask,
             nice: self.nice,
             held: Vec::new(),
+            detach: self.detach,
+            keep: self.keep_fd,
+            report: None,
             error: 0,
             // Uninitialised: zeroing 64 KiB per spawn is measurable, and the child only
             // writes before it reads.
@@ -247,12 +289,13 @@ impl Spawn {
             .chain([std::ptr::null()])
             .collect();
         prepared.lift_low_sources()?;
+        prepared.prepare_keep_and_report()?;
         Ok(prepared)
     }
 }
 
 /// Finds a program without a `/` in the child's `PATH`, as `execvp` would.
-fn resolve_program(program: &Path, path_var: Option<&OsStr>) -> io::Result<PathBuf> {
+pub fn resolve_program(program: &Path, path_var: Option<&OsStr>) -> io::Result<PathBuf> {
     if program.as_os_str().as_bytes().contains(&b'/') {
         return Ok(program.to_path_buf());
     }
@@ -285,6 +328,11 @@ struct Prepared {
     credentials: Option<Credentials>,
     umask: Option<libc::mode_t>,
     nice: Option<i32>,
+    detach: bool,
+    keep: Option<KeepFd>,
+    /// Detached spawns: the pipe the intermediate and the grandchild report through
+    /// (read end, write end), both above the kept descriptor.
+    report: Option<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)>,
     /// Copies of low source descriptors, closed when this is dropped.
     held: Vec<std::os::fd::OwnedFd>,
     /// Written by the child: the errno of the step that failed.
@@ -315,14 +363,48 @@ impl Prepared {
         Ok(())
     }
 
-    unsafe fn clone_and_exec(mut self) -> io::Result<Pid> {
+    /// Checks the kept descriptor, moves its source off 0-2, and opens the report pipe
+    /// of a detached spawn above every number the child will use.
+    fn prepare_keep_and_report(&mut self) -> io::Result<()> {
+        let mut floor = 3;
+        if let Some(keep) = &mut self.keep {
+            if keep.target < 3 {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "a kept descriptor must be 3 or above",
+                ));
+            }
+            if keep.source < 3 {
+                let copy = dup_above(keep.source, 3)?;
+                keep.source = copy.as_raw_fd();
+                self.held.push(copy);
+            }
+            floor = keep.target + 1;
+        }
+        if self.detach {
+            let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+            let w = if w.as_raw_fd() < floor {
+                dup_above(w.as_raw_fd(), floor)?
+            } else {
+                w
+            };
+            self.report = Some((r, w));
+        }
+        Ok(())
+    }
+
+    fn report_fd(&self) -> RawFd {
+        self.report.as_ref().map_or(-1, |(_, w)| w.as_raw_fd())
+    }
+
+    unsafe fn clone_and_exec(&mut self) -> io::Result<Pid> {
         let mut all: libc::sigset_t = std::mem::zeroed();
         let mut old: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
         let stack_top = self.stack.as_mut_ptr().add(self.stack.len() - 64);
         let stack_top = (stack_top as usize & !15) as *mut libc::c_void;
-        let this: *mut Prepared = &mut self;
+        let this: *mut Prepared = self;
         let pid = libc::clone(
             child_main,
             stack_top,
@@ -350,15 +432,21 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
     let p = arg as *mut Prepared;
     // SAFETY: the parent is suspended (CLONE_VFORK) and `p` points at its Prepared.
     unsafe {
-        let code = child_steps(&*p);
+        let mut detached = false;
+        let code = child_steps(&*p, &mut detached);
         // Only reached on failure: record why and leave without running any destructor.
-        std::ptr::write_volatile(std::ptr::addr_of_mut!((*p).error), code);
+        // A detached grandchild has its own copy of memory: it reports through the pipe.
+        if detached {
+            report(&*p, REPORT_ERRNO, code);
+        } else {
+            std::ptr::write_volatile(std::ptr::addr_of_mut!((*p).error), code);
+        }
         libc::syscall(libc::SYS_exit, 127);
     }
     127
 }
 
-unsafe fn child_steps(p: &Prepared) -> libc::c_int {
+unsafe fn child_steps(p: &Prepared, detached: &mut bool) -> libc::c_int {
     macro_rules! check {
         ($e:expr) => {
             if $e < 0 {
@@ -386,6 +474,16 @@ unsafe fn child_steps(p: &Prepared) -> libc::c_int {
     } else if let Some(group) = p.process_group {
         check!(libc::setpgid(0, group));
     }
+    if p.detach {
+        // A plain fork (no CLONE_VM): the grandchild gets its own copy of memory.
+        let pid = libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0);
+        check!(pid);
+        if pid > 0 {
+            report(p, REPORT_PID, pid as i32);
+            libc::syscall(libc::SYS_exit, 0);
+        }
+        *detached = true;
+    }
     for (slot, stdio) in p.stdio.iter().enumerate() {
         let target = slot as libc::c_int;
         match *stdio {
@@ -405,9 +503,17 @@ unsafe fn child_steps(p: &Prepared) -> libc::c_int {
         let pgid = libc::getpgrp();
         libc::ioctl(0, libc::TIOCSPGRP, &pgid);
     }
-    // Exactly 0-2 survive exec, whatever a library opened without close-on-exec.
+    if let Some(keep) = &p.keep {
+        if keep.source == keep.target {
+            check!(libc::fcntl(keep.target, libc::F_SETFD, 0));
+        } else {
+            check!(libc::dup2(keep.source, keep.target));
+        }
+    }
+    // Exactly 0-2 (and the kept descriptor) survive exec, whatever a library opened
+    // without close-on-exec; the report pipe is close-on-exec and goes at exec.
     // (Only this child's descriptor table is touched: CLONE_FILES is not set.)
-    libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+    close_all_but(p.keep.map_or(-1, |k| k.target), p.report_fd());
     if let Some(dir) = &p.cwd {
         check!(libc::chdir(dir.as_ptr()));
     }
@@ -426,6 +532,12 @@ unsafe fn child_steps(p: &Prepared) -> libc::c_int {
         check!(libc::syscall(libc::SYS_setresgid, c.gid, c.gid, c.gid));
         check!(libc::syscall(libc::SYS_setresuid, c.uid, c.uid, c.uid));
     }
+    if let Some(keep) = p.keep.filter(|k| k.write_lock) {
+        let mut lock: libc::flock = std::mem::zeroed();
+        lock.l_type = libc::F_WRLCK as libc::c_short;
+        lock.l_whence = libc::SEEK_SET as libc::c_short;
+        check!(libc::fcntl(keep.target, libc::F_SETLK, &lock));
+    }
     let empty: libc::sigset_t = std::mem::zeroed();
     libc::syscall(
         libc::SYS_rt_sigprocmask,
@@ -440,6 +552,76 @@ unsafe fn child_steps(p: &Prepared) -> libc::c_int {
         p.envp_ptrs.as_ptr(),
     );
     *libc::__errno_location()
+}
+
+/// Closes every descriptor from 3 up except `keep_a` and `keep_b` (-1: none), where
+/// `keep_a < keep_b` when both are given.
+unsafe fn close_all_but(keep_a: RawFd, keep_b: RawFd) {
+    let close = |lo: RawFd, hi: u32| {
+        if lo >= 0 && (lo as u32) <= hi {
+            libc::syscall(libc::SYS_close_range, lo as u32, hi, 0u32);
+        }
+    };
+    let mut from: RawFd = 3;
+    for keep in [keep_a, keep_b] {
+        if keep >= from {
+            close(from, keep as u32 - 1);
+            from = keep + 1;
+        }
+    }
+    close(from, u32::MAX);
+}
+
+const REPORT_PID: i32 = 1;
+const REPORT_ERRNO: i32 = 2;
+
+/// One record on the report pipe: a kind and a value, written at once (atomic: it is
+/// shorter than PIPE_BUF).
+unsafe fn report(p: &Prepared, kind: i32, value: i32) {
+    let fd = p.report_fd();
+    if fd >= 0 {
+        let record = [kind, value];
+        libc::write(fd, record.as_ptr().cast(), std::mem::size_of_val(&record));
+    }
+}
+
+fn dup_above(fd: RawFd, floor: RawFd) -> io::Result<std::os::fd::OwnedFd> {
+    // SAFETY: the caller's descriptor stays open for this call.
+    let copy = nix::fcntl::fcntl(
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
+        nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(floor),
+    )?;
+    // SAFETY: fcntl returned a new descriptor that we own.
+    Ok(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(copy) })
+}
+
+/// Reaps the intermediate child of a detached spawn (it exits right after forking).
+fn wait_intermediate(pid: Pid) {
+    loop {
+        match nix::sys::wait::waitpid(pid, None) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            _ => return,
+        }
+    }
+}
+
+/// Reads the report pipe to its end: the grandchild's pid, then its errno if a step
+/// failed (end of file without one means it exec'd).
+fn read_detach_report(reader: std::os::fd::OwnedFd) -> io::Result<Pid> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::from(reader).read_to_end(&mut bytes)?;
+    let mut pid = None;
+    for record in bytes.chunks_exact(8) {
+        let kind = i32::from_ne_bytes([record[0], record[1], record[2], record[3]]);
+        let value = i32::from_ne_bytes([record[4], record[5], record[6], record[7]]);
+        match kind {
+            REPORT_PID => pid = Some(Pid::from_raw(value)),
+            REPORT_ERRNO => return Err(io::Error::from_raw_os_error(value)),
+            _ => {}
+        }
+    }
+    pid.ok_or_else(|| io::Error::other("the detached child vanished before reporting"))
 }
 
 /// A readable description of a spawn failure, like the shell's (`foo: No such file or
@@ -551,6 +733,101 @@ mod tests {
         assert_eq!(lines.next(), Some("/tmp"));
         let sid: i32 = lines.next().unwrap().trim().parse().unwrap();
         assert_ne!(sid, nix::unistd::getsid(None).unwrap().as_raw());
+    }
+
+    fn lock_holder(file: &std::fs::File) -> Option<i32> {
+        let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+        lock.l_type = libc::F_WRLCK as libc::c_short;
+        assert_eq!(
+            unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETLK, &mut lock) },
+            0
+        );
+        (lock.l_type != libc::F_UNLCK as libc::c_short).then_some(lock.l_pid)
+    }
+
+    #[test]
+    fn detached_child_is_a_grandchild_outside_our_session() {
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+        let mut s = Spawn::new("/bin/sh");
+        s.args(["-c", "echo $$; cut -d' ' -f4,6 /proc/$$/stat"])
+            .env("PATH", crate::sys::DEFAULT_PATH);
+        s.new_session = true;
+        s.detach = true;
+        s.stdout = Stdio::Fd(w.as_raw_fd());
+        let pid = s.spawn().unwrap();
+        drop(w);
+        let mut out = String::new();
+        std::fs::File::from(r).read_to_string(&mut out).unwrap();
+        let mut lines = out.lines();
+        assert_eq!(lines.next().unwrap().parse::<i32>().unwrap(), pid.as_raw());
+        let fields: Vec<i32> = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .map(|f| f.parse().unwrap())
+            .collect();
+        let (ppid, sid) = (fields[0], fields[1]);
+        assert_ne!(ppid, std::process::id() as i32, "reparented away from us");
+        assert_ne!(sid, pid.as_raw(), "not a session leader");
+        assert_ne!(sid, nix::unistd::getsid(None).unwrap().as_raw());
+        // Not our child: nothing to wait for.
+        assert!(waitpid(pid, Some(nix::sys::wait::WaitPidFlag::WNOHANG)).is_err());
+    }
+
+    #[test]
+    fn detached_exec_failure_is_reported() {
+        let tmp = tempfile::tempdir().unwrap();
+        let prog = tmp.path().join("not-executable");
+        std::fs::write(&prog, "#!/bin/sh\n").unwrap();
+        let mut s = Spawn::new(&prog);
+        s.new_session = true;
+        s.detach = true;
+        let err = s.spawn().unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EACCES));
+    }
+
+    #[test]
+    fn kept_descriptor_survives_locked_by_the_program() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("lockfile");
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+        let mut s = Spawn::new("/bin/sh");
+        s.args(["-c", "ls /proc/$$/fd; exec sleep 30"])
+            .env("PATH", crate::sys::DEFAULT_PATH);
+        s.new_session = true;
+        s.detach = true;
+        s.stdout = Stdio::Fd(w.as_raw_fd());
+        s.keep_fd = Some(KeepFd {
+            source: file.as_raw_fd(),
+            target: 9,
+            write_lock: true,
+        });
+        let pid = s.spawn().unwrap();
+        drop(w);
+        // The lock is taken before exec, so it is there as soon as spawn returns.
+        assert_eq!(lock_holder(&file), Some(pid.as_raw()));
+        let mut reader = std::io::BufReader::new(std::fs::File::from(r));
+        let mut fds = String::new();
+        for _ in 0..4 {
+            std::io::BufRead::read_line(&mut reader, &mut fds).unwrap();
+        }
+        assert_eq!(
+            fds.split_whitespace().collect::<Vec<_>>(),
+            ["0", "1", "2", "9"]
+        );
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while lock_holder(&file).is_some() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(lock_holder(&file), None, "the lock dies with the program");
     }
 
     #[test]

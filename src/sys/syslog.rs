@@ -38,6 +38,27 @@ impl SyslogClient {
         &self.path
     }
 
+    /// Sends one formatted datagram; reconnects once if the socket was replaced
+    /// (syslogd restarted). A blocking client waits while syslogd's queue is full.
+    pub fn send_raw(&mut self, datagram: &[u8]) -> io::Result<()> {
+        for attempt in 0..2 {
+            if self.socket.is_none() {
+                let socket = UnixDatagram::unbound()?;
+                socket.set_nonblocking(self.nonblocking)?;
+                socket.connect(&self.path)?;
+                self.socket = Some(socket);
+            }
+            match self.socket.as_ref().map(|s| s.send(datagram)) {
+                Some(Ok(_)) => return Ok(()),
+                Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => return Err(e),
+                Some(Err(e)) if e.raw_os_error() == Some(libc::EMSGSIZE) => return Err(e),
+                Some(Err(e)) if attempt == 1 => return Err(e),
+                _ => self.socket = None,
+            }
+        }
+        Ok(())
+    }
+
     /// Sends one message; reconnects once if the socket was replaced (syslogd restarted).
     pub fn send(
         &mut self,
@@ -47,42 +68,58 @@ impl SyslogClient {
         message: &str,
     ) -> io::Result<()> {
         let line = format_local(priority, &syslog_timestamp(), tag, pid, message);
-        for attempt in 0..2 {
-            if self.socket.is_none() {
-                let socket = UnixDatagram::unbound()?;
-                socket.set_nonblocking(self.nonblocking)?;
-                socket.connect(&self.path)?;
-                self.socket = Some(socket);
-            }
-            match self.socket.as_ref().map(|s| s.send(line.as_bytes())) {
-                Some(Ok(_)) => return Ok(()),
-                Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => return Err(e),
-                Some(Err(e)) if attempt == 1 => return Err(e),
-                _ => self.socket = None,
-            }
-        }
-        Ok(())
+        self.send_raw(line.as_bytes())
     }
 }
 
 /// `Mmm dd hh:mm:ss` in local time, the RFC 3164 timestamp.
 pub fn syslog_timestamp() -> String {
-    // SAFETY: plain libc calls on local buffers.
-    unsafe {
-        let now = libc::time(std::ptr::null_mut());
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::localtime_r(&now, &mut tm);
-        let mut buf = [0u8; 32];
-        let n = libc::strftime(
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            c"%b %e %H:%M:%S".as_ptr(),
-            &tm,
-        );
-        String::from_utf8_lossy(&buf[..n]).into_owned()
+    crate::sys::local_time(c"%b %e %H:%M:%S", None)
+}
+
+/// The machine's short host name (up to the first dot), as syslog messages carry it.
+pub fn short_hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most buf.len() bytes into our buffer.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    let name = String::from_utf8_lossy(&buf[..end]).into_owned();
+    match name.split('.').next() {
+        Some(short) if ok && !short.is_empty() => short.to_string(),
+        _ => "localhost".to_string(),
     }
 }
 
+/// The local time as RFC 3339 with microseconds and the offset
+/// (`2024-01-02T03:04:05.000006+01:00`), as RFC 5424 wants it.
+pub fn rfc3339_timestamp() -> String {
+    let mut tv: libc::timeval = unsafe { std::mem::zeroed() };
+    // SAFETY: plain libc calls on local buffers.
+    unsafe {
+        libc::gettimeofday(&mut tv, std::ptr::null_mut());
+        let mut tm: libc::tm = std::mem::zeroed();
+        libc::localtime_r(&tv.tv_sec, &mut tm);
+        let mut buf = [0u8; 64];
+        let n = libc::strftime(
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            c"%Y-%m-%dT%H:%M:%S".as_ptr(),
+            &tm,
+        );
+        let offset = tm.tm_gmtoff / 60;
+        let sign = if offset < 0 { '-' } else { '+' };
+        format!(
+            "{}.{:06}{sign}{:02}:{:02}",
+            String::from_utf8_lossy(&buf[..n]),
+            tv.tv_usec,
+            offset.abs() / 60,
+            offset.abs() % 60
+        )
+    }
+}
+
+/// A `log` backend: messages go to syslog when its socket accepts them, else to stderr
+/// as `TAG: message`.
 /// A `log` backend: messages go to syslog when its socket accepts them, else to the
 /// console (stderr, or the descriptor given) as `TAG: message`.
 pub struct Logger {
@@ -219,6 +256,14 @@ mod tests {
         assert!(std::str::from_utf8(&buf[..n])
             .unwrap()
             .ends_with("vinit: again"));
+    }
+
+    #[test]
+    fn rfc3339_parses_back() {
+        let now = rfc3339_timestamp();
+        let secs = crate::format::syslog_msg::parse_rfc3339(now.as_bytes()).unwrap();
+        let real = unsafe { libc::time(std::ptr::null_mut()) } as i64;
+        assert!((secs - real).abs() <= 2, "{now}");
     }
 
     #[test]

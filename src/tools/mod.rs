@@ -7,13 +7,16 @@ use std::path::{Path, PathBuf};
 use crate::sys::layout::Root;
 
 pub mod chkconfig;
+pub mod daemon;
 pub mod halt;
 pub mod init;
 pub mod install_links;
+pub mod logger;
 pub mod rc;
 pub mod runlevel;
 pub mod service;
 pub mod shutdown;
+pub mod syslogd;
 pub mod telinit;
 pub mod update_rc_d;
 
@@ -108,6 +111,27 @@ pub const TOOLS: &[Tool] = &[
         about: "run an init script in a clean environment (service NAME ACTION)",
         linked: true,
         run: service::main,
+    },
+    Tool {
+        name: "syslogd",
+        aliases: &[],
+        about: "the system log daemon (replaces sysklogd, rsyslogd)",
+        linked: true,
+        run: syslogd::main,
+    },
+    Tool {
+        name: "logger",
+        aliases: &[],
+        about: "enter messages into the system log (util-linux's interface)",
+        linked: true,
+        run: logger::main,
+    },
+    Tool {
+        name: "daemon",
+        aliases: &["start-stop-daemon"],
+        about: "start, stop and check daemons for init scripts (start-stop-daemon's flags)",
+        linked: true,
+        run: daemon::main,
     },
     Tool {
         name: "install-links",

@@ -138,6 +138,10 @@ fn command(root: &Root, script: &Path, args: &[OsString]) -> Spawn {
     if let Some((k, v)) = root.script_env() {
         spawn.env(k, v);
     }
+    // As under rc: the shipped `functions` run this binary's `daemon` tool.
+    if let Ok(exe) = std::env::current_exe() {
+        spawn.env(crate::sys::rcexec::BINARY_ENV, exe);
+    }
     spawn.cwd = Some(PathBuf::from("/"));
     spawn.stdin = Stdio::Inherit;
     spawn.stdout = Stdio::Inherit;

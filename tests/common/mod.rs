@@ -84,6 +84,12 @@ impl TestRoot {
     }
 }
 
+/// An init script that appends its name, argument and the level variables to
+/// `$VINIT_ROOT/trace`.
+pub fn recorder(name: &str) -> String {
+    format!("#!/bin/sh\necho \"{name} $1 $RUNLEVEL $PREVLEVEL\" >> \"$VINIT_ROOT/trace\"\n")
+}
+
 /// The binary with an environment free of the caller's runlevel variables.
 pub fn vinit_cmd() -> Command {
     let mut cmd = Command::new(VINIT);

@@ -9,6 +9,7 @@
 
 mod control;
 mod events;
+mod memory;
 mod resume;
 mod signals;
 pub mod tree;
@@ -42,6 +43,8 @@ pub const DEFAULT_SLEEP: Duration = Duration::from_secs(3);
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 /// At most this many `INIT_*` variables (sysvinit's limit).
 pub const MAX_ENV: usize = 16;
+/// How long init must have been idle before it releases its idle code mappings.
+pub const TRIM_AFTER: Duration = Duration::from_secs(1);
 /// Exit status after a reboot request when init exits instead of rebooting (container,
 /// subreaper): 128 + SIGHUP, the signal the kernel kills a PID namespace's init with on
 /// `reboot(2)`, and non-zero so `--restart on-failure` restarts the container.
@@ -129,6 +132,8 @@ pub struct Init {
     reexec_pending: bool,
     /// The last reap found no child at all.
     no_children: bool,
+    /// Idle code mappings were released since the last event.
+    trimmed: bool,
     signals: SignalFd,
     control: Control,
     exit_status: Option<i32>,
@@ -187,6 +192,7 @@ impl Init {
             paused: false,
             reexec_pending: false,
             no_children: false,
+            trimmed: false,
             signals,
             control,
             exit_status: None,
@@ -258,21 +264,42 @@ impl Init {
     }
 
     /// Sleeps in poll until a signal, a request or the next timer.
+    /// Once init has been idle for [`TRIM_AFTER`], it releases the mappings of the code it
+    /// is not running (see `memory`): its resident set is then its idle working set.
     fn wait_for_event(&mut self) {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
         use std::os::fd::AsFd;
-        let timeout = match self.next_timer() {
-            None => PollTimeout::NONE,
-            Some(at) => {
-                let ms = at.saturating_duration_since(Instant::now()).as_millis() + 1;
-                PollTimeout::try_from(ms.min(i32::MAX as u128) as i32).unwrap_or(PollTimeout::MAX)
+        loop {
+            let next = self.next_timer();
+            let wait = match next {
+                Some(at) => Some(at.saturating_duration_since(Instant::now())),
+                None if !self.trimmed => Some(TRIM_AFTER),
+                None => None,
+            };
+            let timeout = match wait {
+                None => PollTimeout::NONE,
+                Some(w) => PollTimeout::try_from((w.as_millis() + 1).min(i32::MAX as u128) as i32)
+                    .unwrap_or(PollTimeout::MAX),
+            };
+            let signals = PollFd::new(self.signals.as_fd(), PollFlags::POLLIN);
+            let mut fds = match self.control.fd() {
+                Some(fd) => vec![signals, PollFd::new(fd, PollFlags::POLLIN)],
+                None => vec![signals],
+            };
+            match poll(&mut fds, timeout) {
+                // Idle long enough: trim, then straight back to sleep, so that only the
+                // code of this loop faults back in.
+                Ok(0) if next.is_none() => {
+                    memory::trim_resident_code();
+                    self.trimmed = true;
+                }
+                Ok(0) => return,
+                _ => {
+                    self.trimmed = false;
+                    return;
+                }
             }
-        };
-        let mut fds = vec![PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
-        if let Some(fd) = self.control.fd() {
-            fds.push(PollFd::new(fd, PollFlags::POLLIN));
         }
-        let _ = poll(&mut fds, timeout);
     }
 
     fn next_timer(&self) -> Option<Instant> {
@@ -428,6 +455,9 @@ impl Init {
                 true
             }
             Stage::Boot => {
+                if self.boot_level.or(self.tab.default_level).is_none() {
+                    log::warn!("no initdefault entry in inittab: entering runlevel S");
+                }
                 let level = self.initial_level();
                 self.enter_level(level);
                 true
@@ -453,13 +483,11 @@ impl Init {
         }
     }
 
+    /// The level init boots into: the command line's, else inittab's initdefault, else S.
     fn initial_level(&self) -> Runlevel {
         self.boot_level
             .or(self.tab.default_level)
-            .unwrap_or_else(|| {
-                log::warn!("no initdefault entry in inittab: entering runlevel S");
-                Runlevel::SINGLE
-            })
+            .unwrap_or(Runlevel::SINGLE)
     }
 
     fn running_in(&self, level: Runlevel) -> bool {
@@ -859,8 +887,9 @@ impl Init {
     fn begin_final(&mut self, level: Runlevel) {
         log::info!("sending processes the TERM signal");
         signal_everything(self.role, Signal::SIGTERM);
-        // The entries' processes are among "everything": forget them.
-        self.procs.retain(|_, _| false);
+        // The entries' processes are among "everything": forget them. A main command
+        // still dying is kept, for its exit status.
+        self.procs.retain(|_, owner| *owner == Owner::Main);
         for s in &mut self.states {
             s.running = false;
         }

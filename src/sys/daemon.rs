@@ -1,0 +1,309 @@
+//! Starting, finding and stopping daemons for init scripts (`vinit daemon`).
+//!
+//! Finding a daemon trusts no bare number: a pidfile locked by its process names a live
+//! process (the kernel guarantees it), which is the daemon whatever `--exec`/`--name`
+//! say (it may have exec'd another program; a script runs as its interpreter); a pidfile `vinit daemon` wrote and nobody holds
+//! any more is stale; any other pidfile's pid counts only for a live process matching
+//! `--exec`/`--name`/`--user`, checked through a pidfd so that the process checked is
+//! the one signalled. See `sys::pidfile` for the lock.
+//!
+//! Starts and stops of daemons whose pidfiles share a directory are serialised by a
+//! lock on that directory, so two concurrent starts cannot both find the daemon stopped.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+use crate::plan::stop::Step;
+use crate::sys::describe_io;
+use crate::sys::pidfile::{self, inspect, PendingPidfile, PidfileState};
+use crate::sys::proc::{scan, self_and_ancestors, Identity, Process};
+use crate::sys::spawn::{describe_spawn_error, KeepFd, Spawn};
+
+/// The number the pidfile's descriptor has in a daemon `vinit daemon` started (high,
+/// out of the way of shells' `exec 3>` habits and of programs expecting 3).
+pub const PIDFILE_FD: i32 = 99;
+
+/// How long a start or stop waits for another one on the same pidfile directory.
+const DIR_LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// Which daemon: its pidfile and what its process must be.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub pidfile: PathBuf,
+    /// Given on the command line: when it is missing, nothing runs (no /proc scan).
+    pub explicit_pidfile: bool,
+    pub identity: Identity,
+}
+
+/// What was found.
+#[derive(Debug)]
+pub enum Lookup {
+    Running(Vec<Process>),
+    /// Nothing runs; `pidfile_left` says whether a (stale) pidfile exists.
+    Stopped {
+        pidfile_left: bool,
+    },
+    /// An unlocked pidfile written by the program itself, and nothing given to check
+    /// its pid against.
+    Unverifiable(Pid),
+}
+
+impl Lookup {
+    pub fn pids(&self) -> Vec<Pid> {
+        match self {
+            Lookup::Running(list) => list.iter().map(Process::pid).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Finds the running daemon (see the module comment for the rules).
+pub fn find(target: &Target) -> io::Result<Lookup> {
+    let identity = &target.identity;
+    let state = inspect(&target.pidfile)?;
+    let stopped = |left: bool| Ok(Lookup::Stopped { pidfile_left: left });
+    match state {
+        PidfileState::Missing => {
+            if target.explicit_pidfile || !identity.names_program() {
+                return stopped(false);
+            }
+            let found: Vec<Process> = scan(identity, &self_and_ancestors())
+                .into_iter()
+                .filter_map(|pid| Process::open_checked(pid, |p| identity.matches(p)))
+                .collect();
+            if found.is_empty() {
+                stopped(false)
+            } else {
+                Ok(Lookup::Running(found))
+            }
+        }
+        PidfileState::Locked {
+            holder: Some(holder),
+            ..
+        } => {
+            // The lock is the proof: no --exec/--name check (the program may have
+            // exec'd another one, a script runs as its interpreter).
+            let check = |p: Pid| {
+                matches!(inspect(&target.pidfile),
+                    Ok(PidfileState::Locked { holder: Some(h), .. }) if h == p)
+            };
+            match Process::open_checked(holder, check) {
+                Some(process) => Ok(Lookup::Running(vec![process])),
+                None => stopped(true),
+            }
+        }
+        PidfileState::Stale { .. } | PidfileState::Unlocked { written: None } => stopped(true),
+        PidfileState::Locked {
+            holder: None,
+            written: Some(pid),
+        }
+        | PidfileState::Unlocked { written: Some(pid) } => {
+            if !identity.names_program() {
+                return Ok(Lookup::Unverifiable(pid));
+            }
+            match Process::open_checked(pid, |p| identity.matches(p)) {
+                Some(process) => Ok(Lookup::Running(vec![process])),
+                None => stopped(true),
+            }
+        }
+        PidfileState::Locked {
+            holder: None,
+            written: None,
+        } => stopped(true),
+    }
+}
+
+/// How a start ended.
+#[derive(Debug)]
+pub enum Started {
+    Now(Pid),
+    Already(Vec<Pid>),
+}
+
+/// How to start: the program (with the daemon recipe's settings already on `spawn`:
+/// session, directory, umask, stdio, credentials) and whether it daemonizes itself.
+pub struct StartRequest {
+    pub spawn: Spawn,
+    /// The program forks and writes its own pidfile: wait for that instead.
+    pub forks: bool,
+    /// How long to wait for a forking program's pidfile.
+    pub timeout: Duration,
+}
+
+/// Starts the daemon unless it runs.
+pub fn start(target: &Target, request: StartRequest) -> Result<Started, String> {
+    let pidfile = &target.pidfile;
+    if let Some(dir) = pidfile.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("{}: {}", dir.display(), describe_io(&e)))?;
+    }
+    let _lock = pidfile::lock_dir_of(pidfile, DIR_LOCK_WAIT).map_err(|e| show(pidfile, &e))?;
+    match find(target).map_err(|e| show(pidfile, &e))? {
+        Lookup::Running(list) => {
+            return Ok(Started::Already(list.iter().map(Process::pid).collect()))
+        }
+        Lookup::Unverifiable(pid) => return Ok(Started::Already(vec![pid])),
+        Lookup::Stopped { .. } => {}
+    }
+    if request.forks {
+        start_forking(target, request)
+    } else {
+        start_detached(pidfile, request.spawn)
+    }
+}
+
+/// The daemon recipe applied by vinit: the program runs detached, holding its locked
+/// pidfile, which is renamed into place once its pid is known.
+fn start_detached(pidfile: &Path, mut spawn: Spawn) -> Result<Started, String> {
+    let pending = PendingPidfile::create(pidfile).map_err(|e| show(pidfile, &e))?;
+    spawn.detach = true;
+    spawn.new_session = true;
+    spawn.keep_fd = Some(KeepFd {
+        source: pending.fd(),
+        target: PIDFILE_FD,
+        write_lock: true,
+    });
+    let pid = spawn
+        .spawn()
+        .map_err(|e| describe_spawn_error(spawn.program(), &e))?;
+    if let Err(e) = pending.commit(pid) {
+        // An untracked daemon could never be stopped by its script: take it back.
+        if let Some(process) = Process::open(pid) {
+            let _ = process.signal(Signal::SIGKILL);
+        }
+        return Err(show(pidfile, &e));
+    }
+    Ok(Started::Now(pid))
+}
+
+/// A program that daemonizes itself: run it, then wait until its pidfile names a live
+/// process of the right program (or it fails first).
+fn start_forking(target: &Target, request: StartRequest) -> Result<Started, String> {
+    // A stale pidfile must not be mistaken for the new one.
+    let _ = std::fs::remove_file(&target.pidfile);
+    let mut spawn = request.spawn;
+    spawn.new_session = true;
+    let launcher = spawn
+        .spawn()
+        .map_err(|e| describe_spawn_error(spawn.program(), &e))?;
+    let deadline = Instant::now() + request.timeout;
+    let mut launcher_done = false;
+    loop {
+        if !launcher_done {
+            match waitpid(launcher, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(_, 0)) => launcher_done = true,
+                Ok(WaitStatus::Exited(_, code)) => {
+                    return Err(format!(
+                        "{} exited with status {code}",
+                        spawn.program().display()
+                    ))
+                }
+                Ok(WaitStatus::Signaled(_, sig, _)) => {
+                    return Err(format!(
+                        "{} was killed by {}",
+                        spawn.program().display(),
+                        sig.as_str()
+                    ))
+                }
+                _ => {}
+            }
+        }
+        if let Ok(Lookup::Running(list)) = find(target) {
+            if let Some(process) = list.first() {
+                return Ok(Started::Now(process.pid()));
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "{} did not write {} naming a live process within {} s",
+                spawn.program().display(),
+                target.pidfile.display(),
+                request.timeout.as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// How a stop ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// Every process is gone (with a schedule), or the signal was sent (without).
+    Done(Vec<Pid>),
+    /// The schedule ran out with these still alive.
+    StillRunning(Vec<Pid>),
+}
+
+/// Sends `signal` to every process, or runs `schedule` until they are all gone.
+pub fn stop(
+    processes: &[Process],
+    signal: Signal,
+    schedule: Option<&[Step]>,
+) -> io::Result<Stopped> {
+    let pids: Vec<Pid> = processes.iter().map(Process::pid).collect();
+    let Some(schedule) = schedule else {
+        for process in processes {
+            process.signal(signal)?;
+        }
+        return Ok(Stopped::Done(pids));
+    };
+    let alive = || -> Vec<&Process> { processes.iter().filter(|p| p.is_alive()).collect() };
+    let mut index = 0;
+    while index < schedule.len() {
+        if alive().is_empty() {
+            return Ok(Stopped::Done(pids));
+        }
+        match schedule[index] {
+            Step::Send(sig) => {
+                for process in alive() {
+                    process.signal(sig)?;
+                }
+            }
+            Step::Wait(timeout) => {
+                let deadline = Instant::now() + timeout;
+                for process in alive() {
+                    process.wait_exit(deadline.saturating_duration_since(Instant::now()));
+                }
+            }
+            Step::Repeat => {
+                index = 0;
+                continue;
+            }
+        }
+        index += 1;
+    }
+    let left: Vec<Pid> = alive().iter().map(|p| p.pid()).collect();
+    Ok(if left.is_empty() {
+        Stopped::Done(pids)
+    } else {
+        Stopped::StillRunning(left)
+    })
+}
+
+/// Removes the pidfile after a stop, if it still names one of the stopped processes
+/// (or nobody); a successor's pidfile stays.
+pub fn remove_pidfile(pidfile: &Path, stopped: &[Pid]) -> Result<(), String> {
+    let _lock = pidfile::lock_dir_of(pidfile, DIR_LOCK_WAIT).map_err(|e| show(pidfile, &e))?;
+    let written = match pidfile::read_pidfile(pidfile) {
+        Ok(Some(pid)) => pid,
+        Ok(None) => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+            return std::fs::remove_file(pidfile).map_err(|e| show(pidfile, &e))
+        }
+        Err(e) => return Err(show(pidfile, &e)),
+    };
+    let named_is_gone = !crate::sys::proc::is_alive(written);
+    if stopped.contains(&written) || named_is_gone {
+        pidfile::remove_if_names(pidfile, written).map_err(|e| show(pidfile, &e))?;
+    }
+    Ok(())
+}
+
+fn show(path: &Path, e: &io::Error) -> String {
+    format!("{}: {}", path.display(), describe_io(e))
+}

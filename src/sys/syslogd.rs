@@ -1,0 +1,731 @@
+//! syslogd's engine: one process, one thread, one event loop over the local socket,
+//! optional UDP sockets, the kernel log and a signalfd.
+//!
+//! No message is lost on SIGHUP: the sockets stay open while the files are reopened
+//! and the configuration reloaded, so what arrives meanwhile waits in the socket queue
+//! (a local sender blocks when that queue is full; it does not lose anything). SIGTERM
+//! reads what is already queued, writes it, and exits.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::mem::MaybeUninit;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::net::UnixDatagram;
+use std::path::PathBuf;
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+use crate::format::syslog::{Facility, Priority, Severity};
+use crate::format::syslog_conf::Config;
+use crate::format::syslog_msg::{kmsg_records, parse, Message, Origin, Stamp};
+use crate::sys::layout::Root;
+use crate::sys::pidfile::HeldPidfile;
+use crate::sys::syslog_sinks::{Entry, Sinks};
+
+/// The longest message kept whole (rsyslog's default); longer ones are cut.
+pub const MAX_MESSAGE: usize = 8192;
+
+/// Datagrams taken per `recvmmsg` call.
+const BATCH: usize = 32;
+
+/// `recvmmsg` calls per source before the others get a turn and the files are written.
+const ROUNDS: usize = 64;
+
+/// How syslogd runs.
+#[derive(Debug)]
+pub struct Settings {
+    pub root: Root,
+    pub conf: PathBuf,
+    pub socket: PathBuf,
+    pub udp: Vec<SocketAddr>,
+    /// The kernel log to read (None: not read).
+    pub kmsg: Option<PathBuf>,
+    /// Forward messages received from the network too (`-h`).
+    pub forward_remote: bool,
+    pub pidfile: Option<PathBuf>,
+    /// Also print problems on stderr (until the daemon has detached).
+    pub echo_problems: bool,
+}
+
+/// A configured, listening syslogd, before its loop runs.
+pub struct Syslogd {
+    settings: Settings,
+    hostname: Vec<u8>,
+    unix: UnixDatagram,
+    socket_id: (u64, u64),
+    udp: Vec<UdpSocket>,
+    kmsg: Option<File>,
+    signals: SignalFd,
+    sinks: Sinks,
+    clock: Clock,
+    batch: Batch,
+    pidfile: Option<HeldPidfile>,
+    problems: Vec<String>,
+}
+
+impl Syslogd {
+    /// Binds the sockets, reads the configuration and opens the outputs. Errors here
+    /// are fatal (another syslogd listens, the socket cannot be made).
+    pub fn start(settings: Settings) -> Result<Syslogd, String> {
+        // Before the socket exists: a HUP sent as soon as it answers must not kill us.
+        let signals = block_signals().map_err(|e| format!("signals: {}", e.desc()))?;
+        let unix = bind_local(&settings.socket)?;
+        let socket_id = std::fs::metadata(&settings.socket)
+            .map(|m| (m.dev(), m.ino()))
+            .unwrap_or_default();
+        let mut udp = Vec::new();
+        for addr in &settings.udp {
+            udp.push(bind_udp(*addr)?);
+        }
+        let mut problems = Vec::new();
+        let kmsg = settings.kmsg.as_ref().and_then(|path| {
+            open_kmsg(path)
+                .map_err(|e| {
+                    problems.push(format!(
+                        "{}: {}",
+                        path.display(),
+                        crate::sys::describe_io(&e)
+                    ))
+                })
+                .ok()
+        });
+        let config = load_config(&settings, &mut problems).unwrap_or_default();
+        let (sinks, open_problems) = Sinks::open(&config, &settings.root, settings.forward_remote);
+        problems.extend(open_problems);
+        let pidfile = match &settings.pidfile {
+            Some(path) => match HeldPidfile::create(path) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    let _ = std::fs::remove_file(&settings.socket);
+                    return Err(format!(
+                        "pidfile {}: {}",
+                        path.display(),
+                        crate::sys::describe_io(&e)
+                    ));
+                }
+            },
+            None => None,
+        };
+        let mut daemon = Syslogd {
+            hostname: hostname(),
+            unix,
+            socket_id,
+            udp,
+            kmsg,
+            signals,
+            sinks,
+            clock: Clock::default(),
+            batch: Batch::new(),
+            pidfile,
+            problems,
+            settings,
+        };
+        daemon.internal(
+            Severity::Info,
+            &format!("syslogd (vinit {}): start", env!("CARGO_PKG_VERSION")),
+        );
+        daemon.report_problems();
+        daemon.flush();
+        Ok(daemon)
+    }
+
+    /// From now on problems only go to the log (stderr is about to be /dev/null).
+    pub fn detached(&mut self) {
+        self.settings.echo_problems = false;
+    }
+
+    /// Runs until SIGTERM or SIGINT; returns the signal.
+    pub fn run(mut self) -> Signal {
+        loop {
+            let (signal_ready, mut ready) = self.wait();
+            if signal_ready {
+                // What was queued before the signal is read first, under the
+                // configuration it was sent under.
+                ready.iter_mut().for_each(|r| *r = true);
+                self.read_ready(&ready);
+                self.flush();
+                if let Some(stop) = self.handle_signals() {
+                    self.drain_everything();
+                    self.internal(
+                        Severity::Info,
+                        &format!("exiting on signal {}", stop as i32),
+                    );
+                    self.shut_down();
+                    return stop;
+                }
+                self.flush();
+                continue;
+            }
+            self.read_ready(&ready);
+            self.flush();
+        }
+    }
+
+    /// Sleeps until a source is readable: (signals ready, sources ready).
+    fn wait(&self) -> (bool, Vec<bool>) {
+        let mut fds = vec![
+            PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
+            PollFd::new(self.unix.as_fd(), PollFlags::POLLIN),
+        ];
+        fds.extend(
+            self.udp
+                .iter()
+                .map(|s| PollFd::new(s.as_fd(), PollFlags::POLLIN)),
+        );
+        if let Some(k) = &self.kmsg {
+            fds.push(PollFd::new(k.as_fd(), PollFlags::POLLIN));
+        }
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) => {}
+            Err(_) => return (false, vec![false; fds.len() - 1]),
+        }
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
+        (ready[0], ready[1..].to_vec())
+    }
+
+    fn read_ready(&mut self, ready: &[bool]) {
+        if ready.first() == Some(&true) {
+            self.read_unix();
+        }
+        for i in 0..self.udp.len() {
+            if ready.get(1 + i) == Some(&true) {
+                self.read_udp(i);
+            }
+        }
+        if self.kmsg.is_some() && ready.get(1 + self.udp.len()) == Some(&true) {
+            self.read_kmsg();
+        }
+    }
+
+    /// Takes what the local socket has, up to ROUNDS batches; true if it was emptied.
+    fn read_unix(&mut self) -> bool {
+        let fd = self.unix.as_raw_fd();
+        for _ in 0..ROUNDS {
+            let n = match self.batch.receive(fd) {
+                Ok(0) | Err(_) => return true,
+                Ok(n) => n,
+            };
+            let stamp = self.clock.now();
+            for i in 0..n {
+                let msg = parse(self.batch.datagram(i), Origin::Local);
+                let entry = Entry {
+                    msg: &msg,
+                    stamp: &stamp,
+                    host: &self.hostname,
+                    remote: false,
+                };
+                self.sinks.dispatch(&entry, &mut self.problems);
+            }
+            if n < BATCH {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn read_udp(&mut self, index: usize) -> bool {
+        let fd = self.udp[index].as_raw_fd();
+        for _ in 0..ROUNDS {
+            let n = match self.batch.receive(fd) {
+                Ok(0) | Err(_) => return true,
+                Ok(n) => n,
+            };
+            let now = self.clock.now();
+            for i in 0..n {
+                let msg = parse(self.batch.datagram(i), Origin::Remote);
+                let stamp = match msg.stamp {
+                    Some(Stamp::Classic(s)) => s.to_vec(),
+                    Some(Stamp::Epoch(secs)) => classic_time(secs).to_vec(),
+                    None => now.to_vec(),
+                };
+                let peer;
+                let host: &[u8] = match msg.host {
+                    Some(h) => h,
+                    None => {
+                        peer = self
+                            .batch
+                            .peer(i)
+                            .map(|ip| ip.to_string())
+                            .unwrap_or_default();
+                        peer.as_bytes()
+                    }
+                };
+                let entry = Entry {
+                    msg: &msg,
+                    stamp: &stamp,
+                    host,
+                    remote: true,
+                };
+                self.sinks.dispatch(&entry, &mut self.problems);
+            }
+            if n < BATCH {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn read_kmsg(&mut self) -> bool {
+        let mut buf = vec![0u8; MAX_MESSAGE];
+        for _ in 0..ROUNDS * BATCH {
+            let Some(file) = &mut self.kmsg else {
+                return true;
+            };
+            match file.read(&mut buf) {
+                // A regular file standing in for the device has an end: stop reading it.
+                Ok(0) => {
+                    self.kmsg = None;
+                    return true;
+                }
+                Ok(n) => {
+                    let stamp = self.clock.now();
+                    for record in kmsg_records(&buf[..n]) {
+                        let msg = parse(record, Origin::Kernel);
+                        let entry = Entry {
+                            msg: &msg,
+                            stamp: &stamp,
+                            host: &self.hostname,
+                            remote: false,
+                        };
+                        self.sinks.dispatch(&entry, &mut self.problems);
+                    }
+                }
+                // EPIPE: the kernel overwrote records before we read them; go on.
+                Err(e) if e.raw_os_error() == Some(libc::EPIPE) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                // Anything else would repeat at every turn: stop reading the kernel log.
+                Err(e) => {
+                    self.problems
+                        .push(format!("kernel log: {}", crate::sys::describe_io(&e)));
+                    self.kmsg = None;
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Reads every source until each is empty (before exiting).
+    fn drain_everything(&mut self) {
+        for _ in 0..1000 {
+            let mut empty = self.read_unix();
+            for i in 0..self.udp.len() {
+                empty &= self.read_udp(i);
+            }
+            if self.kmsg.is_some() {
+                empty &= self.read_kmsg();
+            }
+            self.flush();
+            if empty {
+                return;
+            }
+        }
+    }
+
+    /// Handles pending signals; returns the one that asks to stop.
+    fn handle_signals(&mut self) -> Option<Signal> {
+        let mut stop = None;
+        while let Ok(Some(info)) = self.signals.read_signal() {
+            match Signal::try_from(info.ssi_signo as i32) {
+                Ok(Signal::SIGHUP) => self.reload(),
+                Ok(sig @ (Signal::SIGTERM | Signal::SIGINT)) => stop = Some(sig),
+                _ => {}
+            }
+        }
+        stop
+    }
+
+    /// SIGHUP: write out, close and reopen every output with the configuration read
+    /// again (the previous one stays if the file cannot be read at all).
+    fn reload(&mut self) {
+        self.flush();
+        let mut problems = Vec::new();
+        let config = load_config(&self.settings, &mut problems);
+        if let Some(config) = config {
+            let (sinks, open_problems) =
+                Sinks::open(&config, &self.settings.root, self.settings.forward_remote);
+            let old = std::mem::replace(&mut self.sinks, sinks);
+            old.close(&mut problems);
+            problems.extend(open_problems);
+        } else {
+            problems.push("configuration not reloaded: keeping the previous one".to_string());
+        }
+        self.hostname = hostname();
+        self.problems.extend(problems);
+        self.internal(Severity::Info, "restart");
+        self.report_problems();
+    }
+
+    fn flush(&mut self) {
+        self.sinks.flush(&mut self.problems);
+        if !self.problems.is_empty() {
+            self.report_problems();
+            self.sinks.flush(&mut Vec::new());
+        }
+    }
+
+    /// Logs the problems gathered so far as syslog.err messages of syslogd itself.
+    fn report_problems(&mut self) {
+        for problem in std::mem::take(&mut self.problems) {
+            if self.settings.echo_problems {
+                eprintln!("syslogd: {problem}");
+            }
+            self.internal(Severity::Err, &problem);
+        }
+        // Problems met while logging those are not logged again (no loop).
+        self.problems.clear();
+    }
+
+    /// A message of syslogd itself, through the same rules as any other.
+    fn internal(&mut self, severity: Severity, text: &str) {
+        let pid = std::process::id().to_string();
+        let msg = Message {
+            priority: Priority::new(Facility::SYSLOG, severity),
+            has_priority: true,
+            stamp: None,
+            host: None,
+            app: b"syslogd",
+            pid: Some(pid.as_bytes()),
+            data: None,
+            text: text.as_bytes(),
+        };
+        let stamp = self.clock.now();
+        let entry = Entry {
+            msg: &msg,
+            stamp: &stamp,
+            host: &self.hostname,
+            remote: false,
+        };
+        self.sinks.dispatch(&entry, &mut self.problems);
+    }
+
+    fn shut_down(mut self) {
+        let mut problems = Vec::new();
+        self.sinks.flush(&mut problems);
+        let still_ours = std::fs::symlink_metadata(&self.settings.socket)
+            .is_ok_and(|m| (m.dev(), m.ino()) == self.socket_id);
+        if still_ours {
+            let _ = std::fs::remove_file(&self.settings.socket);
+        }
+        if let Some(pidfile) = self.pidfile.take() {
+            pidfile.remove();
+        }
+    }
+}
+
+/// Reads the configuration: the root's file, or the embedded default when the root has
+/// none. None when the file exists but cannot be read. Bad lines are skipped and
+/// reported as `FILE:LINE: problem`.
+fn load_config(settings: &Settings, problems: &mut Vec<String>) -> Option<Config> {
+    match std::fs::read(&settings.conf) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let (config, errors) = Config::parse(&text);
+            for e in errors {
+                problems.push(format!(
+                    "{}:{}: {}",
+                    settings.conf.display(),
+                    e.line,
+                    e.message
+                ));
+            }
+            Some(config)
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            Some(Config::default_for(settings.root.dir()))
+        }
+        Err(e) => {
+            problems.push(format!(
+                "{}: {}",
+                settings.conf.display(),
+                crate::sys::describe_io(&e)
+            ));
+            None
+        }
+    }
+}
+
+/// Binds the local socket, replacing a stale one; refuses when a syslogd answers on it.
+fn bind_local(path: &std::path::Path) -> Result<UnixDatagram, String> {
+    let show = || path.display().to_string();
+    if let Some(dir) = path.parent() {
+        if !dir.exists() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("{}: {}", dir.display(), crate::sys::describe_io(&e)))?;
+        }
+    }
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        use std::os::unix::fs::FileTypeExt;
+        if !meta.file_type().is_socket() {
+            return Err(format!("{}: exists and is not a socket", show()));
+        }
+        let probe = UnixDatagram::unbound().map_err(|e| e.to_string())?;
+        if probe.connect(path).is_ok() {
+            return Err(format!("{}: another syslogd is listening there", show()));
+        }
+        std::fs::remove_file(path)
+            .map_err(|e| format!("{}: {}", show(), crate::sys::describe_io(&e)))?;
+    }
+    let socket = UnixDatagram::bind(path)
+        .map_err(|e| format!("{}: {}", show(), crate::sys::describe_io(&e)))?;
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666));
+    socket
+        .set_nonblocking(true)
+        .map_err(|e| format!("{}: {}", show(), crate::sys::describe_io(&e)))?;
+    set_cloexec(socket.as_raw_fd());
+    grow_receive_buffer(socket.as_raw_fd());
+    Ok(socket)
+}
+
+fn bind_udp(addr: SocketAddr) -> Result<UdpSocket, String> {
+    let socket = UdpSocket::bind(addr)
+        .map_err(|e| format!("udp {addr}: {}", crate::sys::describe_io(&e)))?;
+    socket
+        .set_nonblocking(true)
+        .map_err(|e| format!("udp {addr}: {}", crate::sys::describe_io(&e)))?;
+    grow_receive_buffer(socket.as_raw_fd());
+    Ok(socket)
+}
+
+fn set_cloexec(fd: RawFd) {
+    // SAFETY: fcntl on a descriptor we own.
+    unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+}
+
+/// A deeper queue absorbs bursts while the files are being reopened (UDP drops what
+/// does not fit). Root may exceed the system's limit; others get what it allows.
+fn grow_receive_buffer(fd: RawFd) {
+    let size: libc::c_int = 4 << 20;
+    let len = std::mem::size_of_val(&size) as libc::socklen_t;
+    let ptr = (&size as *const libc::c_int).cast();
+    // SAFETY: setsockopt reads an int we own.
+    unsafe {
+        if libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, ptr, len) != 0 {
+            libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, ptr, len);
+        }
+    }
+}
+
+fn open_kmsg(path: &std::path::Path) -> io::Result<File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// Blocks the signals syslogd handles and returns a descriptor that reads them.
+fn block_signals() -> nix::Result<SignalFd> {
+    let mut mask = SigSet::empty();
+    for sig in [Signal::SIGHUP, Signal::SIGTERM, Signal::SIGINT] {
+        mask.add(sig);
+    }
+    mask.thread_block()?;
+    SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+}
+
+fn hostname() -> Vec<u8> {
+    crate::sys::syslog::short_hostname().into_bytes()
+}
+
+/// The current time as `Mmm dd hh:mm:ss`, formatted once per second.
+#[derive(Default)]
+struct Clock {
+    second: i64,
+    text: [u8; 15],
+}
+
+impl Clock {
+    fn now(&mut self) -> [u8; 15] {
+        // SAFETY: time(NULL) has no preconditions.
+        #[allow(clippy::useless_conversion)] // time_t is not i64 everywhere
+        let now = i64::from(unsafe { libc::time(std::ptr::null_mut()) });
+        if now != self.second || self.text[0] == 0 {
+            self.second = now;
+            self.text = classic_time(now);
+        }
+        self.text
+    }
+}
+
+/// Seconds since the epoch as local `Mmm dd hh:mm:ss`.
+pub fn classic_time(secs: i64) -> [u8; 15] {
+    let mut out = *b"Jan  1 00:00:00";
+    let text = crate::sys::local_time(c"%b %e %H:%M:%S", Some(secs));
+    if text.len() == 15 {
+        out.copy_from_slice(text.as_bytes());
+    }
+    out
+}
+
+/// Buffers for `recvmmsg`: BATCH datagrams of up to MAX_MESSAGE bytes and their senders.
+struct Batch {
+    data: Vec<u8>,
+    lens: [usize; BATCH],
+    addrs: Vec<MaybeUninit<libc::sockaddr_storage>>,
+    addr_lens: [libc::socklen_t; BATCH],
+    iovs: Vec<libc::iovec>,
+    headers: Vec<libc::mmsghdr>,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            data: vec![0; BATCH * MAX_MESSAGE],
+            lens: [0; BATCH],
+            addrs: vec![MaybeUninit::zeroed(); BATCH],
+            addr_lens: [0; BATCH],
+            iovs: (0..BATCH)
+                .map(|_| libc::iovec {
+                    iov_base: std::ptr::null_mut(),
+                    iov_len: 0,
+                })
+                .collect(),
+            // SAFETY: mmsghdr is plain data; all zero is a valid value.
+            headers: (0..BATCH)
+                .map(|_| unsafe { std::mem::zeroed::<libc::mmsghdr>() })
+                .collect(),
+        }
+    }
+
+    /// Receives up to BATCH datagrams without waiting; Ok(0) when none is queued.
+    fn receive(&mut self, fd: RawFd) -> io::Result<usize> {
+        // The pointers are set on every call: they point into this struct's buffers.
+        let data = self.data.as_mut_ptr();
+        for i in 0..BATCH {
+            self.iovs[i] = libc::iovec {
+                // SAFETY: each slice lies inside `data`.
+                iov_base: unsafe { data.add(i * MAX_MESSAGE) }.cast(),
+                iov_len: MAX_MESSAGE,
+            };
+            let h = &mut self.headers[i];
+            h.msg_hdr.msg_iov = &mut self.iovs[i];
+            h.msg_hdr.msg_iovlen = 1;
+            h.msg_hdr.msg_name = self.addrs[i].as_mut_ptr().cast();
+            h.msg_hdr.msg_namelen =
+                std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            h.msg_hdr.msg_control = std::ptr::null_mut();
+            h.msg_hdr.msg_controllen = 0;
+            h.msg_hdr.msg_flags = 0;
+        }
+        loop {
+            // SAFETY: the headers point into buffers we own, sized as declared.
+            let n = unsafe {
+                libc::recvmmsg(
+                    fd,
+                    self.headers.as_mut_ptr(),
+                    BATCH as libc::c_uint,
+                    libc::MSG_DONTWAIT,
+                    std::ptr::null_mut(),
+                )
+            };
+            if n >= 0 {
+                let n = n as usize;
+                for (i, header) in self.headers.iter().enumerate().take(n) {
+                    self.lens[i] = (header.msg_len as usize).min(MAX_MESSAGE);
+                    self.addr_lens[i] = header.msg_hdr.msg_namelen;
+                }
+                return Ok(n);
+            }
+            let err = io::Error::last_os_error();
+            match err.kind() {
+                io::ErrorKind::Interrupted => continue,
+                io::ErrorKind::WouldBlock => return Ok(0),
+                _ => return Err(err),
+            }
+        }
+    }
+
+    fn datagram(&self, i: usize) -> &[u8] {
+        &self.data[i * MAX_MESSAGE..i * MAX_MESSAGE + self.lens[i]]
+    }
+
+    /// The sender of an IP datagram.
+    fn peer(&self, i: usize) -> Option<IpAddr> {
+        // SAFETY: the kernel filled `addr_lens[i]` bytes of the storage.
+        let storage = unsafe { self.addrs[i].assume_init_ref() };
+        match i32::from(storage.ss_family) {
+            libc::AF_INET
+                if self.addr_lens[i] as usize >= std::mem::size_of::<libc::sockaddr_in>() =>
+            {
+                // SAFETY: the family says this is a sockaddr_in.
+                let sin = unsafe {
+                    &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>()
+                };
+                Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                    sin.sin_addr.s_addr,
+                ))))
+            }
+            libc::AF_INET6
+                if self.addr_lens[i] as usize >= std::mem::size_of::<libc::sockaddr_in6>() =>
+            {
+                // SAFETY: the family says this is a sockaddr_in6.
+                let sin6 = unsafe {
+                    &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>()
+                };
+                let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+                Some(ip.to_ipv4_mapped().map_or(IpAddr::V6(ip), IpAddr::V4))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Sends one byte on the readiness descriptor and closes it (the parent of a
+/// self-daemonizing syslogd waits for it).
+pub fn notify_ready(fd: OwnedFd) {
+    let mut file = File::from(fd);
+    let _ = std::io::Write::write_all(&mut file, b"1");
+}
+
+/// Points stdin, stdout and stderr at /dev/null (after detaching).
+pub fn silence_stdio() {
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
+        for fd in 0..3 {
+            // SAFETY: dup2 onto the standard descriptors.
+            unsafe { libc::dup2(null.as_raw_fd(), fd) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classic_time_is_fifteen_bytes() {
+        let t = classic_time(0);
+        assert_eq!(t.len(), 15);
+        assert!(crate::format::syslog_msg::parse(
+            &[b"<13>".as_slice(), &t, b" x: y"].concat(),
+            Origin::Local
+        )
+        .stamp
+        .is_some());
+    }
+
+    #[test]
+    fn a_second_daemon_is_refused_and_a_stale_socket_replaced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("dev/log");
+        let first = bind_local(&path).unwrap();
+        assert!(bind_local(&path).unwrap_err().contains("another syslogd"));
+        drop(first);
+        bind_local(&path).unwrap();
+        std::fs::write(tmp.path().join("plain"), "").unwrap();
+        assert!(bind_local(&tmp.path().join("plain"))
+            .unwrap_err()
+            .contains("not a socket"));
+    }
+}

@@ -1,0 +1,770 @@
+//! syslogd and logger end to end: real processes, a temporary root, real sockets.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::net::UdpSocket;
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vinit");
+
+/// Polls `cond` for up to 20 s.
+fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn read(path: &Path) -> String {
+    String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()
+}
+
+struct Syslogd {
+    child: Option<Child>,
+    root: PathBuf,
+}
+
+impl Syslogd {
+    /// Starts `syslogd -n` on `root` with `conf` (None: no syslog.conf) and waits until
+    /// it listens.
+    fn start(root: &Path, conf: Option<&str>, extra: &[&str]) -> Syslogd {
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        if let Some(conf) = conf {
+            std::fs::write(root.join("etc/syslog.conf"), conf).unwrap();
+        }
+        let child = Command::new(BIN)
+            .args(["syslogd", "-n", "--root"])
+            .arg(root)
+            .args(extra)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = root.join("dev/log");
+        wait_for("syslogd to listen", || {
+            UnixDatagram::unbound().unwrap().connect(&log).is_ok()
+        });
+        Syslogd {
+            child: Some(child),
+            root: root.to_path_buf(),
+        }
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.as_ref().unwrap().id() as i32
+    }
+
+    fn signal(&self, sig: i32) {
+        unsafe { libc::kill(self.pid(), sig) };
+    }
+
+    /// SIGTERM, then waits; returns the status and what it printed on stderr.
+    fn stop(mut self) -> (ExitStatus, String) {
+        self.signal(libc::SIGTERM);
+        let mut child = self.child.take().unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        (child.wait().unwrap(), err)
+    }
+
+    fn logger(&self, args: &[&str]) -> Output {
+        logger(&self.root, args)
+    }
+}
+
+impl Drop for Syslogd {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn logger(root: &Path, args: &[&str]) -> Output {
+    let out = Command::new(BIN)
+        .args(["logger", "--root"])
+        .arg(root)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "logger {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The texts logged with tag `t` in a file, in order.
+fn texts(path: &Path) -> Vec<String> {
+    read(path)
+        .lines()
+        .filter_map(|l| l.split_once(" t: ").map(|(_, m)| m.to_string()))
+        .collect()
+}
+
+#[test]
+fn every_selector_form_routes_to_its_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let conf = format!(
+        "# one file per selector form\n\
+         mail.info                     {r}/threshold.log\n\
+         *.info;mail.none              {r}/star-none.log\n\
+         mail.=warning                 {r}/only.log\n\
+         mail.*;mail.!err              {r}/below-err.log\n\
+         *.*;*.!=debug                 -{r}/not-debug.log\n\
+         auth,authpriv.notice          {r}/list.log\n\
+         local0.*;\\\n   local1.crit   {r}/continued.log\n",
+        r = r.display()
+    );
+    let d = Syslogd::start(r, Some(&conf), &["--no-pidfile"]);
+    let sent = [
+        "mail.debug",
+        "mail.info",
+        "mail.warning",
+        "mail.err",
+        "mail.emerg",
+        "user.debug",
+        "user.info",
+        "auth.info",
+        "auth.notice",
+        "authpriv.crit",
+        "local0.debug",
+        "local1.err",
+        "local1.crit",
+    ];
+    for pri in sent {
+        d.logger(&["-p", pri, "-t", "t", pri]);
+    }
+    let (status, _) = d.stop();
+    assert!(status.success());
+    let expect: HashMap<&str, Vec<&str>> = HashMap::from([
+        (
+            "threshold",
+            vec!["mail.info", "mail.warning", "mail.err", "mail.emerg"],
+        ),
+        (
+            "star-none",
+            vec![
+                "user.info",
+                "auth.info",
+                "auth.notice",
+                "authpriv.crit",
+                "local1.err",
+                "local1.crit",
+            ],
+        ),
+        ("only", vec!["mail.warning"]),
+        ("below-err", vec!["mail.debug", "mail.info", "mail.warning"]),
+        (
+            "not-debug",
+            vec![
+                "mail.info",
+                "mail.warning",
+                "mail.err",
+                "mail.emerg",
+                "user.info",
+                "auth.info",
+                "auth.notice",
+                "authpriv.crit",
+                "local1.err",
+                "local1.crit",
+            ],
+        ),
+        ("list", vec!["auth.notice", "authpriv.crit"]),
+        ("continued", vec!["local0.debug", "local1.crit"]),
+    ]);
+    for (file, want) in expect {
+        assert_eq!(texts(&r.join(format!("{file}.log"))), want, "{file}.log");
+    }
+}
+
+#[test]
+fn embedded_default_writes_below_the_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let d = Syslogd::start(r, None, &[]);
+    wait_for("the pidfile", || r.join("run/syslogd.pid").exists());
+    d.logger(&["-p", "daemon.info", "-t", "t", "to messages"]);
+    d.logger(&["-p", "mail.info", "-t", "t", "to maillog"]);
+    d.logger(&["-p", "authpriv.info", "-t", "t", "to secure"]);
+    d.logger(&["-p", "cron.info", "-t", "t", "to cron"]);
+    assert!(d.stop().0.success());
+    assert_eq!(texts(&r.join("var/log/messages")), ["to messages"]);
+    assert_eq!(texts(&r.join("var/log/maillog")), ["to maillog"]);
+    assert_eq!(texts(&r.join("var/log/secure")), ["to secure"]);
+    assert_eq!(texts(&r.join("var/log/cron")), ["to cron"]);
+    assert!(!r.join("dev/log").exists(), "the socket is removed at exit");
+    assert!(!r.join("run/syslogd.pid").exists(), "so is the pidfile");
+}
+
+#[test]
+fn bad_config_lines_are_reported_with_file_and_line_and_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let conf = format!(
+        "mail.info {r}/ok.log\nbogus.info {r}/x.log\nmail.loud {r}/y.log\n*.* @@tcp\nuser.*;syslog.* {r}/ok.log\n",
+        r = r.display()
+    );
+    let d = Syslogd::start(r, Some(&conf), &["--no-pidfile"]);
+    d.logger(&["-p", "user.info", "-t", "t", "still works"]);
+    let (status, stderr) = d.stop();
+    assert!(status.success());
+    let conf_path = r.join("etc/syslog.conf");
+    for (line, what) in [
+        (2, "unknown facility \"bogus\""),
+        (3, "unknown level \"loud\""),
+        (4, "TCP"),
+    ] {
+        let prefix = format!("syslogd: {}:{line}: ", conf_path.display());
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with(&prefix) && l.contains(what)),
+            "line {line} in:\n{stderr}"
+        );
+    }
+    let log = read(&r.join("ok.log"));
+    assert!(log.contains(" t: still works"));
+    // The problems are in the log too, as syslogd's own messages.
+    assert!(log.contains("syslogd[") && log.contains(":2: unknown facility"));
+}
+
+#[test]
+fn malformed_messages_are_kept_with_the_default_priority() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let conf = format!(
+        "*.* {r}/all.log\nuser.=notice {r}/notice.log\n",
+        r = r.display()
+    );
+    let d = Syslogd::start(r, Some(&conf), &["--no-pidfile"]);
+    let sock = UnixDatagram::unbound().unwrap();
+    sock.connect(r.join("dev/log")).unwrap();
+    let datagrams: [&[u8]; 7] = [
+        b"no priority at all",
+        b"<999>priority too big",
+        b"<13>1 2024-01-01T00:00:00Z host app 12 - [x a=\"b\\]\"] five four two four",
+        b"<14>Nov  1 00:00:00 tag[5]: classic",
+        b"<13>multi\nline\x01",
+        b"<0>kern from userspace",
+        b"\xff\xfe binary \x00 inside\n",
+    ];
+    for d in datagrams {
+        sock.send(d).unwrap();
+    }
+    assert!(d.stop().0.success());
+    let all = read(&r.join("all.log"));
+    for want in [
+        " no priority at all\n",
+        " <999>priority too big\n",
+        " app[12]: [x a=\"b\\]\"] five four two four\n",
+        " tag[5]: classic\n",
+        " multi#012line#001\n",
+        " kern from userspace\n",
+        " binary #000 inside\n",
+    ] {
+        assert!(all.contains(want), "{want:?} in:\n{all}");
+    }
+    let notice = read(&r.join("notice.log"));
+    assert!(notice.contains("no priority at all") && notice.contains("<999>priority too big"));
+    assert_eq!(
+        all.lines().count(),
+        9,
+        "7 messages, the start and exit lines:\n{all}"
+    );
+}
+
+#[test]
+fn forwarding_and_receiving_over_loopback_udp() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    // The test is the remote syslogd of the forwarding rule.
+    let collector = UdpSocket::bind("127.0.0.1:0").unwrap();
+    collector
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let collector_port = collector.local_addr().unwrap().port();
+    let listen_port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let conf = format!(
+        "local5.* @127.0.0.1:{collector_port}\n*.* {r}/remote.log\n",
+        r = r.display()
+    );
+    let listen = format!("127.0.0.1:{listen_port}");
+    let d = Syslogd::start(r, Some(&conf), &["--no-pidfile", "--udp", &listen]);
+    // Received from the network: RFC 5424 (logger's default to a server) and RFC 3164.
+    let port = listen_port.to_string();
+    logger(
+        r,
+        &[
+            "-n",
+            "127.0.0.1",
+            "-P",
+            &port,
+            "-p",
+            "local5.info",
+            "-t",
+            "t",
+            "rfc5424 over udp",
+        ],
+    );
+    logger(
+        r,
+        &[
+            "-n",
+            "127.0.0.1",
+            "-P",
+            &port,
+            "--rfc3164",
+            "-t",
+            "t",
+            "rfc3164 over udp",
+        ],
+    );
+    wait_for("both network messages", || {
+        texts(&r.join("remote.log")).len() == 2
+    });
+    // Remote messages are not forwarded again (no -h): the first datagram the collector
+    // gets is the local one.
+    d.logger(&["-p", "local5.warning", "-t", "fw", "forward me"]);
+    let mut buf = [0u8; 2048];
+    let n = collector.recv(&mut buf).unwrap();
+    let got = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(got.starts_with("<172>"), "{got}");
+    assert!(got.ends_with(" fw: forward me"), "{got}");
+    assert!(d.stop().0.success());
+    let remote = read(&r.join("remote.log"));
+    let host = hostname();
+    assert!(
+        remote.contains(&format!(" {host} t: rfc5424 over udp")),
+        "{remote}"
+    );
+    assert!(
+        remote.contains(&format!(" {host} t: rfc3164 over udp")),
+        "{remote}"
+    );
+}
+
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    let end = buf.iter().position(|&b| b == 0).unwrap();
+    String::from_utf8_lossy(&buf[..end])
+        .split('.')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn fifo_action_writes_when_a_reader_is_there() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let fifo = r.join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let mut reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo)
+        .unwrap();
+    let conf = format!("user.* |{}\n", fifo.display());
+    let d = Syslogd::start(r, Some(&conf), &["--no-pidfile"]);
+    d.logger(&["-t", "t", "through the pipe"]);
+    let mut got = Vec::new();
+    wait_for("the FIFO line", || {
+        let mut buf = [0u8; 4096];
+        if let Ok(n) = reader.read(&mut buf) {
+            got.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&got).contains(" t: through the pipe\n")
+    });
+    assert!(d.stop().0.success());
+}
+
+#[test]
+fn users_action_writes_to_logged_in_terminals() {
+    use vinit::format::utmp::{UtmpRecord, USER_PROCESS};
+    let encode_login = |user: &str, line: &str, pid: i32| {
+        UtmpRecord {
+            kind: USER_PROCESS,
+            pid,
+            line: line.into(),
+            user: user.into(),
+            ..Default::default()
+        }
+        .encode()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    std::fs::create_dir_all(r.join("run")).unwrap();
+    std::fs::create_dir_all(r.join("dev/pts")).unwrap();
+    let mut utmp = encode_login("alice", "pts/1", 100).to_vec();
+    utmp.extend_from_slice(&encode_login("bob", "pts/2", 101));
+    utmp.extend_from_slice(&encode_login("mallory", "../../etc/evil", 102));
+    std::fs::write(r.join("run/utmp"), utmp).unwrap();
+    for tty in ["dev/pts/1", "dev/pts/2"] {
+        std::fs::write(r.join(tty), "").unwrap();
+    }
+    let d = Syslogd::start(r, Some("*.emerg *\nlocal1.* bob\n"), &["--no-pidfile"]);
+    d.logger(&["-p", "user.emerg", "-t", "t", "everyone"]);
+    d.logger(&["-p", "local1.info", "-t", "t", "bob only"]);
+    assert!(d.stop().0.success());
+    let alice = read(&r.join("dev/pts/1"));
+    let bob = read(&r.join("dev/pts/2"));
+    assert!(
+        alice.contains("Message from syslogd@") && alice.contains("t: everyone\r\n"),
+        "{alice:?}"
+    );
+    assert!(!alice.contains("bob only"));
+    assert!(
+        bob.contains("t: everyone") && bob.contains("t: bob only"),
+        "{bob:?}"
+    );
+    assert!(!tmp.path().join("etc/evil").exists());
+}
+
+#[test]
+fn terminal_action_gets_crlf_lines() {
+    let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY) };
+    assert!(master >= 0);
+    unsafe {
+        assert_eq!(libc::grantpt(master), 0);
+        assert_eq!(libc::unlockpt(master), 0);
+    }
+    let mut name = [0 as libc::c_char; 128];
+    assert_eq!(
+        unsafe { libc::ptsname_r(master, name.as_mut_ptr(), name.len()) },
+        0
+    );
+    let slave = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }
+        .to_string_lossy()
+        .into_owned();
+    // Raw output on the terminal: what syslogd writes is what the master reads.
+    let slave_fd = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open(&slave)
+        .unwrap();
+    let mut tio: libc::termios = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::tcgetattr(std::os::fd::AsRawFd::as_raw_fd(&slave_fd), &mut tio);
+        libc::cfmakeraw(&mut tio);
+        libc::tcsetattr(
+            std::os::fd::AsRawFd::as_raw_fd(&slave_fd),
+            libc::TCSANOW,
+            &tio,
+        );
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let d = Syslogd::start(r, Some(&format!("user.* {slave}\n")), &["--no-pidfile"]);
+    d.logger(&["-t", "t", "on the console"]);
+    let mut got = Vec::new();
+    unsafe {
+        let flags = libc::fcntl(master, libc::F_GETFL);
+        libc::fcntl(master, libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+    wait_for("the terminal line", || {
+        let mut buf = [0u8; 4096];
+        let n = unsafe { libc::read(master, buf.as_mut_ptr().cast(), buf.len()) };
+        if n > 0 {
+            got.extend_from_slice(&buf[..n as usize]);
+        }
+        String::from_utf8_lossy(&got).contains(" t: on the console\r\n")
+    });
+    assert!(d.stop().0.success());
+    unsafe { libc::close(master) };
+}
+
+#[test]
+fn sighup_rotation_under_a_running_writer_loses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path().to_path_buf();
+    let live = r.join("live.log");
+    let d = Syslogd::start(
+        &r,
+        Some(&format!("local2.* -{}\n", live.display())),
+        &["--no-pidfile"],
+    );
+    // The writer runs until every rotation is done, so each one happens under load.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let socket_path = r.join("dev/log");
+    let writer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let sock = UnixDatagram::unbound().unwrap();
+            sock.connect(&socket_path).unwrap();
+            let mut sent = 0usize;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // Blocking sends: a full queue makes the writer wait, as glibc's syslog() does.
+                sock.send(format!("<146>Jan  1 00:00:00 w: msg-{sent}").as_bytes())
+                    .unwrap();
+                sent += 1;
+            }
+            sent
+        })
+    };
+    let mut rotated = Vec::new();
+    for k in 0..6 {
+        wait_for("lines in the live file", || {
+            std::fs::metadata(&live).is_ok_and(|m| m.len() > 0)
+        });
+        let old = r.join(format!("live.log.{k}"));
+        std::fs::rename(&live, &old).unwrap();
+        rotated.push(old);
+        d.signal(libc::SIGHUP);
+        wait_for("the reopened file", || live.exists());
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let count = writer.join().unwrap();
+    assert!(d.stop().0.success());
+    rotated.push(live);
+    let non_empty = rotated.iter().filter(|f| !read(f).is_empty()).count();
+    assert!(non_empty >= 6, "every rotated file got lines");
+    let mut seen = vec![0u32; count];
+    for file in &rotated {
+        for line in read(file).lines() {
+            if let Some((_, n)) = line.split_once(" w: msg-") {
+                seen[n.parse::<usize>().unwrap()] += 1;
+            }
+        }
+    }
+    let missing: Vec<usize> = (0..count).filter(|&i| seen[i] == 0).collect();
+    let doubled: Vec<usize> = (0..count).filter(|&i| seen[i] > 1).collect();
+    assert!(
+        missing.is_empty(),
+        "{} lost, first {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    assert!(doubled.is_empty(), "duplicated: {doubled:?}");
+}
+
+#[test]
+fn sighup_reloads_the_configuration_and_keeps_it_when_unreadable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let conf = r.join("etc/syslog.conf");
+    let d = Syslogd::start(
+        r,
+        Some(&format!("*.* {}/first.log\n", r.display())),
+        &["--no-pidfile"],
+    );
+    d.logger(&["-t", "t", "one"]);
+    std::fs::write(&conf, format!("*.* {}/second.log\n", r.display())).unwrap();
+    d.signal(libc::SIGHUP);
+    wait_for("the new file", || r.join("second.log").exists());
+    d.logger(&["-t", "t", "two"]);
+    // An unreadable configuration (a directory here) leaves the running one in force.
+    std::fs::remove_file(&conf).unwrap();
+    std::fs::create_dir(&conf).unwrap();
+    d.signal(libc::SIGHUP);
+    wait_for("the reload attempt", || {
+        read(&r.join("second.log")).contains("not reloaded")
+    });
+    d.logger(&["-t", "t", "three"]);
+    assert!(d.stop().0.success());
+    assert_eq!(texts(&r.join("first.log")), ["one"]);
+    assert_eq!(texts(&r.join("second.log")), ["two", "three"]);
+}
+
+#[test]
+fn kernel_log_records_are_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    std::fs::create_dir_all(r.join("dev")).unwrap();
+    std::fs::write(
+        r.join("dev/kmsg"),
+        "6,1,100,-;NET: Registered protocol family 10\n SUBSYSTEM=net\n30,2,101,-;vinit[1]: booted\n",
+    )
+    .unwrap();
+    let conf = format!(
+        "kern.* {r}/kern.log\ndaemon.* {r}/daemon.log\n",
+        r = r.display()
+    );
+    let d = Syslogd::start(r, Some(&conf), &["--no-pidfile"]);
+    wait_for("the kernel line", || {
+        read(&r.join("daemon.log")).contains("vinit[1]: booted")
+    });
+    assert!(d.stop().0.success());
+    let kern = read(&r.join("kern.log"));
+    assert!(
+        kern.contains(" kernel: NET: Registered protocol family 10\n"),
+        "{kern}"
+    );
+    assert!(!kern.contains("SUBSYSTEM"));
+}
+
+#[test]
+fn detaches_without_n_and_is_managed_through_its_pidfile() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    std::fs::create_dir_all(r.join("etc")).unwrap();
+    std::fs::write(
+        r.join("etc/syslog.conf"),
+        format!("*.* {}/all.log\n", r.display()),
+    )
+    .unwrap();
+    let status = Command::new(BIN)
+        .args(["--root"])
+        .arg(r)
+        .args(["syslogd"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let pid: i32 = read(&r.join("run/syslogd.pid")).trim().parse().unwrap();
+    let stat = read(Path::new(&format!("/proc/{pid}/stat")));
+    let ppid: i32 = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_ne!(ppid, std::process::id() as i32);
+    assert!(stat.contains("(syslogd)"));
+    // A second one is refused: the socket answers.
+    let second = Command::new(BIN)
+        .args(["syslogd", "-n", "--root"])
+        .arg(r)
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("another syslogd"));
+    logger(r, &["-t", "t", "detached"]);
+    let daemon = |action: &str| {
+        Command::new(BIN)
+            .args([
+                "daemon",
+                action,
+                "--quiet",
+                "--name",
+                "syslogd",
+                "--pidfile",
+            ])
+            .arg(r.join("run/syslogd.pid"))
+            .args(["--retry", "10"])
+            .status()
+            .unwrap()
+            .code()
+    };
+    assert_eq!(daemon("--status"), Some(0));
+    assert_eq!(daemon("--stop"), Some(0));
+    assert_eq!(daemon("--status"), Some(3));
+    assert!(read(&r.join("all.log")).contains(" t: detached\n"));
+    assert!(!r.join("dev/log").exists());
+}
+
+#[test]
+fn logger_formats_and_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let sock_path = r.join("sock");
+    let server = UnixDatagram::bind(&sock_path).unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let sock = sock_path.to_str().unwrap();
+    let recv = || {
+        let mut buf = [0u8; 4096];
+        let n = server.recv(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let out = logger(
+        r,
+        &[
+            "-u",
+            sock,
+            "-t",
+            "tag",
+            "-i",
+            "-s",
+            "-p",
+            "local3.warning",
+            "hello",
+            "world",
+        ],
+    );
+    let got = recv();
+    assert!(got.starts_with("<156>"), "{got}");
+    assert!(
+        got.contains(" tag[") && got.ends_with("]: hello world"),
+        "{got}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        got,
+        "-s copies it to stderr"
+    );
+    logger(r, &["-u", sock, "-t", "tag", "--id=77", "x"]);
+    assert!(recv().ends_with(" tag[77]: x"));
+    logger(r, &["-u", sock, "-t", "tag", "--rfc5424", "y"]);
+    let got = recv();
+    assert!(
+        got.starts_with("<13>1 ") && got.ends_with(" tag - - - y"),
+        "{got}"
+    );
+    logger(r, &["-u", sock, "-t", "tag", "-S", "4", "abcdefghij"]);
+    let parts: Vec<String> = (0..3).map(|_| recv()).collect();
+    assert!(
+        parts[0].ends_with(": abcd") && parts[1].ends_with(": efgh") && parts[2].ends_with(": ij")
+    );
+    // Standard input: one message per line; -e skips the empty ones.
+    for (flags, want) in [
+        (vec![], vec!["one", "", "two"]),
+        (vec!["-e"], vec!["one", "two"]),
+    ] {
+        let mut child = Command::new(BIN)
+            .args(["logger", "-u", sock, "-t", "tag"])
+            .args(&flags)
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"one\n\ntwo\n").unwrap();
+        assert!(child.wait().unwrap().success());
+        for w in want {
+            let got = recv();
+            assert!(got.ends_with(&format!(" tag: {w}")), "{got:?} vs {w:?}");
+        }
+    }
+    // Errors: exit 1 with a message.
+    for (args, msg) in [
+        (
+            vec!["-p", "bogus.info", "x"],
+            "unknown facility name: bogus",
+        ),
+        (
+            vec!["-u", "/nonexistent/sock", "x"],
+            "socket /nonexistent/sock",
+        ),
+    ] {
+        let out = Command::new(BIN)
+            .arg("logger")
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(msg),
+            "{args:?}"
+        );
+    }
+}
