@@ -119,9 +119,9 @@ list_ms=$(median "$scratch/list.json")
 for script in $scripts; do
 	echo
 	echo "== service $script status: direct script vs vinit service vs Debian's service"
-	# All three run with the environment `service` gives a script, so the script does
-	# the same work in each.
-	env -i PATH=/sbin:/usr/sbin:/bin:/usr/bin TERM="${TERM:-dumb}" VINIT_ROOT="$root" \
+	# All three run with the environment `service` gives a script (VINIT included: the
+	# example functions call `$VINIT daemon`), so the script does the same work in each.
+	env -i PATH=/sbin:/usr/sbin:/bin:/usr/bin TERM="${TERM:-dumb}" VINIT_ROOT="$root" VINIT="$VINIT" \
 		hyperfine -N -i --warmup 10 --runs "$runs" --export-json "$scratch/$script.json" \
 		-n direct "$root/etc/init.d/$script status" \
 		-n vinit "$scratch/service $script status" \
