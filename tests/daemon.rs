@@ -24,6 +24,16 @@ impl Env {
         let tmp = tempfile::tempdir().unwrap();
         let prog = tmp.path().join(name);
         std::fs::copy("/bin/sleep", &prog).unwrap();
+        // Another test thread forking while the copy was open for writing holds that
+        // descriptor until its child execs: until then exec fails with ETXTBSY.
+        for _ in 0..200 {
+            match Command::new(&prog).arg("0").status() {
+                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                    std::thread::sleep(std::time::Duration::from_millis(5))
+                }
+                _ => break,
+            }
+        }
         Env { tmp, prog }
     }
 

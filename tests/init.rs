@@ -148,8 +148,9 @@ fn a_level_change_terms_then_kills_and_init_keeps_serving() {
         )),
         &[],
     );
-    assert!(wait_until(10, || init.root.join("t.pid").exists()
-        && init.root.join("m.pid").exists()));
+    // Written by `echo`: wait for the numbers, not only the files.
+    let written = |file: &str| init.root.read(file).trim().parse::<i32>().is_ok();
+    assert!(wait_until(10, || written("t.pid") && written("m.pid")));
     // The two processes, found below init by the pid they wrote (their namespace pid).
     let init_pid = init.host_pid();
     let find = |file: &str| -> i32 {
@@ -168,7 +169,8 @@ fn a_level_change_terms_then_kills_and_init_keeps_serving() {
     };
     let (stubborn_pid, meek_pid) = (find("t.pid"), find("m.pid"));
     let gone = |pid: i32| matches!(state_of(pid), None | Some('Z'));
-    init.telinit(&["-t", "3", "2"]);
+    // A sleep time long enough that a loaded machine still checks before the KILL.
+    init.telinit(&["-t", "8", "2"]);
     assert!(wait_until(10, || gone(meek_pid)), "TERM stops the meek one");
     // While the stubborn one outlives TERM, init still reads requests.
     init.telinit(&["-e", "INIT_DURING=yes"]);

@@ -501,7 +501,10 @@ fn a_nowait_server_gets_exactly_the_connection_and_runs_as_its_user() {
 #[test]
 fn a_wait_service_gets_the_socket_and_is_not_watched_until_it_exits() {
     // perl-base is Essential on Debian; .ci/run installs it elsewhere.
-    assert!(Path::new("/usr/bin/perl").exists(), "this test needs /usr/bin/perl for its wait server");
+    assert!(
+        Path::new("/usr/bin/perl").exists(),
+        "this test needs /usr/bin/perl for its wait server"
+    );
     let root = TestRoot::new();
     // Answers every datagram that comes within 1 s of the last one, then exits.
     let server = root.script(
@@ -547,7 +550,10 @@ fn a_wait_service_gets_the_socket_and_is_not_watched_until_it_exits() {
 #[test]
 fn a_tcp_wait_server_accepts_for_itself() {
     // perl-base is Essential on Debian; .ci/run installs it elsewhere.
-    assert!(Path::new("/usr/bin/perl").exists(), "this test needs /usr/bin/perl for its wait server");
+    assert!(
+        Path::new("/usr/bin/perl").exists(),
+        "this test needs /usr/bin/perl for its wait server"
+    );
     let root = TestRoot::new();
     let server = root.script(
         "tcpwait.pl",

@@ -2,6 +2,8 @@
 
 pub mod access;
 pub mod inittab;
+pub mod priorities;
 pub mod rc;
+pub mod relink;
 pub mod stop;
 pub mod superserver;

@@ -206,6 +206,22 @@ impl Root {
         self.at("var/log").join(format!("{name}.log"))
     }
 
+    /// insserv's facility definitions (`$network +networking`), read for LSB ordering.
+    pub fn insserv_conf(&self) -> PathBuf {
+        self.at("etc/insserv.conf")
+    }
+
+    pub fn insserv_conf_d(&self) -> PathBuf {
+        self.at("etc/insserv.conf.d")
+    }
+
+    /// The journal of an rc-link change in progress. It sits in `init.d` (a hidden
+    /// name, ignored by every tool that lists scripts) so that it is on the same file
+    /// system as the links and writable by whoever may change them.
+    pub fn links_journal(&self) -> PathBuf {
+        self.init_d().join(".vinit-links.journal")
+    }
+
     /// The default pidfile of a daemon: `run/NAME.pid`.
     pub fn pidfile(&self, name: &str) -> PathBuf {
         self.at("run").join(format!("{name}.pid"))

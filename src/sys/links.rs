@@ -1,10 +1,26 @@
 //! Symbolic links written atomically: a temporary link next to the final name, then
 //! `rename(2)` over it. A crash at any point leaves the old link or the new one, never
 //! neither.
+//!
+//! A change to a service's rc links (several levels, maybe several services) is one
+//! transaction: its operations are journalled first, then applied one by one, each
+//! atomic on its own — a link changing from `S20foo` to `K80foo` is renamed, so the
+//! service has exactly one link in the level at every moment. A crash between the
+//! first and the last operation leaves the journal behind; the next change (or
+//! [`recover`]) replays it, which is safe because every operation is idempotent, and
+//! the link set ends up entirely new. A crash before the journal is in place changes
+//! nothing. Changes are serialised by a lock on the `init.d` directory.
 
+use std::fs::File;
 use std::io;
 use std::os::unix::fs::symlink;
 use std::path::Path;
+
+use nix::fcntl::{Flock, FlockArg};
+
+use crate::format::link_journal::{self, LinkOp};
+use crate::sys::describe_io;
+use crate::sys::layout::Root;
 
 /// Makes `link` a symbolic link to `target`, replacing whatever `link` was.
 pub fn replace_symlink(target: &Path, link: &Path) -> io::Result<()> {
@@ -16,9 +32,160 @@ pub fn replace_symlink(target: &Path, link: &Path) -> io::Result<()> {
     })
 }
 
+/// The lock serialising changes to a root's rc links; released when dropped.
+pub struct LinksLock {
+    _lock: Flock<File>,
+}
+
+/// Waits for and takes the lock on the rc links of `root`.
+pub fn lock(root: &Root) -> Result<LinksLock, String> {
+    let dir = root.init_d();
+    let file = File::open(&dir).map_err(|e| format!("{}: {}", dir.display(), describe_io(&e)))?;
+    Flock::lock(file, FlockArg::LockExclusive)
+        .map(|l| LinksLock { _lock: l })
+        .map_err(|(_, e)| format!("{}: cannot lock: {}", dir.display(), e.desc()))
+}
+
+/// Whether an interrupted change waits to be finished.
+pub fn pending(root: &Root) -> bool {
+    std::fs::symlink_metadata(root.links_journal()).is_ok()
+}
+
+/// Finishes a change that a crash interrupted, if any. True if there was one.
+pub fn recover(root: &Root) -> Result<bool, String> {
+    if !pending(root) {
+        return Ok(false);
+    }
+    let _lock = lock(root)?;
+    finish_pending(root)
+}
+
+/// Applies `ops` as one change (see the module comment).
+pub fn apply(root: &Root, ops: &[LinkOp]) -> Result<(), String> {
+    if ops.is_empty() {
+        return Ok(());
+    }
+    let _lock = lock(root)?;
+    finish_pending(root)?;
+    let journal = root.links_journal();
+    let text = link_journal::write(ops)?;
+    crate::sys::write_atomic(&journal, text.as_bytes(), 0o644)
+        .map_err(|e| format!("{}: {}", journal.display(), describe_io(&e)))?;
+    // The journal's name must be on disk before the first link changes.
+    sync_dir(&root.init_d());
+    complete(root, ops)
+}
+
+/// Replays the journal (the caller holds the lock).
+fn finish_pending(root: &Root) -> Result<bool, String> {
+    let journal = root.links_journal();
+    let text = match std::fs::read_to_string(&journal) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(format!("{}: {}", journal.display(), describe_io(&e))),
+    };
+    let ops = link_journal::parse(&text).map_err(|e| {
+        format!(
+            "{}: {e}; the interrupted change cannot be finished, remove the file once the links are checked",
+            journal.display()
+        )
+    })?;
+    complete(root, &ops)?;
+    remove_stale_temporaries(root, &ops);
+    Ok(true)
+}
+
+/// A process killed between making a temporary link and renaming it left the temporary
+/// behind (hidden, so harmless, but litter). With the lock held, none is in use.
+fn remove_stale_temporaries(root: &Root, ops: &[LinkOp]) {
+    let mut levels: Vec<_> = ops.iter().map(LinkOp::level).collect();
+    levels.sort();
+    levels.dedup();
+    for level in levels {
+        let Ok(dir) = std::fs::read_dir(root.rc_dir(level)) else {
+            continue;
+        };
+        for entry in dir.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') && name.contains(".tmp-") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// Runs the operations, makes them durable, then drops the journal.
+fn complete(root: &Root, ops: &[LinkOp]) -> Result<(), String> {
+    let journal = root.links_journal();
+    for op in ops {
+        run(root, op).map_err(|e| {
+            format!(
+                "{e} (the change is recorded in {} and will be completed by the next change)",
+                journal.display()
+            )
+        })?;
+    }
+    let mut levels: Vec<_> = ops.iter().map(LinkOp::level).collect();
+    levels.sort();
+    levels.dedup();
+    for level in levels {
+        sync_dir(&root.rc_dir(level));
+    }
+    std::fs::remove_file(&journal)
+        .or_else(|e| {
+            if e.kind() == io::ErrorKind::NotFound {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(|e| format!("{}: {}", journal.display(), describe_io(&e)))?;
+    sync_dir(&root.init_d());
+    Ok(())
+}
+
+/// One operation, idempotent: replaying a half-done journal finishes it.
+fn run(root: &Root, op: &LinkOp) -> Result<(), String> {
+    let dir = root.rc_dir(op.level());
+    let describe = |path: &Path, e: io::Error| format!("{}: {}", path.display(), describe_io(&e));
+    match op {
+        LinkOp::Create { name, target, .. } => {
+            let path = dir.join(name);
+            if std::fs::symlink_metadata(&path).is_ok() {
+                return Ok(());
+            }
+            replace_symlink(Path::new(target), &path).map_err(|e| describe(&path, e))
+        }
+        LinkOp::Rename { from, to, .. } => {
+            let (from, to) = (dir.join(from), dir.join(to));
+            match std::fs::symlink_metadata(&from) {
+                Ok(_) => std::fs::rename(&from, &to).map_err(|e| describe(&from, e)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(describe(&from, e)),
+            }
+        }
+        LinkOp::Remove { name, .. } => {
+            let path = dir.join(name);
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(describe(&path, e)),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+/// Flushes a directory's entries to disk; a failure only costs durability.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::levelset::level;
 
     #[test]
     fn replaces_links_and_files() {
@@ -36,5 +203,88 @@ mod tests {
         let err =
             replace_symlink(Path::new("x"), &tmp.path().join("missing-dir/link")).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    }
+
+    fn ls(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_change_is_applied_and_its_journal_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = Root::open(tmp.path());
+        for d in ["etc/init.d", "etc/rc2.d", "etc/rc3.d"] {
+            std::fs::create_dir_all(tmp.path().join(d)).unwrap();
+        }
+        symlink("../init.d/a", tmp.path().join("etc/rc3.d/S20a")).unwrap();
+        symlink("../init.d/a", tmp.path().join("etc/rc3.d/S30a")).unwrap();
+        let ops = vec![
+            LinkOp::Remove {
+                level: level('3'),
+                name: "S30a".into(),
+            },
+            LinkOp::Rename {
+                level: level('3'),
+                from: "S20a".into(),
+                to: "K80a".into(),
+            },
+            LinkOp::Create {
+                level: level('2'),
+                name: "S20a".into(),
+                target: "../init.d/a".into(),
+            },
+        ];
+        apply(&root, &ops).unwrap();
+        assert_eq!(ls(&tmp.path().join("etc/rc3.d")), ["K80a"]);
+        assert_eq!(ls(&tmp.path().join("etc/rc2.d")), ["S20a"]);
+        assert_eq!(
+            std::fs::read_link(tmp.path().join("etc/rc2.d/S20a")).unwrap(),
+            Path::new("../init.d/a")
+        );
+        assert!(!pending(&root));
+        assert!(ls(&tmp.path().join("etc/init.d")).is_empty());
+        // Replaying the same operations changes nothing: they are idempotent.
+        complete(&root, &ops).unwrap();
+        assert_eq!(ls(&tmp.path().join("etc/rc3.d")), ["K80a"]);
+    }
+
+    #[test]
+    fn an_interrupted_change_is_finished_by_recover() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = Root::open(tmp.path());
+        for d in ["etc/init.d", "etc/rc3.d", "etc/rc5.d"] {
+            std::fs::create_dir_all(tmp.path().join(d)).unwrap();
+        }
+        symlink("../init.d/a", tmp.path().join("etc/rc5.d/S20a")).unwrap();
+        // The first operation happened, then the process died.
+        symlink("../init.d/a", tmp.path().join("etc/rc3.d/K80a")).unwrap();
+        let ops = vec![
+            LinkOp::Rename {
+                level: level('3'),
+                from: "S20a".into(),
+                to: "K80a".into(),
+            },
+            LinkOp::Rename {
+                level: level('5'),
+                from: "S20a".into(),
+                to: "K80a".into(),
+            },
+        ];
+        std::fs::write(root.links_journal(), link_journal::write(&ops).unwrap()).unwrap();
+        assert!(pending(&root));
+        assert!(recover(&root).unwrap());
+        assert_eq!(ls(&tmp.path().join("etc/rc3.d")), ["K80a"]);
+        assert_eq!(ls(&tmp.path().join("etc/rc5.d")), ["K80a"]);
+        assert!(!recover(&root).unwrap());
+        // A damaged journal is refused, not half-applied.
+        std::fs::write(root.links_journal(), "vinit-links 1\nremove 3 K80a\n").unwrap();
+        let err = recover(&root).unwrap_err();
+        assert!(err.contains("ends before"), "{err}");
+        assert_eq!(ls(&tmp.path().join("etc/rc3.d")), ["K80a"]);
     }
 }

@@ -11,6 +11,7 @@ pub mod proc;
 pub mod rcdir;
 pub mod rcexec;
 pub mod script;
+pub mod services;
 pub mod spawn;
 pub mod superserver;
 pub mod syslog;

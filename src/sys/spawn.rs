@@ -205,6 +205,33 @@ impl Spawn {
         }
     }
 
+    /// Replaces this process with the program, set up exactly as [`Spawn::spawn`] sets
+    /// up a child: default signal dispositions and an empty mask, the standard
+    /// descriptors as configured and no other, the directory, the credentials. For a
+    /// tool whose last act is to run a program (`service`): no fork, no wait, and the
+    /// program's exit status is the tool's. Returns only on failure.
+    pub fn exec(&self) -> io::Error {
+        if self.detach {
+            // Detaching forks; replacing this process has nothing to detach from.
+            return io::Error::new(io::ErrorKind::InvalidInput, "exec cannot detach");
+        }
+        let prepared = match self.prepare() {
+            Ok(p) => p,
+            Err(e) => return e,
+        };
+        // SAFETY: raw system calls on data prepared above. Every signal is blocked first,
+        // as around the clone in `spawn`, so no handler runs while dispositions change;
+        // the steps unblock them just before execve.
+        unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
+            let mut detached = false;
+            let errno = child_steps(&prepared, &mut detached);
+            io::Error::from_raw_os_error(errno)
+        }
+    }
+
     fn prepare(&self) -> io::Result<Prepared> {
         let program = resolve_program(&self.program, self.env_value("PATH"))?;
         let cstr = |s: &OsStr| {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::sys::layout::Root;
 
+pub mod chkconfig;
 pub mod daemon;
 pub mod halt;
 pub mod init;
@@ -13,9 +14,11 @@ pub mod install_links;
 pub mod logger;
 pub mod rc;
 pub mod runlevel;
+pub mod service;
 pub mod shutdown;
 pub mod syslogd;
 pub mod telinit;
+pub mod update_rc_d;
 pub mod xinetd;
 
 /// What the dispatcher knows before a tool parses its own arguments.
@@ -88,6 +91,27 @@ pub const TOOLS: &[Tool] = &[
         about: "run the rc scripts of a runlevel (replaces /etc/init.d/rc)",
         linked: false,
         run: rc::main,
+    },
+    Tool {
+        name: "chkconfig",
+        aliases: &[],
+        about: "list and change which services start in which runlevels (Red Hat's chkconfig)",
+        linked: true,
+        run: chkconfig::main,
+    },
+    Tool {
+        name: "update-rc.d",
+        aliases: &[],
+        about: "install and remove a service's rc links (Debian's update-rc.d)",
+        linked: true,
+        run: update_rc_d::main,
+    },
+    Tool {
+        name: "service",
+        aliases: &[],
+        about: "run an init script in a clean environment (service NAME ACTION)",
+        linked: true,
+        run: service::main,
     },
     Tool {
         name: "syslogd",

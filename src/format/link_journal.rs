@@ -1,0 +1,197 @@
+//! The journal of a change to rc links: written (atomically) before the first link is
+//! touched, removed after the last. A journal found on disk means a change was
+//! interrupted; replaying it finishes the change, because every operation is
+//! idempotent (see `sys::links`).
+//!
+//! ```text
+//! vinit-links 1
+//! rename 3 S20foo K80foo
+//! create 5 S20foo ../init.d/foo
+//! remove 2 K80foo
+//! end
+//! ```
+//!
+//! One operation per line, fields separated by single spaces; the level is the rc
+//! directory's (`0`–`9`, `S`); names and targets never hold blanks (service names may
+//! not). The `end` line proves the file is complete.
+
+use std::fmt::Write;
+
+use crate::format::runlevel::Runlevel;
+
+const MAGIC: &str = "vinit-links 1";
+
+/// One change to one rc directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkOp {
+    /// A new link `name -> target`.
+    Create {
+        level: Runlevel,
+        name: String,
+        target: String,
+    },
+    /// A link renamed in place (`S20foo` to `K80foo`): one atomic step, so the service
+    /// has exactly one link in the level at every moment.
+    Rename {
+        level: Runlevel,
+        from: String,
+        to: String,
+    },
+    Remove {
+        level: Runlevel,
+        name: String,
+    },
+}
+
+impl LinkOp {
+    pub fn level(&self) -> Runlevel {
+        match self {
+            LinkOp::Create { level, .. }
+            | LinkOp::Rename { level, .. }
+            | LinkOp::Remove { level, .. } => *level,
+        }
+    }
+}
+
+fn check_word(word: &str) -> Result<(), String> {
+    if word.is_empty() || word.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("{word:?} cannot be written to the links journal"));
+    }
+    Ok(())
+}
+
+/// The journal text for `ops`. Fails on names that could not be read back.
+pub fn write(ops: &[LinkOp]) -> Result<String, String> {
+    let mut out = format!("{MAGIC}\n");
+    for op in ops {
+        let words: Vec<&str> = match op {
+            LinkOp::Create { name, target, .. } => vec!["create", name, target],
+            LinkOp::Rename { from, to, .. } => vec!["rename", from, to],
+            LinkOp::Remove { name, .. } => vec!["remove", name],
+        };
+        for w in &words[1..] {
+            check_word(w)?;
+        }
+        let _ = writeln!(out, "{} {} {}", words[0], op.level(), words[1..].join(" "));
+    }
+    out.push_str("end\n");
+    Ok(out)
+}
+
+/// Reads a journal. A damaged or incomplete one is an error naming the line: replaying
+/// half a plan would leave something neither old nor new.
+pub fn parse(text: &str) -> Result<Vec<LinkOp>, String> {
+    let mut lines = text.lines().enumerate();
+    match lines.next() {
+        Some((_, MAGIC)) => {}
+        _ => return Err(format!("line 1: expected \"{MAGIC}\"")),
+    }
+    let mut ops = Vec::new();
+    for (index, line) in lines {
+        let number = index + 1;
+        let words: Vec<&str> = line.split(' ').collect();
+        if words == ["end"] {
+            return Ok(ops);
+        }
+        let level = words
+            .get(1)
+            .and_then(|w| {
+                let mut c = w.chars();
+                c.next().filter(|_| c.next().is_none())
+            })
+            .and_then(Runlevel::from_char)
+            .ok_or_else(|| format!("line {number}: bad runlevel"))?;
+        let op = match (words[0], &words[2..]) {
+            ("create", [name, target]) => LinkOp::Create {
+                level,
+                name: name.to_string(),
+                target: target.to_string(),
+            },
+            ("rename", [from, to]) => LinkOp::Rename {
+                level,
+                from: from.to_string(),
+                to: to.to_string(),
+            },
+            ("remove", [name]) => LinkOp::Remove {
+                level,
+                name: name.to_string(),
+            },
+            _ => return Err(format!("line {number}: not an operation: {line:?}")),
+        };
+        for w in &words[2..] {
+            check_word(w).map_err(|e| format!("line {number}: {e}"))?;
+            if w.contains('/') && words[0] != "create" {
+                return Err(format!("line {number}: a link name holds no '/'"));
+            }
+        }
+        ops.push(op);
+    }
+    Err("the journal ends before its \"end\" line".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn lv(c: char) -> Runlevel {
+        Runlevel::from_char(c).unwrap()
+    }
+
+    #[test]
+    fn round_trip_and_damage() {
+        let ops = vec![
+            LinkOp::Rename {
+                level: lv('3'),
+                from: "S20foo".into(),
+                to: "K80foo".into(),
+            },
+            LinkOp::Create {
+                level: lv('S'),
+                name: "S20foo".into(),
+                target: "../init.d/foo".into(),
+            },
+            LinkOp::Remove {
+                level: lv('0'),
+                name: "K80foo".into(),
+            },
+        ];
+        let text = write(&ops).unwrap();
+        assert_eq!(
+            text,
+            "vinit-links 1\nrename 3 S20foo K80foo\ncreate S S20foo ../init.d/foo\nremove 0 K80foo\nend\n"
+        );
+        assert_eq!(parse(&text).unwrap(), ops);
+        assert!(parse(&text.replace("end\n", "")).is_err());
+        assert!(parse("").is_err());
+        assert!(parse("vinit-links 1\nremove 33 x\nend\n").is_err());
+        assert!(parse("vinit-links 1\nremove 3 a/b\nend\n").is_err());
+        assert!(parse("vinit-links 1\nlaunch 3 x\nend\n").is_err());
+        assert!(write(&[LinkOp::Remove {
+            level: lv('3'),
+            name: "a b".into()
+        }])
+        .is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_parses_without_panic(text in "\\PC{0,200}") {
+            let _ = parse(&text);
+            let _ = parse(&format!("{MAGIC}\n{text}"));
+        }
+
+        #[test]
+        fn written_ops_read_back(raw in proptest::collection::vec((0usize..3, "[0-6S]", "[SK][0-9]{2}[a-z]{1,6}", "[SK][0-9]{2}[a-z]{1,6}"), 0..10)) {
+            let ops: Vec<LinkOp> = raw.iter().map(|(k, l, a, b)| {
+                let level = lv(l.chars().next().unwrap());
+                match k {
+                    0 => LinkOp::Create { level, name: a.clone(), target: format!("../init.d/{b}") },
+                    1 => LinkOp::Rename { level, from: a.clone(), to: b.clone() },
+                    _ => LinkOp::Remove { level, name: a.clone() },
+                }
+            }).collect();
+            prop_assert_eq!(parse(&write(&ops).unwrap()).unwrap(), ops);
+        }
+    }
+}
