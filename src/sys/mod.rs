@@ -17,6 +17,7 @@ pub mod superserver;
 pub mod syslog;
 pub mod syslog_sinks;
 pub mod syslogd;
+pub mod terminal;
 pub mod utmp;
 pub mod wall;
 

@@ -428,6 +428,12 @@ impl Services {
                 .all(|l| writable(&self.root.rc_dir(l)))
     }
 
+    /// Whether this process may turn xinetd services on and off: write access to
+    /// `xinetd.d`.
+    pub fn can_change_xinetd(&self) -> bool {
+        nix::unistd::access(&self.root.xinetd_d(), nix::unistd::AccessFlags::W_OK).is_ok()
+    }
+
     /// Plans a change to the links of one or more services.
     pub fn plan(&self, requests: &[Request]) -> Result<Plan, String> {
         for r in requests {
@@ -657,6 +663,13 @@ impl Services {
     pub fn apply(&self, plan: &Plan) -> Result<(), String> {
         links::apply(&self.root, &plan.ops)
     }
+
+    /// Applies a batch of changes the way every tool does: the links first (one
+    /// transaction), then the xinetd services (see [`switch_xinetd`]).
+    pub fn apply_batch(&self, plan: &Plan, xinetd: &[(String, bool)]) -> Result<(), String> {
+        self.apply(plan)?;
+        switch_xinetd(&self.root, xinetd)
+    }
 }
 
 /// The content of a regular file (following links); None for anything else.
@@ -743,6 +756,28 @@ pub fn set_xinetd(root: &Root, name: &str, on: bool) -> Result<bool, String> {
         let _ = dir.sync_all();
     }
     Ok(true)
+}
+
+/// Turns xinetd services on or off (see [`set_xinetd`]), then reloads the superserver
+/// once if any file changed — also when a later file failed, since the earlier changes
+/// are on disk. The first error is returned.
+pub fn switch_xinetd(root: &Root, changes: &[(String, bool)]) -> Result<(), String> {
+    let mut changed = false;
+    let mut first_error = None;
+    for (name, on) in changes {
+        match set_xinetd(root, name, *on) {
+            Ok(c) => changed |= c,
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if changed {
+        if let Err(e) = reload_superserver(root) {
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }
 
 /// Asks a running superserver to re-read its configuration (SIGHUP). The superserver
@@ -1018,6 +1053,43 @@ mod tests {
         assert!(s.xinetd["echo"].enabled);
         assert_eq!(s.xinetd["echo"].default_enabled, Some(false));
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn switching_xinetd_services_goes_on_past_a_failure() {
+        let t = Tree::new();
+        let dir = t.dir.path().join("etc/xinetd.d");
+        fs::create_dir_all(&dir).unwrap();
+        let text = "service echo\n{\n\tdisable\t= yes\n}\n";
+        fs::write(dir.join("echo"), text).unwrap();
+        fs::write(dir.join("time"), text.replace("echo", "time")).unwrap();
+        let root = t.root();
+        let services = Services::scan(&root).unwrap();
+        assert!(services.can_change_xinetd());
+        let err = switch_xinetd(
+            &root,
+            &[
+                ("echo".into(), true),
+                ("missing".into(), true),
+                ("time".into(), true),
+            ],
+        )
+        .unwrap_err();
+        assert!(
+            err.ends_with("etc/xinetd.d/missing: No such file or directory"),
+            "{err}"
+        );
+        let after = Services::scan(&root).unwrap();
+        assert!(after.xinetd["echo"].enabled && after.xinetd["time"].enabled);
+        // A batch: links, then xinetd files.
+        t.script("alpha", ALPHA);
+        let services = Services::scan(&root).unwrap();
+        let plan = services.plan(&[services.add("alpha")]).unwrap();
+        services
+            .apply_batch(&plan, &[("echo".into(), false)])
+            .unwrap();
+        assert_eq!(t.links("alpha")[2], "2:S55alpha");
+        assert!(!Services::scan(&root).unwrap().xinetd["echo"].enabled);
     }
 
     #[test]

@@ -562,13 +562,12 @@ fn set(root: &Root, name: &str, kind: Kind, levels: Option<LevelSet>, state: Sta
             };
             change(&services, &[request])
         }
-        Found::Xinetd(x) => set_xinetd(root, x, state),
+        Found::Xinetd(x) => set_xinetd(&services, x, state),
     }
 }
 
-fn set_xinetd(root: &Root, x: &XinetdService, state: State) -> i32 {
-    let writable = nix::unistd::access(&root.xinetd_d(), nix::unistd::AccessFlags::W_OK).is_ok();
-    if !writable {
+fn set_xinetd(services: &Services, x: &XinetdService, state: State) -> i32 {
+    if !services.can_change_xinetd() {
         eprintln!("{NO_PRIVILEGES}");
         return 1;
     }
@@ -578,15 +577,8 @@ fn set_xinetd(root: &Root, x: &XinetdService, state: State) -> i32 {
         State::Reset => x.default_enabled.unwrap_or(x.enabled),
         State::ResetPriorities => return 0,
     };
-    match services::set_xinetd(root, &x.name, on) {
-        Ok(false) => 0,
-        Ok(true) => match services::reload_superserver(root) {
-            Ok(_) => 0,
-            Err(e) => {
-                eprintln!("chkconfig: {e}");
-                1
-            }
-        },
+    match services::switch_xinetd(&services.root, &[(x.name.clone(), on)]) {
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("chkconfig: {e}");
             1

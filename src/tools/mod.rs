@@ -12,6 +12,7 @@ pub mod halt;
 pub mod init;
 pub mod install_links;
 pub mod logger;
+pub mod ntsysv;
 pub mod rc;
 pub mod runlevel;
 pub mod service;
@@ -98,6 +99,13 @@ pub const TOOLS: &[Tool] = &[
         about: "list and change which services start in which runlevels (Red Hat's chkconfig)",
         linked: true,
         run: chkconfig::main,
+    },
+    Tool {
+        name: "ntsysv",
+        aliases: &[],
+        about: "choose on a full screen which services start (Red Hat's ntsysv)",
+        linked: true,
+        run: ntsysv::main,
     },
     Tool {
         name: "update-rc.d",
