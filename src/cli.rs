@@ -1,23 +1,14 @@
 //! The multi-call entry point: `vinit TOOL args…`, or a link named `TOOL`.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::tools::{self, Context};
 
 /// Runs the tool named by `argv[0]` or, for `vinit` itself, by the first argument.
 /// Returns the exit status.
 pub fn main(args: Vec<OsString>) -> i32 {
-    let called_as = args
-        .first()
-        .map(|a| {
-            Path::new(a)
-                .file_name()
-                .unwrap_or(a.as_os_str())
-                .to_string_lossy()
-                .into_owned()
-        })
-        .unwrap_or_default();
+    let called_as = tools::program_name(&args, "");
     if let Some(tool) = tools::find(&called_as) {
         return (tool.run)(&Context::default(), args);
     }

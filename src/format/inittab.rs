@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use crate::format::levelset::LevelSet;
 use crate::format::runlevel::Runlevel;
 
 /// The inittab used when a root has none (the repository's `inittab`, embedded).
@@ -110,30 +111,29 @@ impl Action {
     }
 }
 
-/// The runlevels field: digits, `S`, and the on-demand letters `a`, `b`, `c`.
+/// The runlevels field: levels (digits and `S`) and the on-demand letters `a`, `b`, `c`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct LevelSet(u16);
+pub struct EntryLevels {
+    pub levels: LevelSet,
+    /// Bits 0, 1, 2 for `a`, `b`, `c`.
+    demand: u8,
+}
 
-const BIT_S: u16 = 1 << 10;
-const BIT_A: u16 = 1 << 11;
-
-impl LevelSet {
-    pub fn parse(field: &str) -> Result<LevelSet, String> {
-        let mut bits = 0u16;
+impl EntryLevels {
+    pub fn parse(field: &str) -> Result<EntryLevels, String> {
+        let mut out = EntryLevels::default();
         for c in field.chars() {
-            bits |= match c {
-                '0'..='9' => 1 << (c as u8 - b'0'),
-                'S' | 's' => BIT_S,
-                'a'..='c' => BIT_A << (c as u8 - b'a'),
-                'A'..='C' => BIT_A << (c as u8 - b'A'),
+            match (Runlevel::from_char(c), c.to_ascii_lowercase()) {
+                (Some(level), _) => out.levels = out.levels.with(level),
+                (None, l @ 'a'..='c') => out.demand |= 1 << (l as u8 - b'a'),
                 _ => return Err(format!("invalid runlevel '{c}' in \"{field}\"")),
-            };
+            }
         }
-        Ok(LevelSet(bits))
+        Ok(out)
     }
 
     pub fn is_empty(self) -> bool {
-        self.0 == 0
+        self.levels.is_empty() && self.demand == 0
     }
 
     /// Whether an entry with this field runs in `level`. An empty field means every level
@@ -142,31 +142,24 @@ impl LevelSet {
         if self.is_empty() {
             return level != Runlevel::SINGLE || action.is_event();
         }
-        let bit = match level.as_char() {
-            'S' => BIT_S,
-            c => 1 << (c as u8 - b'0'),
-        };
-        self.0 & bit != 0
+        self.levels.contains(level)
     }
 
     /// Whether the on-demand letter (`a`, `b` or `c`) is in the field.
     pub fn has_demand(self, letter: char) -> bool {
         match letter.to_ascii_lowercase() {
-            c @ 'a'..='c' => self.0 & (BIT_A << (c as u8 - b'a')) != 0,
+            c @ 'a'..='c' => self.demand & (1 << (c as u8 - b'a')) != 0,
             _ => false,
         }
     }
 
-    /// The highest digit in the field (for `initdefault`).
-    pub fn highest_digit(self) -> Option<Runlevel> {
-        (0..=9u8)
-            .rev()
-            .find(|d| self.0 & (1 << d) != 0)
-            .and_then(|d| Runlevel::from_char((b'0' + d) as char))
-    }
-
-    pub fn has_single(self) -> bool {
-        self.0 & BIT_S != 0
+    /// The highest digit in the field, else S (for `initdefault`).
+    pub fn highest(self) -> Option<Runlevel> {
+        self.levels
+            .iter()
+            .filter(|l| *l != Runlevel::SINGLE)
+            .last()
+            .or_else(|| self.levels.iter().last())
     }
 }
 
@@ -174,7 +167,7 @@ impl LevelSet {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InittabEntry {
     pub id: String,
-    pub levels: LevelSet,
+    pub levels: EntryLevels,
     pub action: Action,
     /// The process field as written.
     pub process: String,
@@ -316,7 +309,7 @@ fn parse_line(content: &str, line: usize) -> Result<InittabEntry, String> {
             "ID field {id:?} contains blanks or control characters"
         ));
     }
-    let levels = LevelSet::parse(levels)?;
+    let levels = EntryLevels::parse(levels)?;
     let action =
         Action::parse(action.trim()).ok_or_else(|| format!("unknown action \"{action}\""))?;
     if action.runs_process()
@@ -340,8 +333,7 @@ fn parse_line(content: &str, line: usize) -> Result<InittabEntry, String> {
 fn initdefault_level(entry: &InittabEntry) -> Result<Runlevel, String> {
     let level = entry
         .levels
-        .highest_digit()
-        .or_else(|| entry.levels.has_single().then_some(Runlevel::SINGLE))
+        .highest()
         .ok_or_else(|| "initdefault needs a runlevel".to_string())?;
     if level.is_shutdown() {
         return Err(format!(
@@ -388,7 +380,7 @@ mod tests {
 
         let entry = |p: &str| InittabEntry {
             id: "x".into(),
-            levels: LevelSet::default(),
+            levels: EntryLevels::default(),
             action: Action::Once,
             process: p.into(),
             line: 1,
@@ -444,20 +436,20 @@ mod tests {
 
     #[test]
     fn level_fields() {
-        let set = LevelSet::parse("2345").unwrap();
+        let set = EntryLevels::parse("2345").unwrap();
         assert!(
             set.matches(level('3'), Action::Respawn) && !set.matches(level('1'), Action::Respawn)
         );
         assert!(!set.matches(Runlevel::SINGLE, Action::Respawn));
-        let all = LevelSet::parse("").unwrap();
+        let all = EntryLevels::parse("").unwrap();
         assert!(
             all.matches(level('0'), Action::Wait) && !all.matches(Runlevel::SINGLE, Action::Wait)
         );
         assert!(all.matches(Runlevel::SINGLE, Action::Ctrlaltdel));
-        let demand = LevelSet::parse("aC").unwrap();
+        let demand = EntryLevels::parse("aC").unwrap();
         assert!(demand.has_demand('a') && demand.has_demand('c') && !demand.has_demand('b'));
         assert_eq!(
-            LevelSet::parse("35").unwrap().highest_digit(),
+            EntryLevels::parse("35").unwrap().highest(),
             Some(level('5'))
         );
     }

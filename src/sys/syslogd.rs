@@ -685,20 +685,6 @@ pub fn notify_ready(fd: OwnedFd) {
     let _ = std::io::Write::write_all(&mut file, b"1");
 }
 
-/// Points stdin, stdout and stderr at /dev/null (after detaching).
-pub fn silence_stdio() {
-    if let Ok(null) = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/null")
-    {
-        for fd in 0..3 {
-            // SAFETY: dup2 onto the standard descriptors.
-            unsafe { libc::dup2(null.as_raw_fd(), fd) };
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

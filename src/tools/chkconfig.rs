@@ -6,7 +6,7 @@
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::Context;
 use crate::format::header::Unsupported;
@@ -133,16 +133,7 @@ fn usage_error(progname: &str) -> i32 {
 }
 
 pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
-    let progname = args
-        .first()
-        .map(|a| {
-            Path::new(a)
-                .file_name()
-                .unwrap_or(a)
-                .to_string_lossy()
-                .into_owned()
-        })
-        .unwrap_or_else(|| "chkconfig".into());
+    let progname = super::program_name(&args, "chkconfig");
     let o = match parse(&args) {
         Ok(o) => o,
         Err(e) => {

@@ -3,7 +3,7 @@
 //! script) or with `-f` they write the wtmp record, sync and call `reboot(2)` directly.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::Context;
 use crate::format::initreq::Request;
@@ -38,10 +38,7 @@ fn usage(name: &str) -> String {
 }
 
 pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
-    let name = args
-        .first()
-        .and_then(|a| Path::new(a).file_name())
-        .map_or("halt".to_string(), |n| n.to_string_lossy().into_owned());
+    let name = super::program_name(&args, "halt");
     let name = if matches!(name.as_str(), "reboot" | "poweroff") {
         name
     } else {

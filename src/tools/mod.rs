@@ -158,6 +158,14 @@ pub const TOOLS: &[Tool] = &[
     },
 ];
 
+/// The name a tool was called by: the last component of `args[0]` (`/sbin/reboot` →
+/// `reboot`), or `default` when there is none.
+pub fn program_name(args: &[OsString], default: &str) -> String {
+    args.first()
+        .and_then(|a| Path::new(a).file_name())
+        .map_or_else(|| default.to_string(), |n| n.to_string_lossy().into_owned())
+}
+
 pub fn find(name: &str) -> Option<&'static Tool> {
     TOOLS
         .iter()

@@ -42,16 +42,7 @@ fn usage(progname: &str) -> String {
 }
 
 pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
-    let progname = args
-        .first()
-        .map(|a| {
-            Path::new(a)
-                .file_name()
-                .unwrap_or(a)
-                .to_string_lossy()
-                .into_owned()
-        })
-        .unwrap_or_else(|| "service".into());
+    let progname = super::program_name(&args, "service");
     let mut rest: Vec<OsString> = args.into_iter().skip(1).collect();
     let mut own_root: Option<PathBuf> = None;
     // Options come before the service name; everything after it is the script's.

@@ -10,8 +10,9 @@ use clap::Parser;
 use super::{parse_args, Context};
 use crate::format::syslog_conf::SYSLOG_PORT;
 use crate::sys::layout::{self_exe, Root, ROOT_ENV};
+use crate::sys::silence_stdio;
 use crate::sys::spawn::{describe_spawn_error, KeepFd, Spawn, Stdio};
-use crate::sys::syslogd::{notify_ready, silence_stdio, Settings, Syslogd};
+use crate::sys::syslogd::{notify_ready, Settings, Syslogd};
 
 /// The descriptor number the readiness pipe has in a self-daemonized syslogd.
 const READY_FD: i32 = 3;

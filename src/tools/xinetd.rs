@@ -96,16 +96,7 @@ fn normalise(args: Vec<OsString>) -> Vec<OsString> {
 }
 
 fn called_as(args: &[OsString]) -> &'static str {
-    let name = args
-        .first()
-        .map(|a| {
-            Path::new(a)
-                .file_name()
-                .unwrap_or(a)
-                .to_string_lossy()
-                .into_owned()
-        })
-        .unwrap_or_default();
+    let name = super::program_name(args, "");
     if name == "inetd" {
         "inetd"
     } else {

@@ -4,7 +4,7 @@
 //! running superserver behind it — or an exit status that says why not.
 
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
 use nix::unistd::{fork, pipe2, setsid, ForkResult};
 
@@ -46,19 +46,6 @@ impl Ready {
         let mut file = std::fs::File::from(self.pipe);
         let _ = file.write_all(b"1");
         drop(file);
-        redirect_stdio_to_null();
-    }
-}
-
-fn redirect_stdio_to_null() {
-    if let Ok(null) = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/null")
-    {
-        for fd in 0..3 {
-            // SAFETY: dup2 onto the standard descriptors, which this process owns.
-            unsafe { libc::dup2(null.as_raw_fd(), fd) };
-        }
+        crate::sys::silence_stdio();
     }
 }
