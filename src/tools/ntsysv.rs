@@ -106,10 +106,7 @@ fn parse(args: &[OsString]) -> Result<Opts, String> {
 }
 
 pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
-    let progname = args.first().map_or_else(
-        || "ntsysv".to_string(),
-        |a| a.to_string_lossy().into_owned(),
-    );
+    let progname = super::program_name(&args, "ntsysv");
     let o = match parse(&args) {
         Ok(o) => o,
         Err(e) => {
