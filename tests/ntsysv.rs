@@ -414,6 +414,36 @@ fn signals_give_the_terminal_back() {
 }
 
 #[test]
+fn a_terminal_that_hangs_up_ends_ntsysv() {
+    // Closing the window (here: the whole tmux server) must end ntsysv, not leave it
+    // spinning on a dead terminal.
+    let r = example();
+    let pane = Pane::start(r.path(), &[]);
+    pane.wait_for(PROMPT);
+    pane.keys(&["Space"]);
+    pane.wait_for("[ ] alpha");
+    let pid = pane.pid();
+    let out = pane.tmux().arg("kill-server").output().unwrap();
+    assert!(out.status.success());
+    let running = || {
+        fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| {
+                s.rsplit(')')
+                    .next()
+                    .and_then(|r| r.split_whitespace().next())
+                    .map(str::to_owned)
+            })
+            .is_some_and(|state| state != "Z" && state != "X")
+    };
+    assert!(
+        wait_until(10, || !running()),
+        "ntsysv (pid {pid}) still runs after the hang-up"
+    );
+    assert_eq!(links(&r, "alpha")[2], "2:S55alpha", "nothing applied");
+}
+
+#[test]
 fn redraws_on_resize_and_works_at_the_smallest_size() {
     let r = example();
     let pane = Pane::start_sized(r.path(), &[], 120, 40);

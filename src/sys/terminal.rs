@@ -7,6 +7,11 @@
 //! timeout and asks [`caught`] between polls (crossterm's poll retries on EINTR, so a
 //! signal alone would not wake it); it then leaves the screen like any other exit and
 //! calls [`die_of`], so that its parent sees it killed by that signal.
+//!
+//! A terminal that hangs up (its window closed, the ssh session gone) is watched by a
+//! small thread: crossterm's reader loops for ever on a read of 0 bytes, so the main
+//! thread may never get to look at a flag. The watcher leaves with status 129 (SIGHUP's)
+//! at once: a terminal that is gone needs no restoring.
 
 use std::io::{self, IsTerminal};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -36,6 +41,50 @@ extern "C" fn note_signal(sig: libc::c_int) {
 /// A full-screen session; dropping it gives the terminal back.
 pub struct FullScreen {
     previous: Vec<(Signal, SigAction)>,
+    hangup_watch: Option<HangupWatch>,
+}
+
+/// The thread that ends the process when the terminal on stdin hangs up.
+struct HangupWatch {
+    stop: std::sync::Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl HangupWatch {
+    fn start() -> Option<HangupWatch> {
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let seen = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("hangup-watch".into())
+            .spawn(move || {
+                while !seen.load(Ordering::SeqCst) {
+                    if hung_up(100) {
+                        // SAFETY: leaving without unwinding; nothing is left to restore.
+                        unsafe { libc::_exit(128 + libc::SIGHUP) };
+                    }
+                }
+            })
+            .ok()?;
+        Some(HangupWatch { stop, thread })
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = self.thread.join();
+    }
+}
+
+/// Waits up to `ms` for the terminal on stdin to hang up. Asks for no input events, so
+/// it takes nothing away from the reader: only hang-ups and errors are reported.
+fn hung_up(ms: i32) -> bool {
+    let mut fd = libc::pollfd {
+        fd: 0,
+        events: 0,
+        revents: 0,
+    };
+    // SAFETY: poll on one local struct.
+    let n = unsafe { libc::poll(&mut fd, 1, ms) };
+    n == 1 && fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
 }
 
 impl FullScreen {
@@ -48,12 +97,14 @@ impl FullScreen {
         CAUGHT.store(0, Ordering::SeqCst);
         // Handlers first: a signal that comes while the terminal is being set up must
         // still lead to a restore, not kill the process with the terminal raw.
-        let session = FullScreen {
+        let mut session = FullScreen {
             previous: catch_ending_signals(),
+            hangup_watch: None,
         };
         install_panic_hook();
         terminal::enable_raw_mode().map_err(|e| format!("no usable terminal: {e}"))?;
         ACTIVE.store(true, Ordering::SeqCst);
+        session.hangup_watch = HangupWatch::start();
         execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)
             .map_err(|e| format!("cannot set up the terminal: {e}"))?;
         Ok(session)
@@ -62,6 +113,9 @@ impl FullScreen {
 
 impl Drop for FullScreen {
     fn drop(&mut self) {
+        if let Some(watch) = self.hangup_watch.take() {
+            watch.stop();
+        }
         restore();
         for (sig, action) in &self.previous {
             // SAFETY: puts back the disposition that was in force before enter().
