@@ -90,6 +90,34 @@ pub fn recorder(name: &str) -> String {
     format!("#!/bin/sh\necho \"{name} $1 $RUNLEVEL $PREVLEVEL\" >> \"$VINIT_ROOT/trace\"\n")
 }
 
+impl Drop for TestRoot {
+    /// A test that failed half-way may leave daemons of its root running: whatever still
+    /// runs with the root in its command line is killed before the directory goes.
+    fn drop(&mut self) {
+        let root = self.dir.path().to_string_lossy().into_owned();
+        let Ok(procs) = fs::read_dir("/proc") else {
+            return;
+        };
+        for entry in procs.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let cmdline = fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            if pid != std::process::id() as i32 && String::from_utf8_lossy(&cmdline).contains(&root)
+            {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
+    }
+}
+
 /// The binary with an environment free of the caller's runlevel variables.
 pub fn vinit_cmd() -> Command {
     let mut cmd = Command::new(VINIT);
