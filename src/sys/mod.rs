@@ -6,6 +6,7 @@ pub mod init;
 pub mod initctl;
 pub mod layout;
 pub mod links;
+pub mod memory;
 pub mod pidfile;
 pub mod proc;
 pub mod rcdir;

@@ -9,7 +9,6 @@
 
 mod control;
 mod events;
-mod memory;
 mod resume;
 mod signals;
 pub mod tree;
@@ -43,8 +42,6 @@ pub const DEFAULT_SLEEP: Duration = Duration::from_secs(3);
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 /// At most this many `INIT_*` variables (sysvinit's limit).
 pub const MAX_ENV: usize = 16;
-/// How long init must have been idle before it releases its idle code mappings.
-pub const TRIM_AFTER: Duration = Duration::from_secs(1);
 /// Exit status after a reboot request when init exits instead of rebooting (container,
 /// subreaper): 128 + SIGHUP, the signal the kernel kills a PID namespace's init with on
 /// `reboot(2)`, and non-zero so `--restart on-failure` restarts the container.
@@ -264,7 +261,7 @@ impl Init {
     }
 
     /// Sleeps in poll until a signal, a request or the next timer.
-    /// Once init has been idle for [`TRIM_AFTER`], it releases the mappings of the code it
+    /// Once init has been idle for [`crate::sys::memory::TRIM_AFTER`], it releases the mappings of the code it
     /// is not running (see `memory`): its resident set is then its idle working set.
     fn wait_for_event(&mut self) {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -273,7 +270,7 @@ impl Init {
             let next = self.next_timer();
             let wait = match next {
                 Some(at) => Some(at.saturating_duration_since(Instant::now())),
-                None if !self.trimmed => Some(TRIM_AFTER),
+                None if !self.trimmed => Some(crate::sys::memory::TRIM_AFTER),
                 None => None,
             };
             let timeout = match wait {
@@ -290,7 +287,7 @@ impl Init {
                 // Idle long enough: trim, then straight back to sleep, so that only the
                 // code of this loop faults back in.
                 Ok(0) if next.is_none() => {
-                    memory::trim_resident_code();
+                    crate::sys::memory::trim_resident_code();
                     self.trimmed = true;
                 }
                 Ok(0) => return,

@@ -473,8 +473,23 @@ impl Superserver {
 
     fn serve(&mut self) -> i32 {
         let mut events = vec![EpollEvent::empty(); 64];
+        // Idle for a second: release the code mappings (see sys::memory), then sleep on.
+        let mut trimmed = false;
         loop {
-            let n = match self.epoll.wait(&mut events, self.timeout()) {
+            let timeout = self.timeout();
+            let idle_wait = timeout == EpollTimeout::NONE && !trimmed;
+            let wait = if idle_wait {
+                EpollTimeout::try_from(crate::sys::memory::TRIM_AFTER.as_millis() as i32)
+                    .unwrap_or(timeout)
+            } else {
+                timeout
+            };
+            let n = match self.epoll.wait(&mut events, wait) {
+                Ok(0) if idle_wait => {
+                    crate::sys::memory::trim_resident_code();
+                    trimmed = true;
+                    continue;
+                }
                 Ok(n) => n,
                 Err(Errno::EINTR) => 0,
                 Err(e) => {
@@ -482,6 +497,7 @@ impl Superserver {
                     return 1;
                 }
             };
+            trimmed = trimmed && n == 0;
             self.reloaded = false;
             for event in &events[..n] {
                 if self.reloaded {

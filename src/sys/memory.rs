@@ -1,5 +1,11 @@
-//! init's resident memory. PID 1 spends almost all its life idle; the code it ran to boot
-//! (and every page the kernel mapped around it) need not stay mapped meanwhile.
+//! Resident memory of the long-running processes (init, the superserver). They spend
+//! almost all their lives idle; the code they ran to start (and every page the kernel
+//! mapped around it on each fault) need not stay mapped meanwhile.
+
+use std::time::Duration;
+
+/// How long a daemon must have been idle before it releases its idle code mappings.
+pub const TRIM_AFTER: Duration = Duration::from_secs(1);
 
 /// Drops the page-table entries of every file-backed code mapping (of the binary and its
 /// libraries). The pages stay in the page cache; those still used fault back in at once.
