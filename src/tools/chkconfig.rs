@@ -184,9 +184,9 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
             return usage_error(&progname);
         };
         return if o.add {
-            add(&root, &name, kind)
+            relink(&root, &name, kind, Services::add)
         } else if o.del {
-            delete(&root, &name, kind)
+            relink(&root, &name, kind, Services::delete)
         } else {
             override_service(&root, &name, kind)
         };
@@ -456,7 +456,9 @@ fn change(services: &Services, requests: &[Request]) -> i32 {
     }
 }
 
-fn add(root: &Root, name: &str, kind: Kind) -> i32 {
+/// `--add` and `--del`: relink a SysV service by the request `make` builds; an xinetd
+/// service has no links, so both succeed doing nothing (as Red Hat's).
+fn relink(root: &Root, name: &str, kind: Kind, make: fn(&Services, &str) -> Request) -> i32 {
     let services = match scan(root, None) {
         Ok(s) => s,
         Err(code) => return code,
@@ -464,19 +466,7 @@ fn add(root: &Root, name: &str, kind: Kind) -> i32 {
     match read(&services, name, kind) {
         Err(code) => code,
         Ok(Found::Xinetd(_)) => 0,
-        Ok(Found::Sysv(_)) => change(&services, &[services.add(name)]),
-    }
-}
-
-fn delete(root: &Root, name: &str, kind: Kind) -> i32 {
-    let services = match scan(root, None) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    match read(&services, name, kind) {
-        Err(code) => code,
-        Ok(Found::Xinetd(_)) => 0,
-        Ok(Found::Sysv(_)) => change(&services, &[services.delete(name)]),
+        Ok(Found::Sysv(_)) => change(&services, &[make(&services, name)]),
     }
 }
 
