@@ -24,7 +24,7 @@ use crate::sys::layout::Root;
 
 /// Makes `link` a symbolic link to `target`, replacing whatever `link` was.
 pub fn replace_symlink(target: &Path, link: &Path) -> io::Result<()> {
-    let tmp = crate::sys::temporary_sibling(link)?;
+    let tmp = crate::sys::fs::temporary_sibling(link)?;
     let _ = std::fs::remove_file(&tmp);
     symlink(target, &tmp)?;
     std::fs::rename(&tmp, link).inspect_err(|_| {
@@ -69,7 +69,7 @@ pub fn apply(root: &Root, ops: &[LinkOp]) -> Result<(), String> {
     finish_pending(root)?;
     let journal = root.links_journal();
     let text = link_journal::write(ops)?;
-    crate::sys::write_atomic(&journal, text.as_bytes(), 0o644)
+    crate::sys::fs::write_atomic(&journal, text.as_bytes(), 0o644)
         .map_err(|e| format!("{}: {}", journal.display(), describe_io(&e)))?;
     // The journal's name must be on disk before the first link changes.
     sync_dir(&root.init_d());

@@ -2,6 +2,7 @@
 //! waiting, atomic links, locks. Everything above it is pure data.
 
 pub mod daemon;
+pub mod fs;
 pub mod init;
 pub mod initctl;
 pub mod layout;
@@ -51,46 +52,6 @@ pub fn local_time(format: &std::ffi::CStr, secs: Option<i64>) -> String {
         let n = libc::strftime(buf.as_mut_ptr().cast(), buf.len(), format.as_ptr(), &tm);
         String::from_utf8_lossy(&buf[..n]).into_owned()
     }
-}
-
-/// The name a file is written under before it is renamed over `path`: hidden, in the
-/// same directory (rename is atomic only within a file system), unique to this process.
-pub fn temporary_sibling(path: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
-    let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    Ok(dir.join(tmp_name))
-}
-
-/// Replaces `path` with `bytes` atomically (a temporary file in the same directory,
-/// synced, then `rename(2)`): readers see the old content or the new, never a mix, even
-/// after a crash.
-pub fn write_atomic(path: &std::path::Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = temporary_sibling(path)?;
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(mode)
-            .open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// Points stdin, stdout and stderr at /dev/null (a daemon after it detached).

@@ -14,7 +14,7 @@
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -25,7 +25,7 @@ pub const MANAGED_MODE: u32 = 0o444;
 
 /// Writes `pid` followed by a newline to `path`, replacing it atomically (mode 0644).
 pub fn write_pidfile(path: &Path, pid: Pid) -> io::Result<()> {
-    crate::sys::write_atomic(path, format!("{}\n", pid.as_raw()).as_bytes(), 0o644)
+    crate::sys::fs::write_atomic(path, format!("{}\n", pid.as_raw()).as_bytes(), 0o644)
 }
 
 /// Reads a pidfile: None when it does not exist; an error when it holds no valid pid.
@@ -122,20 +122,6 @@ fn lock_holder(file: &File) -> io::Result<Option<i32>> {
     Ok((lock.l_type != libc::F_UNLCK as libc::c_short).then_some(lock.l_pid))
 }
 
-fn create_temporary(tmp: &Path, mode: u32) -> io::Result<File> {
-    let _ = std::fs::remove_file(tmp);
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .custom_flags(libc::O_CLOEXEC)
-        .open(tmp)?;
-    // The umask must not change the mode: it is the mark of a managed pidfile.
-    file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-    Ok(file)
-}
-
 fn fill_and_rename(file: &mut File, tmp: &Path, path: &Path, pid: Pid) -> io::Result<()> {
     writeln!(file, "{}", pid.as_raw())?;
     file.sync_all()?;
@@ -155,8 +141,8 @@ pub struct PendingPidfile {
 
 impl PendingPidfile {
     pub fn create(path: &Path) -> io::Result<PendingPidfile> {
-        let tmp = crate::sys::temporary_sibling(path)?;
-        let file = create_temporary(&tmp, MANAGED_MODE)?;
+        let tmp = crate::sys::fs::temporary_sibling(path)?;
+        let file = crate::sys::fs::create_exclusive(&tmp, MANAGED_MODE)?;
         Ok(PendingPidfile {
             path: path.to_path_buf(),
             tmp,
@@ -198,8 +184,8 @@ impl HeldPidfile {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let tmp = crate::sys::temporary_sibling(path)?;
-        let mut file = create_temporary(&tmp, 0o644)?;
+        let tmp = crate::sys::fs::temporary_sibling(path)?;
+        let mut file = crate::sys::fs::create_exclusive(&tmp, 0o644)?;
         let result = (|| {
             set_write_lock(&file)?;
             fill_and_rename(&mut file, &tmp, path, Pid::this())

@@ -17,8 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::format::facilities::Facilities;
@@ -735,26 +734,15 @@ pub fn set_xinetd(root: &Root, name: &str, on: bool) -> Result<bool, String> {
     if new == text {
         return Ok(false);
     }
-    let tmp = crate::sys::temporary_sibling(&path).map_err(fail)?;
-    let result = (|| {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        file.write_all(&new)?;
-        std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()))?;
-        file.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))?;
-        file.sync_all()?;
-        fs::rename(&tmp, &path)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(fail(e));
-    }
-    if let Ok(dir) = fs::File::open(root.xinetd_d()) {
-        let _ = dir.sync_all();
-    }
+    crate::sys::fs::write_atomic_as(
+        &path,
+        &new,
+        crate::sys::fs::FileMode {
+            mode: meta.mode() & 0o7777,
+            owner: Some((meta.uid(), meta.gid())),
+        },
+    )
+    .map_err(fail)?;
     Ok(true)
 }
 
@@ -844,6 +832,7 @@ pub fn current_runlevel(root: &Root) -> Option<Runlevel> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
     use std::os::unix::fs::symlink;
 
     struct Tree {

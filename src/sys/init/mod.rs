@@ -811,7 +811,8 @@ impl Init {
     fn record_level(&mut self, level: Runlevel) {
         log::info!("Entering runlevel: {level}");
         let write = |path: PathBuf, value: char| {
-            if let Err(e) = crate::sys::write_atomic(&path, value.to_string().as_bytes(), 0o644) {
+            if let Err(e) = crate::sys::fs::write_atomic(&path, value.to_string().as_bytes(), 0o644)
+            {
                 log::warn!("{}: {}", path.display(), crate::sys::describe_io(&e));
             }
         };
