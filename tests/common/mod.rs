@@ -15,6 +15,32 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The cache of real systems and Debian packages that `scripts/fetch/*` fill (outside
+/// the clone): `$VINIT_CACHE`, else `$XDG_CACHE_HOME/vinit`, else `~/.cache/vinit`.
+pub fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("VINIT_CACHE") {
+        return PathBuf::from(dir);
+    }
+    match std::env::var_os("XDG_CACHE_HOME") {
+        Some(dir) => PathBuf::from(dir).join("vinit"),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
+            .join(".cache/vinit"),
+    }
+}
+
+/// A file of a Debian package unpacked by `scripts/fetch/peers`, e.g.
+/// `peer("sysvinit-core", "sbin/init")`. A test that needs the real tool fails (never
+/// skips) when it was not fetched.
+pub fn peer(package: &str, file: &str) -> PathBuf {
+    let path = cache_dir().join("peers").join(package).join(file);
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/fetch/peers (scripts/test does) before the tests",
+        path.display()
+    );
+    path
+}
+
 /// A scratch root directory, removed when dropped.
 pub struct TestRoot {
     pub dir: tempfile::TempDir,
