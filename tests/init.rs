@@ -315,7 +315,8 @@ fn sigterm_shuts_down_through_runlevel_0_and_waits_for_the_whole_tree() {
 
 #[test]
 fn the_main_command_runs_after_boot_and_its_status_is_init_s() {
-    let main = "echo main $RUNLEVEL >> $VINIT_ROOT/trace; exit 7";
+    // The main command has the caller's environment, not the rc scripts' ($RUNLEVEL).
+    let main = "echo main ${RUNLEVEL:-unset} >> $VINIT_ROOT/trace; exit 7";
     let mut init = Pid1::boot(
         rc_root(),
         Some(&inittab("")),
@@ -328,7 +329,7 @@ fn the_main_command_runs_after_boot_and_its_status_is_init_s() {
         [
             "a start 3 N",
             "b start 3 N",
-            "main 3",
+            "main unset",
             "c stop 0 3",
             "a stop 0 3"
         ]
@@ -689,4 +690,147 @@ fn halt_w_only_writes_the_wtmp_record() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Runs a command inside init's mount namespace (where a boot script's mounts happen).
+fn in_init_namespace(init: &Pid1, command: &str) -> std::process::Output {
+    std::process::Command::new("nsenter")
+        .args([
+            "-t",
+            &init.host_pid().to_string(),
+            "-m",
+            "sh",
+            "-c",
+            command,
+        ])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_control_fifo_comes_back_when_a_tmpfs_is_mounted_over_run() {
+    // What Debian's mountkernfs.sh does after init started.
+    let telinit = debian_telinit();
+    let mut init = Pid1::boot(rc_root(), Some(&inittab("")), &[]);
+    init.wait_for_runlevel("N 3");
+    let run = init.root.join("run");
+    let mounted = in_init_namespace(&init, &format!("mount -t tmpfs tmpfs {}", run.display()));
+    assert!(mounted.status.success(), "{mounted:?}");
+    // An idle init is woken by the mount itself: the FIFO reappears with nobody asking.
+    let fifo = run.join("initctl");
+    assert!(
+        wait_until(10, || in_init_namespace(
+            &init,
+            &format!("test -p {}", fifo.display())
+        )
+        .status
+        .success()),
+        "no FIFO in the new /run:\n{}",
+        init.console()
+    );
+    // Debian's own telinit, run where the tree's scripts would run it.
+    let out = in_init_namespace(
+        &init,
+        &format!(
+            "unshare --mount sh -c 'mount --bind {} /run && {} 2'",
+            run.display(),
+            telinit.display()
+        ),
+    );
+    assert!(out.status.success(), "{out:?}\n{}", init.console());
+    init.wait_for_console("Entering runlevel: 2");
+    // Removed by hand: back at the next event (here, the request's own signal).
+    let out = in_init_namespace(
+        &init,
+        &format!(
+            "rm {fifo} && kill -CHLD 1 && sleep 0.5 && test -p {fifo} && {vinit} --root {root} telinit 0",
+            fifo = fifo.display(),
+            vinit = VINIT,
+            root = init.root.path().display()
+        ),
+    );
+    assert!(out.status.success(), "{out:?}\n{}", init.console());
+    assert_eq!(init.wait_exit(20).code(), Some(0), "{}", init.console());
+}
+
+#[test]
+fn a_control_fifo_init_did_not_make_is_replaced() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    for (mode, owner) in [(0o666, 0), (0o600, 65534)] {
+        let root = rc_root();
+        let fifo = root.join("run/initctl");
+        fs::create_dir_all(root.join("run")).unwrap();
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        fs::set_permissions(&fifo, fs::Permissions::from_mode(mode)).unwrap();
+        std::os::unix::fs::chown(&fifo, Some(owner), Some(owner)).unwrap();
+        let mut init = Pid1::boot(root, Some(&inittab("")), &[]);
+        init.wait_for_runlevel("N 3");
+        let meta = fs::metadata(&fifo).unwrap();
+        assert_eq!(
+            (meta.mode() & 0o7777, meta.uid()),
+            (0o600, 0),
+            "{}",
+            init.console()
+        );
+        assert!(
+            init.console().contains("not init's own FIFO"),
+            "{}",
+            init.console()
+        );
+        init.telinit(&["0"]);
+        assert_eq!(init.wait_exit(20).code(), Some(0));
+    }
+}
+
+#[test]
+fn init_not_pid_1_runs_only_on_a_root_chosen_on_purpose() {
+    // Should the refusal ever break, the host's boot scripts must still be out of reach:
+    // the bare init runs with an empty /etc in a mount namespace of its own, and is
+    // stopped after a while.
+    let mut unshare = std::process::Command::new("unshare");
+    if !nix::unistd::geteuid().is_root() {
+        unshare.args(["--user", "--map-root-user"]);
+    }
+    let bare = unshare
+        .args(["--mount", "sh", "-c"])
+        .arg(format!(
+            "mount -t tmpfs tmpfs /etc && exec timeout -s KILL 10 {VINIT} init"
+        ))
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .output()
+        .unwrap();
+    assert_eq!(bare.status.code(), Some(1), "{bare:?}");
+    let text = String::from_utf8_lossy(&bare.stderr);
+    assert!(
+        text.starts_with("init: not PID 1: choose the system"),
+        "{text}"
+    );
+    assert!(bare.stdout.is_empty());
+
+    let missing = vinit_cmd()
+        .args(["init", "--root", "/nonexistent/vinit-root", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&missing.stderr),
+        "init: root /nonexistent/vinit-root: No such file or directory\n"
+    );
+
+    // Chosen explicitly (`--root=DIR` too, or VINIT_ROOT), it runs.
+    let root = TestRoot::debian();
+    let ok = vinit_cmd()
+        .arg("init")
+        .arg(format!("--root={}", root.path().display()))
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0), "{ok:?}");
+    let ok = vinit_cmd()
+        .env("VINIT_ROOT", root.path())
+        .args(["init", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0), "{ok:?}");
 }

@@ -14,6 +14,7 @@
 //! proc PID entry ID UTMP   (or: proc PID main / proc PID detached)
 //! main-arg ARG
 //! main-started 1
+//! main-cwd DIR
 //! ```
 //!
 //! Strings are escaped: `%XX` for `%`, blanks, control characters and non-ASCII bytes.
@@ -65,6 +66,8 @@ pub struct SavedState {
     pub procs: Vec<SavedProc>,
     pub main_argv: Vec<String>,
     pub main_started: bool,
+    /// The main command's working directory.
+    pub main_cwd: Option<String>,
 }
 
 const HEADER: &str = "vinit-state 1";
@@ -169,6 +172,9 @@ impl SavedState {
             let _ = writeln!(out, "main-arg {}", escape(a));
         }
         let _ = writeln!(out, "main-started {}", flag(self.main_started));
+        if let Some(cwd) = &self.main_cwd {
+            let _ = writeln!(out, "main-cwd {}", escape(cwd));
+        }
         out
     }
 
@@ -248,6 +254,7 @@ impl SavedState {
             }
             ["main-arg", a] => self.main_argv.push(unescape(a)?),
             ["main-started", b] => self.main_started = bit(b)?,
+            ["main-cwd", dir] => self.main_cwd = Some(unescape(dir)?),
             [""] => {}
             _ => return Err(format!("unknown line {:?}", words.join(" "))),
         }
@@ -301,6 +308,7 @@ mod tests {
             ],
             main_argv: vec!["/bin/sh".into(), "-c".into(), "echo hi; sleep 1".into()],
             main_started: true,
+            main_cwd: Some("/srv/my app".into()),
         }
     }
 

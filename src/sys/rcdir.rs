@@ -50,11 +50,16 @@ pub struct RcDir {
     pub problems: Vec<Problem>,
 }
 
-/// Reads `rcN.d` of `level`. Fails only when the directory itself cannot be read.
+/// Reads `rcN.d` of `level`. A directory that does not exist is empty (a container's
+/// root has none, and Debian's rc runs nothing then, silently); any other failure to read
+/// it is an error.
 pub fn read_rc_dir(root: &Root, level: Runlevel) -> Result<RcDir, String> {
     let dir = root.rc_dir(level);
-    let listing =
-        fs::read_dir(&dir).map_err(|e| format!("{}: {}", dir.display(), describe_io(&e)))?;
+    let listing = match fs::read_dir(&dir) {
+        Ok(listing) => listing,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(RcDir::default()),
+        Err(e) => return Err(format!("{}: {}", dir.display(), describe_io(&e))),
+    };
     let init_d = root
         .resolve(&root.init_d())
         .unwrap_or_else(|_| root.init_d());
@@ -231,14 +236,16 @@ mod tests {
     }
 
     #[test]
-    fn missing_directory_is_a_one_line_error() {
+    fn a_missing_directory_is_empty_and_an_unreadable_one_an_error() {
         let tmp = tempfile::tempdir().unwrap();
         let root = Root::open(tmp.path());
-        let err = read_rc_dir(&root, Runlevel::from_char('2').unwrap()).unwrap_err();
-        assert!(
-            err.ends_with("etc/rc2.d: No such file or directory"),
-            "{err}"
-        );
+        let two = Runlevel::from_char('2').unwrap();
+        let dir = read_rc_dir(&root, two).unwrap();
+        assert!(dir.entries.is_empty() && dir.problems.is_empty());
+        fs::create_dir_all(tmp.path().join("etc")).unwrap();
+        fs::write(tmp.path().join("etc/rc2.d"), "not a directory").unwrap();
+        let err = read_rc_dir(&root, two).unwrap_err();
+        assert!(err.ends_with("etc/rc2.d: Not a directory"), "{err}");
         assert!(!err.contains('\n'));
     }
 }

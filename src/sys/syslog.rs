@@ -118,16 +118,17 @@ pub fn rfc3339_timestamp() -> String {
     }
 }
 
-/// A `log` backend: messages go to syslog when its socket accepts them, else to stderr
-/// as `TAG: message`.
 /// A `log` backend: messages go to syslog when its socket accepts them, else to the
 /// console (stderr, or the descriptor given) as `TAG: message`.
 pub struct Logger {
     tag: String,
     facility: Facility,
     client: Mutex<Option<SyslogClient>>,
-    /// Also copy every message to the console (foreground use).
-    echo: bool,
+    /// Also copy messages of this level and above to the console (foreground use).
+    echo: log::LevelFilter,
+    /// Write to the console what syslog did not take (a tool's diagnostics must be seen;
+    /// a quiet init's are not).
+    fallback: bool,
     /// Where console copies go instead of stderr (init's own non-blocking descriptor).
     console: Option<std::fs::File>,
 }
@@ -146,7 +147,12 @@ impl Logger {
             tag: tag.to_string(),
             facility,
             client: Mutex::new(client),
-            echo,
+            echo: if echo {
+                log::LevelFilter::Trace
+            } else {
+                log::LevelFilter::Off
+            },
+            fallback: true,
             console: None,
         };
         if log::set_boxed_logger(Box::new(logger)).is_ok() {
@@ -155,19 +161,22 @@ impl Logger {
     }
 
     /// The logger of a process that must never block (PID 1): a non-blocking syslog
-    /// socket, and every message also written to `console` (dropped when it would block).
+    /// socket, and messages of `console_level` and above also written to `console`
+    /// (dropped when it would block).
     pub fn install_nonblocking(
         tag: &str,
         facility: Facility,
         dev_log: PathBuf,
         console: Option<std::fs::File>,
         level: log::LevelFilter,
+        console_level: log::LevelFilter,
     ) {
         let logger = Logger {
             tag: tag.to_string(),
             facility,
             client: Mutex::new(Some(SyslogClient::nonblocking(dev_log))),
-            echo: true,
+            echo: console_level,
+            fallback: false,
             console,
         };
         if log::set_boxed_logger(Box::new(logger)).is_ok() {
@@ -203,7 +212,7 @@ impl log::Log for Logger {
             }),
             Err(_) => false,
         };
-        if self.echo || !sent {
+        if record.level() <= self.echo || (self.fallback && !sent) {
             let line = format!("{}: {message}\n", self.tag);
             match &self.console {
                 Some(console) => {

@@ -14,7 +14,7 @@ use crate::sys::init::{run, InitOptions, DEFAULT_GRACE};
 use crate::sys::layout::Root;
 
 const USAGE: &str = "\
-Usage: init [--root DIR] [--level LEVEL] [--grace SECS] [-- COMMAND [ARGS...]]
+Usage: init [--root DIR] [--level LEVEL] [--grace SECS] [-v] [-- COMMAND [ARGS...]]
        init {0-9|S|Q|U|a|b|c}     (not PID 1: the same as telinit)
 
 Runs inittab: boot, runlevels, respawn, shutdown. As PID 1 of a machine it ends with
@@ -23,11 +23,16 @@ is gone: with COMMAND's status when a main command was given, else 0 after a hal
 and 129 after a reboot.
 
 Options:
-  --root DIR      the system below DIR (default: $VINIT_ROOT, else /)
+  --root DIR      the system below DIR (default: $VINIT_ROOT, else /). Not PID 1,
+                  init runs only with a root chosen explicitly (--root / for this
+                  very system): it would otherwise run the host's boot scripts
   --level LEVEL   boot into LEVEL instead of inittab's initdefault
   --grace SECS    between TERM and KILL for everything at shutdown (default 5)
-  -- COMMAND      after boot, run COMMAND as the main service; when it exits the
-                  system shuts down
+  -v, --verbose   with a main command, show init's and rc's own messages too
+                  (by default only warnings, errors and failed scripts are shown)
+  -- COMMAND      after boot, run COMMAND as the main service, in the working
+                  directory and with the environment init was started with; when it
+                  exits the system shuts down
 Kernel arguments: single, s, S, -s, 1-9 choose the boot level; others are ignored.
 ";
 
@@ -37,6 +42,7 @@ struct Parsed {
     grace: Duration,
     resume_fd: Option<i32>,
     main: Vec<OsString>,
+    verbose: bool,
     /// A telinit request given to `init` by a caller that is not PID 1.
     telinit: Option<String>,
 }
@@ -45,6 +51,12 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
     let pid1 = std::process::id() == 1;
     let parsed = match parse(&args[1..], pid1) {
         Ok(p) => p,
+        // PID 1 never exits over its command line (the kernel would panic): it boots
+        // with the defaults.
+        Err(msg) if pid1 => {
+            eprintln!("init: {msg}; booting with the defaults");
+            Parsed::default()
+        }
         Err(msg) if msg.is_empty() => {
             print!("{USAGE}");
             return 0;
@@ -62,13 +74,71 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
         telinit_args.push(request.into());
         return super::telinit::main(ctx, telinit_args);
     }
-    let root = absolute_root(ctx.root(parsed.root.as_deref()));
+    let chosen = parsed.root.as_deref().or(ctx.global_root.as_deref());
+    if !pid1 {
+        if let Err(msg) = check_root_choice(chosen) {
+            eprintln!("init: {msg}");
+            return 1;
+        }
+    }
+    let root = absolute_root(ctx.root(chosen));
+    // The main command starts where init was started (a container's WORKDIR); init
+    // itself moves to / so that it pins no mount.
+    let main_cwd = std::env::current_dir().ok();
     prepare_process(parsed.resume_fd);
+    install_logger(&root, !parsed.main.is_empty() && !parsed.verbose);
+    run(InitOptions {
+        root,
+        level: parsed.level,
+        main: parsed.main,
+        main_cwd,
+        quiet: !parsed.verbose,
+        grace: parsed.grace,
+        resume_fd: parsed.resume_fd,
+    })
+}
+
+/// Not PID 1, init runs only on a root chosen on purpose: a bare `init` typed on a host
+/// would otherwise run that host's rcS.d, rc3.d and, at exit, rc0.d (sysvinit refuses to
+/// run when it is not PID 1). A root that does not exist is an error, not an empty boot.
+fn check_root_choice(option: Option<&std::path::Path>) -> Result<(), String> {
+    let env = std::env::var_os(crate::sys::layout::ROOT_ENV).filter(|v| !v.is_empty());
+    let dir = match (option, &env) {
+        (Some(dir), _) => dir.to_path_buf(),
+        (None, Some(dir)) => PathBuf::from(dir),
+        (None, None) => {
+            return Err(format!(
+                "not PID 1: choose the system to run with --root DIR or ${} \
+                 (--root / runs this machine's own boot scripts)",
+                crate::sys::layout::ROOT_ENV
+            ))
+        }
+    };
+    match std::fs::metadata(&dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(format!("root {}: Not a directory", dir.display())),
+        Err(e) => Err(format!(
+            "root {}: {}",
+            dir.display(),
+            crate::sys::describe_io(&e)
+        )),
+    }
+}
+
+/// init logs to syslog (the root's `dev/log`) and to its console. With a main command
+/// (a container) the console is the user's program's: init shows only warnings and
+/// errors there unless asked to be verbose.
+fn install_logger(root: &Root, quiet_console: bool) {
     let console = crate::sys::init::nonblocking_console();
     let level = if std::env::var_os("VINIT_DEBUG").is_some() {
         log::LevelFilter::Debug
     } else {
         log::LevelFilter::Info
+    };
+    let console_level = if quiet_console {
+        log::LevelFilter::Warn
+    } else {
+        level
     };
     crate::sys::syslog::Logger::install_nonblocking(
         "init",
@@ -76,32 +146,42 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
         root.dev_log(),
         console,
         level,
+        console_level,
     );
-    run(InitOptions {
-        root,
-        level: parsed.level,
-        main: parsed.main,
-        grace: parsed.grace,
-        resume_fd: parsed.resume_fd,
-    })
+}
+
+impl Default for Parsed {
+    fn default() -> Parsed {
+        Parsed {
+            root: None,
+            level: None,
+            grace: DEFAULT_GRACE,
+            resume_fd: None,
+            main: Vec::new(),
+            verbose: false,
+            telinit: None,
+        }
+    }
 }
 
 fn parse(args: &[OsString], pid1: bool) -> Result<Parsed, String> {
-    let mut p = Parsed {
-        root: None,
-        level: None,
-        grace: DEFAULT_GRACE,
-        resume_fd: None,
-        main: Vec::new(),
-        telinit: None,
-    };
+    let mut p = Parsed::default();
     let mut words: Vec<String> = Vec::new();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         let text = arg.to_string_lossy();
+        // `--name=value` is `--name value`.
+        let (text, mut attached) = match text.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (
+                std::borrow::Cow::Owned(name.to_string()),
+                Some(value.to_string()),
+            ),
+            _ => (text, None),
+        };
         let mut value = |name: &str| {
-            iter.next()
-                .map(|v| v.to_string_lossy().into_owned())
+            attached
+                .take()
+                .or_else(|| iter.next().map(|v| v.to_string_lossy().into_owned()))
                 .ok_or(format!("{name} needs a value"))
         };
         match text.as_ref() {
@@ -112,6 +192,7 @@ fn parse(args: &[OsString], pid1: bool) -> Result<Parsed, String> {
                 }
             }
             "-h" | "--help" if !pid1 => return Err(String::new()),
+            "-v" | "--verbose" => p.verbose = true,
             "--root" => p.root = Some(PathBuf::from(value("--root")?)),
             "--level" => {
                 p.level = Some(

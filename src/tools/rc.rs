@@ -160,6 +160,11 @@ struct Console {
     boot_log: Option<File>,
     /// Output of the current script not yet ended by a newline.
     partial: Vec<u8>,
+    /// Show only failures on the console (init sets `VINIT_QUIET=1` when the console
+    /// belongs to a container's main command); everything still goes to the boot log.
+    quiet: bool,
+    /// In quiet mode, the current script's lines, shown only if it fails.
+    held: Vec<String>,
 }
 
 /// Column of the `[  OK  ]` mark on a terminal, as Red Hat's functions put it.
@@ -167,7 +172,8 @@ const MARK_COLUMN: usize = 60;
 
 impl Console {
     fn new(root: &Root, plan: &RcPlan) -> Console {
-        let bar = std::io::stdout().is_terminal().then(|| {
+        let quiet = std::env::var_os("VINIT_QUIET").is_some_and(|v| v == "1");
+        let bar = (!quiet && std::io::stdout().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(
                 Some(plan.steps.len() as u64),
                 ProgressDrawTarget::stdout(),
@@ -181,6 +187,8 @@ impl Console {
             bar,
             boot_log: open_boot_log(root),
             partial: Vec::new(),
+            quiet,
+            held: Vec::new(),
         };
         console.log_only(&format!(
             "--- vinit rc: runlevel {} (previous {}) at {} ---",
@@ -209,8 +217,14 @@ impl Console {
         }
     }
 
+    /// A line of a script's run: to the console (held back in quiet mode until the
+    /// script's outcome is known) and to the boot log.
     fn both(&mut self, console: &str, plain: &str) {
-        self.line(console);
+        if self.quiet {
+            self.held.push(console.to_string());
+        } else {
+            self.line(console);
+        }
         self.log_only(plain);
     }
 
@@ -304,6 +318,12 @@ impl Reporter for Console {
             None => plain.clone(),
         };
         self.both(&console, &plain);
+        let held = std::mem::take(&mut self.held);
+        if !outcome.success() {
+            for line in held {
+                self.line(&line);
+            }
+        }
         if let Some(bar) = &self.bar {
             bar.inc(1);
         }

@@ -9,39 +9,53 @@ use crate::format::inittab::Action;
 use crate::format::runlevel::Runlevel;
 
 impl Init {
-    pub(super) fn on_signal(&mut self, signal: Signal) {
+    pub(super) fn on_signal(&mut self, signo: i32) {
         // In a container or as a subreaper, TERM and INT (docker stop, Ctrl-C) mean a
         // clean stop; on a machine sysvinit's meanings hold.
         let stoppable = self.role != Role::Machine;
         let main = self.main.as_ref().and_then(|m| m.pid);
+        let Ok(signal) = Signal::try_from(signo) else {
+            // Real-time signals mean nothing to init.
+            self.forward_or_ignore(main, signo);
+            return;
+        };
         match signal {
+            // Children are reaped on every turn of the loop.
+            Signal::SIGCHLD => {}
+            // init's own writes to a console nobody reads: nothing to tell anyone.
+            Signal::SIGPIPE => {}
             Signal::SIGTERM | Signal::SIGINT if stoppable => {
                 log::info!("{} received: shutting down", signal.as_str());
                 self.begin_shutdown(Runlevel::HALT);
             }
             Signal::SIGTERM => log::info!("SIGTERM ignored (telinit 0 halts the system)"),
             Signal::SIGINT => self.trigger(&[Action::Ctrlaltdel]),
-            // With a main command these belong to it (reload a server, resize a terminal);
-            // init's own meanings stay available through telinit.
-            Signal::SIGHUP
-            | Signal::SIGUSR1
-            | Signal::SIGUSR2
-            | Signal::SIGWINCH
-            | Signal::SIGQUIT
-                if main.is_some() =>
-            {
-                if let Some(pid) = main {
-                    let _ = killpg(pid, signal);
-                }
-            }
-            Signal::SIGHUP => self.on_reload(),
-            Signal::SIGUSR1 => self.control.reopen(),
-            Signal::SIGUSR2 => log::info!("SIGUSR2 ignored"),
-            Signal::SIGWINCH => self.trigger(&[Action::Kbrequest]),
             Signal::SIGPWR => self.on_power_signal(),
+            // The halt tools pause init (no new processes) before they stop the system.
             Signal::SIGTSTP => self.paused = true,
             Signal::SIGCONT => self.paused = false,
-            _ => {}
+            // Job control from a terminal never stops init.
+            Signal::SIGTTIN | Signal::SIGTTOU => {}
+            // With a main command, everything else belongs to it (reload a server, resize
+            // a terminal, a profiler's signal); init's own meanings stay available
+            // through telinit.
+            _ if main.is_some() => self.forward_or_ignore(main, signo),
+            Signal::SIGHUP => self.on_reload(),
+            Signal::SIGUSR1 => self.control.reopen(),
+            Signal::SIGWINCH => self.trigger(&[Action::Kbrequest]),
+            _ => self.forward_or_ignore(None, signo),
+        }
+    }
+
+    /// Passes a signal on to the main command's process group (as tini and dumb-init
+    /// do), or logs that init ignores it.
+    fn forward_or_ignore(&self, main: Option<nix::unistd::Pid>, signo: i32) {
+        match main {
+            Some(pid) => {
+                // SAFETY: kill(2) with a process group and a signal number; no memory.
+                unsafe { libc::kill(-pid.as_raw(), signo) };
+            }
+            None => log::info!("{} ignored", super::signals::name(signo)),
         }
     }
 

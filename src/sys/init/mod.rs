@@ -57,6 +57,10 @@ pub struct InitOptions {
     pub level: Option<Runlevel>,
     /// The main command (`vinit init -- CMD ARGS`), empty for none.
     pub main: Vec<OsString>,
+    /// Where the main command starts (init's own working directory when it started).
+    pub main_cwd: Option<PathBuf>,
+    /// With a main command, rc shows only failures on the console.
+    pub quiet: bool,
     pub grace: Duration,
     /// State handed over by the previous image (`telinit u`).
     pub resume_fd: Option<i32>,
@@ -96,8 +100,13 @@ struct Final {
     killed: bool,
 }
 
+/// A container's main command. It runs as a container engine would start it: in the
+/// working directory and with the environment init was given (an image's WORKDIR and
+/// ENV), where inittab's processes get sysvinit's clean environment in `/`.
 struct MainCommand {
     argv: Vec<OsString>,
+    cwd: Option<PathBuf>,
+    env: Vec<(OsString, OsString)>,
     pid: Option<Pid>,
     started: bool,
     status: Option<i32>,
@@ -118,6 +127,7 @@ pub struct Init {
     boot_level: Option<Runlevel>,
     sleep_time: Duration,
     grace: Duration,
+    quiet: bool,
     env: Vec<(String, String)>,
     transition: Option<Transition>,
     pending_level: Option<Runlevel>,
@@ -163,6 +173,8 @@ impl Init {
         let control = Control::open(options.root.initctl());
         let main = (!options.main.is_empty()).then(|| MainCommand {
             argv: options.main.clone(),
+            cwd: options.main_cwd.clone(),
+            env: std::env::vars_os().collect(),
             pid: None,
             started: false,
             status: None,
@@ -180,6 +192,7 @@ impl Init {
             boot_level: options.level,
             sleep_time: DEFAULT_SLEEP,
             grace: options.grace,
+            quiet: options.quiet,
             env: Vec::new(),
             transition: None,
             pending_level: None,
@@ -250,10 +263,11 @@ impl Init {
             return;
         }
         self.wait_for_event();
-        for signal in signals::read_all(&self.signals) {
-            self.on_signal(signal);
+        for signo in signals::read_all(&self.signals) {
+            self.on_signal(signo);
         }
         self.reap();
+        self.control.check();
         for request in self.control.read_requests() {
             self.on_request(request);
         }
@@ -278,11 +292,18 @@ impl Init {
                 Some(w) => PollTimeout::try_from((w.as_millis() + 1).min(i32::MAX as u128) as i32)
                     .unwrap_or(PollTimeout::MAX),
             };
-            let signals = PollFd::new(self.signals.as_fd(), PollFlags::POLLIN);
-            let mut fds = match self.control.fd() {
-                Some(fd) => vec![signals, PollFd::new(fd, PollFlags::POLLIN)],
-                None => vec![signals],
-            };
+            let mut fds = vec![PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
+            fds.extend(
+                self.control
+                    .fd()
+                    .map(|fd| PollFd::new(fd, PollFlags::POLLIN)),
+            );
+            fds.extend(
+                self.control
+                    .watch_fds()
+                    .into_iter()
+                    .map(|(fd, events)| PollFd::new(fd, events)),
+            );
             match poll(&mut fds, timeout) {
                 // Idle long enough: trim, then straight back to sleep, so that only the
                 // code of this loop faults back in.
@@ -611,8 +632,36 @@ impl Init {
         if let Some((k, v)) = self.root.script_env() {
             env.push((k.to_string(), v.to_string_lossy().into_owned()));
         }
+        if self.main.is_some() && self.quiet {
+            env.push(("VINIT_QUIET".into(), "1".into()));
+        }
         env.extend(self.env.iter().cloned());
         env
+    }
+
+    /// The main command's spawn: its own working directory and environment (see
+    /// [`MainCommand`]), its own process group, the terminal's foreground group.
+    /// `VINIT_ROOT` is added when the root is relocated, as for every process vinit
+    /// starts (see `Root::script_env`).
+    fn main_spawn(&self, main: &MainCommand) -> Spawn {
+        let program = main.argv.first().cloned().unwrap_or_default();
+        let mut spawn = Spawn::new(&program);
+        spawn.args(main.argv.iter().skip(1));
+        for (k, v) in &main.env {
+            spawn.env(k, v);
+        }
+        if let Some((k, v)) = self.root.script_env() {
+            if spawn.env_value(k).is_none() {
+                spawn.env(k, v);
+            }
+        }
+        spawn.stdin = Stdio::Inherit;
+        spawn.stdout = Stdio::Inherit;
+        spawn.stderr = Stdio::Inherit;
+        spawn.cwd = Some(main.cwd.clone().unwrap_or_else(|| "/".into()));
+        spawn.process_group = Some(0);
+        spawn.foreground = true;
+        spawn
     }
 
     fn start_main_if_due(&mut self, level: Runlevel) -> bool {
@@ -624,10 +673,9 @@ impl Init {
             return false;
         }
         main.started = true;
-        let argv = main.argv.clone();
-        let mut spawn = self.command(&argv);
-        spawn.process_group = Some(0);
-        spawn.foreground = true;
+        let Some(spawn) = self.main.as_ref().map(|m| self.main_spawn(m)) else {
+            return false;
+        };
         match spawn.spawn() {
             Ok(pid) => {
                 log::info!("started main command (pid {pid})");
@@ -760,6 +808,9 @@ impl Init {
             log::info!("already shutting down; runlevel {level} request ignored");
             return;
         }
+        if level.is_shutdown() {
+            self.resume_for_shutdown();
+        }
         if level.is_shutdown() && self.main.as_ref().is_some_and(|m| m.pid.is_some()) {
             self.begin_shutdown(level);
             return;
@@ -850,6 +901,7 @@ impl Init {
 
     /// Shutting down to 0 or 6: the main command (started last) stops first.
     fn begin_shutdown(&mut self, level: Runlevel) {
+        self.resume_for_shutdown();
         match self.main.as_ref().and_then(|m| m.pid) {
             Some(pid) if self.main_stop.is_none() => {
                 log::info!("stopping the main command (pid {pid})");
@@ -869,6 +921,15 @@ impl Init {
                     self.pending_level = Some(level);
                 }
             }
+        }
+    }
+
+    /// A SIGTSTP pause (no new processes) does not hold up a shutdown: its scripts must
+    /// run, or init would wait for a SIGCONT that may never come.
+    fn resume_for_shutdown(&mut self) {
+        if self.paused {
+            log::info!("shutting down: the pause from SIGTSTP ends");
+            self.paused = false;
         }
     }
 

@@ -84,6 +84,11 @@ impl Init {
                 })
                 .unwrap_or_default(),
             main_started: self.main.as_ref().is_some_and(|m| m.started),
+            main_cwd: self
+                .main
+                .as_ref()
+                .and_then(|m| m.cwd.as_ref())
+                .map(|c| c.to_string_lossy().into_owned()),
         }
     }
 
@@ -102,7 +107,7 @@ impl Init {
                 return;
             }
         };
-        let args = [
+        let mut args = vec![
             self.self_exe.as_os_str().as_bytes().to_vec(),
             b"init".to_vec(),
             b"--root".to_vec(),
@@ -110,6 +115,9 @@ impl Init {
             b"--resume-fd".to_vec(),
             fd.to_string().into_bytes(),
         ];
+        if !self.quiet {
+            args.push(b"--verbose".to_vec());
+        }
         let cargs: Vec<CString> = args
             .into_iter()
             .filter_map(|a| CString::new(a).ok())
@@ -216,6 +224,9 @@ impl Init {
         if !state.main_argv.is_empty() {
             self.main = Some(MainCommand {
                 argv: state.main_argv.iter().map(Into::into).collect(),
+                cwd: state.main_cwd.map(Into::into),
+                // exec(2) kept the environment init was started with.
+                env: std::env::vars_os().collect(),
                 pid: None,
                 started: state.main_started,
                 status: None,
