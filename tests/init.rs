@@ -834,3 +834,125 @@ fn init_not_pid_1_runs_only_on_a_root_chosen_on_purpose() {
         .unwrap();
     assert_eq!(ok.status.code(), Some(0), "{ok:?}");
 }
+
+#[test]
+fn a_reload_that_cannot_read_inittab_keeps_the_table_and_says_why() {
+    let keeper = "k:23:respawn:/bin/sh -c 'echo $$ >> $VINIT_ROOT/k.pids; exec sleep 1000'";
+    let mut init = Pid1::boot(rc_root(), Some(&inittab(&format!("{keeper}\n"))), &[]);
+    assert!(wait_until(10, || init.root.read("k.pids").lines().count() == 1));
+    let path = init.root.join("etc/inittab");
+    let good = fs::read(&path).unwrap();
+    // Each broken form in turn: missing, a FIFO (whose open would block), a link to
+    // an endless device, a file too large to be an inittab.
+    let breakers: [(&str, &dyn Fn()); 4] = [
+        ("No such file or directory", &|| {}),
+        ("not a regular file", &|| {
+            nix::unistd::mkfifo(&path, nix::sys::stat::Mode::S_IRWXU).unwrap()
+        }),
+        ("not a regular file", &|| {
+            std::os::unix::fs::symlink("/dev/zero", &path).unwrap()
+        }),
+        ("larger than", &|| {
+            fs::File::create(&path).unwrap().set_len(64 << 20).unwrap()
+        }),
+    ];
+    for (n, (why, breaker)) in breakers.iter().enumerate() {
+        let _ = fs::remove_file(&path);
+        breaker();
+        init.signal(Signal::SIGHUP);
+        let kept = |console: String| {
+            let lines: Vec<&str> = console
+                .lines()
+                .filter(|l| l.ends_with("; keeping the inittab in force"))
+                .collect();
+            lines.len() == n + 1 && lines[n].contains(why)
+        };
+        assert!(
+            wait_until(10, || kept(init.console())),
+            "{why}:\n{}",
+            init.console()
+        );
+    }
+    fs::remove_file(&path).unwrap();
+    fs::write(&path, &good).unwrap();
+    // The table held all along: the keeper was never killed, and init still answers.
+    assert_eq!(
+        init.root.read("k.pids").lines().count(),
+        1,
+        "{}",
+        init.console()
+    );
+    init.telinit(&["0"]);
+    assert_eq!(init.wait_exit(20).code(), Some(0), "{}", init.console());
+}
+
+#[test]
+fn a_latin1_byte_costs_one_line_of_inittab_not_the_file() {
+    let mut text =
+        inittab("k:3:respawn:/bin/sh -c 'echo up >> $VINIT_ROOT/k.log; exec sleep 1000'\n")
+            .into_bytes();
+    text.extend_from_slice(b"# r\xe9seau: the gettys\nbad:3:once:/bin/\xe9cho\n");
+    let root = rc_root();
+    fs::write(root.join("etc/inittab"), &text).unwrap();
+    let mut init = Pid1::boot(root, None, &[]);
+    init.wait_for_runlevel("N 3");
+    assert!(
+        wait_until(10, || init.root.read("k.log") == "up\n"),
+        "{}",
+        init.console()
+    );
+    assert!(
+        init.console().contains("inittab[9]: not valid UTF-8"),
+        "{}",
+        init.console()
+    );
+    assert!(!init.console().contains("built-in"), "{}", init.console());
+    init.telinit(&["0"]);
+    assert_eq!(init.wait_exit(20).code(), Some(0));
+}
+
+#[test]
+fn the_boot_record_comes_after_sysinit_as_sysvinit_writes_it() {
+    // Debian's bootmisc.sh (rcS) creates utmp: the boot record must be written after
+    // the sysinit entries, or `who -b` finds nothing.
+    let root = rc_root();
+    fs::create_dir_all(root.join("run")).unwrap();
+    let tab = format!(
+        "id:3:initdefault:\nsi::sysinit:/bin/sh -c ': > $VINIT_ROOT/run/utmp'\nl0:0:wait:vinit rc 0\nl3:3:wait:vinit rc 3\n"
+    );
+    let mut init = Pid1::boot(root, Some(&tab), &[]);
+    init.wait_for_runlevel("N 3");
+    let utmp = init.root.join("run/utmp");
+    let records: Vec<_> = vinit::format::utmp::records(&fs::read(&utmp).unwrap()).collect();
+    let release = nix::sys::utsname::uname().unwrap();
+    let release = release.release().to_string_lossy();
+    let boot = records
+        .iter()
+        .find(|r| r.kind == vinit::format::utmp::BOOT_TIME)
+        .expect("a boot record in utmp");
+    assert_eq!(
+        (boot.user.as_str(), boot.host.as_str()),
+        ("reboot", &*release)
+    );
+    let level = records
+        .iter()
+        .find(|r| r.kind == vinit::format::utmp::RUN_LVL)
+        .expect("a runlevel record");
+    assert_eq!(
+        level.pid,
+        '3' as i32 + 256 * 'N' as i32,
+        "sysvinit's encoding"
+    );
+    // The real who(1) reads them.
+    let who = std::process::Command::new("who")
+        .arg("-b")
+        .arg(&utmp)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&who.stdout).contains("system boot"),
+        "{who:?}"
+    );
+    init.telinit(&["0"]);
+    assert_eq!(init.wait_exit(20).code(), Some(0));
+}

@@ -188,6 +188,38 @@ fn a_hung_script_is_terminated_then_killed_and_the_run_goes_on() {
 }
 
 #[test]
+fn rc_survives_killall5_run_by_a_shutdown_script() {
+    // Debian's sendsigs (rc0.d, rc6.d) and killprocs (rc1.d) run killall5, which spares
+    // only init and its own session: rc must share its scripts' session to live on and
+    // run the links after them. In a PID namespace of its own, so that killall5 reaches
+    // nothing else.
+    let root = TestRoot::debian();
+    root.script(
+        "sendsigs",
+        "#!/bin/sh
+[ \"$1\" = stop ] && killall5 -15 && sleep 0.3\nexit 0\n",
+    );
+    root.script("after", &recorder("after"));
+    root.link('0', "S20sendsigs", "../init.d/sendsigs");
+    root.link('0', "S90after", "../init.d/after");
+    let script = format!(
+        "setsid {VINIT} --root {} rc --from 3 0; echo \"rc exit $?\" >> {}/trace",
+        root.path().display(),
+        root.path().display()
+    );
+    let mut unshare = std::process::Command::new("unshare");
+    unshare.args(common::pid1::namespace_prefix()[1..].iter());
+    let out = unshare
+        .args(["sh", "-c", &script])
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(trace(&root), ["after stop 0 3", "rc exit 0"], "{out:?}");
+}
+
+#[test]
 fn bad_links_are_one_line_errors_and_good_ones_still_run() {
     let root = TestRoot::debian();
     root.script("good", &recorder("good"));

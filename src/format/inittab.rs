@@ -257,18 +257,36 @@ impl Inittab {
 
 /// Parses inittab text; `file` names it in errors.
 pub fn parse(text: &str, file: &str) -> (Inittab, Vec<ParseError>) {
+    parse_bytes(text.as_bytes(), file)
+}
+
+/// Parses inittab as it is on disk. A byte that is not UTF-8 makes its line bad, never
+/// the file: a Latin-1 comment is still a comment, and an entry with such a byte is
+/// reported and dropped while the others load.
+pub fn parse_bytes(bytes: &[u8], file: &str) -> (Inittab, Vec<ParseError>) {
     let mut tab = Inittab::default();
     let mut errors = Vec::new();
-    for (index, raw) in text.split('\n').enumerate() {
+    for (index, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         let line = index + 1;
-        let content = raw
-            .strip_suffix('\r')
-            .unwrap_or(raw)
-            .trim_start_matches([' ', '\t']);
-        if content.is_empty() || content.starts_with('#') {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let start = raw
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\t'))
+            .unwrap_or(raw.len());
+        let raw = &raw[start..];
+        if raw.is_empty() || raw[0] == b'#' {
             continue;
         }
-        let result = parse_line(content, line).and_then(|entry| {
+        let result = std::str::from_utf8(raw)
+            .map_err(|e| {
+                format!(
+                    "not valid UTF-8 (byte 0x{:02x} at column {})",
+                    raw[e.valid_up_to()],
+                    start + e.valid_up_to() + 1
+                )
+            })
+            .and_then(|content| parse_line(content, line));
+        let result = result.and_then(|entry| {
             if tab.entries.iter().any(|e| e.id == entry.id) {
                 return Err(format!("duplicate ID field \"{}\"", entry.id));
             }
@@ -470,7 +488,45 @@ mod tests {
         assert!(!parse("id::initdefault:\n", "t").1.is_empty());
     }
 
+    #[test]
+    fn a_bad_byte_costs_its_line_at_most() {
+        let text = b"# caf\xe9 au lait\nid:3:initdefault:\nx1:3:respawn:/bin/\xe9t\xe9\nx2:3:respawn:/bin/sleep 1\n";
+        let (tab, errors) = parse_bytes(text, "/etc/inittab");
+        assert_eq!(tab.default_level, Some(level('3')));
+        assert_eq!(
+            tab.entries
+                .iter()
+                .map(|e| e.id.as_str())
+                .collect::<Vec<_>>(),
+            ["x2"]
+        );
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            errors[0].to_string(),
+            "/etc/inittab[3]: not valid UTF-8 (byte 0xe9 at column 19)"
+        );
+    }
+
     proptest! {
+        #[test]
+        fn any_bytes_parse_without_panic_and_keep_the_good_lines(
+            lines in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..20)
+        ) {
+            let mut text = Vec::new();
+            for line in &lines {
+                text.extend(line.iter().filter(|&&b| b != b'\n'));
+                text.push(b'\n');
+            }
+            text.extend_from_slice(b"zz:3:once:/bin/true\n");
+            let (tab, errors) = parse_bytes(&text, "f");
+            for e in &errors {
+                prop_assert!(e.line >= 1 && e.line <= lines.len() + 1);
+            }
+            // However bad the other lines, the last good entry loads (unless one of
+            // the random lines happened to take its id).
+            prop_assert!(tab.entries.iter().any(|e| e.id == "zz") || errors.iter().any(|e| e.reason.contains("duplicate")));
+        }
+
         #[test]
         fn any_text_parses_without_panic(text in "\\PC{0,300}") {
             let (tab, errors) = parse(&text, "f");

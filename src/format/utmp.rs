@@ -41,11 +41,12 @@ pub struct UtmpRecord {
 
 impl UtmpRecord {
     /// The record of a runlevel change (what `runlevel` and `who -r` read):
-    /// `ut_pid = new + 256 * old`, user `runlevel`, id `~~`, line `~`.
+    /// `ut_pid = new + 256 * old`, user `runlevel`, id `~~`, line `~`. No previous level
+    /// (boot) is `N`, as sysvinit writes it.
     pub fn runlevel(new: char, old: Option<char>, time_secs: i32) -> UtmpRecord {
         UtmpRecord {
             kind: RUN_LVL,
-            pid: new as i32 + 256 * old.map_or(0, |c| c as i32),
+            pid: new as i32 + 256 * old.unwrap_or('N') as i32,
             line: "~".into(),
             id: "~~".into(),
             user: "runlevel".into(),
@@ -84,8 +85,8 @@ impl UtmpRecord {
             return None;
         }
         let current = char::from_u32((self.pid % 256) as u32).filter(|c| !c.is_control())?;
-        let previous =
-            char::from_u32((self.pid / 256) as u32).filter(|c| *c != '\0' && !c.is_control());
+        let previous = char::from_u32((self.pid / 256) as u32)
+            .filter(|c| !matches!(c, '\0' | 'N') && !c.is_control());
         Some((current, previous))
     }
 
@@ -158,10 +159,9 @@ mod tests {
         assert_eq!(&b[44..52], b"runlevel");
         assert_eq!(UtmpRecord::decode(&b).unwrap(), r);
         assert_eq!(r.levels(), Some(('5', Some('3'))));
-        assert_eq!(
-            UtmpRecord::runlevel('3', None, 0).levels(),
-            Some(('3', None))
-        );
+        let boot = UtmpRecord::runlevel('2', None, 0);
+        assert_eq!(boot.pid, 20018, "sysvinit's value for N to 2");
+        assert_eq!(boot.levels(), Some(('2', None)));
         assert_eq!(UtmpRecord::boot(5).levels(), None);
     }
 

@@ -60,7 +60,7 @@ pub struct Limits {
     pub kill_grace: Duration,
 }
 
-/// Runs `spawn` (in a new session, stdout and stderr into one pipe) and hands every
+/// Runs `spawn` (in a process group of its own, stdout and stderr into one pipe) and hands every
 /// chunk of output to `on_output` as it arrives.
 ///
 /// rc keeps its own copy of the pipe's write end while the script runs: the pipe then
@@ -81,7 +81,11 @@ pub fn run_script(spawn: &Spawn, limits: Limits, mut on_output: impl FnMut(&[u8]
     let mut spawn = spawn.clone();
     spawn.stdout = Stdio::Fd(writer.as_raw_fd());
     spawn.stderr = Stdio::Fd(writer.as_raw_fd());
-    spawn.new_session = true;
+    // Its own process group, so that a timeout can kill the script and its children;
+    // but rc's session: at shutdown Debian's sendsigs runs killall5, which spares only
+    // its own session, and rc must survive it to run the scripts after it.
+    spawn.new_session = false;
+    spawn.process_group = Some(0);
     let pid = match spawn.spawn() {
         Ok(pid) => pid,
         Err(e) => {

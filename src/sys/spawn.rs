@@ -114,6 +114,10 @@ pub struct Spawn {
     /// Make the child's process group the foreground group of the terminal on its
     /// stdin, if it is one (a container's main command run with a tty, as tini does).
     pub foreground: bool,
+    /// Make the terminal on stdin the controlling terminal of the child's new session,
+    /// taking it from any other session (what sysvinit does for boot scripts, so that
+    /// fsck or a password prompt can read the console and Ctrl-C reaches them).
+    pub controlling_tty: bool,
     pub credentials: Option<Credentials>,
     pub umask: Option<libc::mode_t>,
     pub nice: Option<i32>,
@@ -139,6 +143,7 @@ impl Spawn {
             new_session: false,
             process_group: None,
             foreground: false,
+            controlling_tty: false,
             credentials: None,
             umask: None,
             nice: None,
@@ -269,6 +274,7 @@ impl Spawn {
             new_session: self.new_session,
             process_group: self.process_group,
             foreground: self.foreground,
+            controlling_tty: self.controlling_tty,
             credentials: self.credentials.clone(),
             umask: self.umask,
             nice: self.nice,
@@ -347,6 +353,7 @@ struct Prepared {
     new_session: bool,
     process_group: Option<libc::pid_t>,
     foreground: bool,
+    controlling_tty: bool,
     credentials: Option<Credentials>,
     umask: Option<libc::mode_t>,
     nice: Option<i32>,
@@ -519,6 +526,10 @@ unsafe fn child_steps(p: &Prepared, detached: &mut bool) -> libc::c_int {
                 libc::close(fd);
             }
         }
+    }
+    if p.controlling_tty && p.new_session && libc::isatty(0) == 1 {
+        // Best effort: without the terminal the script still runs, as with sysvinit.
+        libc::ioctl(0, libc::TIOCSCTTY, 1);
     }
     if p.foreground && libc::isatty(0) == 1 {
         // Allowed from a background group because SIGTTOU is still blocked here.

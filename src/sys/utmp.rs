@@ -56,6 +56,23 @@ pub fn read_runlevel(path: &Path) -> Option<(char, Option<char>)> {
         .last()
 }
 
+/// A record as sysvinit writes it: the time to the microsecond, and the kernel release
+/// as the host (`last -x` shows it for boots and runlevel changes).
+pub fn stamped(record: &UtmpRecord) -> UtmpRecord {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let host = nix::sys::utsname::uname()
+        .map(|u| u.release().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    UtmpRecord {
+        time_secs: now.as_secs() as i32,
+        time_usecs: now.subsec_micros() as i32,
+        host,
+        ..record.clone()
+    }
+}
+
 /// Seconds since the epoch, as utmp stores them.
 pub fn now_secs() -> i32 {
     std::time::SystemTime::now()

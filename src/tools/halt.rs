@@ -68,7 +68,7 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
     if !parsed.no_wtmp {
         if let Err(e) = crate::sys::utmp::append(
             &root.wtmp(),
-            &UtmpRecord::shutdown(crate::sys::utmp::now_secs()),
+            &crate::sys::utmp::stamped(&UtmpRecord::shutdown(0)),
         ) {
             eprintln!(
                 "{name}: {}: {}",

@@ -86,6 +86,7 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
     // itself moves to / so that it pins no mount.
     let main_cwd = std::env::current_dir().ok();
     prepare_process(parsed.resume_fd);
+    crate::sys::init::tree::mount_kernel_filesystems(root.dir());
     install_logger(&root, !parsed.main.is_empty() && !parsed.verbose);
     run(InitOptions {
         root,
@@ -292,6 +293,11 @@ fn prepare_process(resume_fd: Option<i32>) {
         );
     }
     let _ = std::env::set_current_dir("/");
+    // The kernel starts init in session 0: lead a session of its own, as sysvinit does.
+    // Started by anything else, init keeps the session (and terminal) it was given.
+    if std::process::id() == 1 && nix::unistd::getsid(None).is_ok_and(|s| s.as_raw() == 0) {
+        let _ = nix::unistd::setsid();
+    }
 }
 
 #[cfg(test)]

@@ -183,6 +183,9 @@ impl Console {
             }
             bar
         });
+        // indicatif hides itself on a terminal it cannot draw on (TERM=dumb), and a
+        // hidden bar drops what is printed through it: plain lines then.
+        let bar = bar.filter(|b| !b.is_hidden());
         let mut console = Console {
             bar,
             boot_log: open_boot_log(root),

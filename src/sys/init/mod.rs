@@ -25,7 +25,7 @@ use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
-use crate::format::inittab::{parse, Inittab, DEFAULT_INITTAB};
+use crate::format::inittab::{parse, parse_bytes, Inittab, DEFAULT_INITTAB};
 use crate::format::runlevel::{previous_name, Runlevel};
 use crate::format::utmp::{UtmpRecord, DEAD_PROCESS, INIT_PROCESS};
 use crate::plan::inittab::{
@@ -106,7 +106,6 @@ struct Final {
 struct MainCommand {
     argv: Vec<OsString>,
     cwd: Option<PathBuf>,
-    env: Vec<(OsString, OsString)>,
     pid: Option<Pid>,
     started: bool,
     status: Option<i32>,
@@ -117,6 +116,8 @@ pub struct Init {
     root: Root,
     self_exe: PathBuf,
     tab: Inittab,
+    /// `tab` is the built-in table (the root has no inittab).
+    tab_is_builtin: bool,
     states: Vec<EntryState>,
     throttles: HashMap<String, Throttle>,
     failing_until: HashMap<String, Instant>,
@@ -128,6 +129,8 @@ pub struct Init {
     sleep_time: Duration,
     grace: Duration,
     quiet: bool,
+    /// The environment init was started with (the kernel's, a container manager's).
+    inherited_env: Vec<(OsString, OsString)>,
     env: Vec<(String, String)>,
     transition: Option<Transition>,
     pending_level: Option<Runlevel>,
@@ -174,7 +177,6 @@ impl Init {
         let main = (!options.main.is_empty()).then(|| MainCommand {
             argv: options.main.clone(),
             cwd: options.main_cwd.clone(),
-            env: std::env::vars_os().collect(),
             pid: None,
             started: false,
             status: None,
@@ -183,6 +185,7 @@ impl Init {
             role,
             self_exe: own_executable(),
             tab: Inittab::default(),
+            tab_is_builtin: false,
             states: Vec::new(),
             throttles: HashMap::new(),
             failing_until: HashMap::new(),
@@ -193,6 +196,7 @@ impl Init {
             sleep_time: DEFAULT_SLEEP,
             grace: options.grace,
             quiet: options.quiet,
+            inherited_env: std::env::vars_os().collect(),
             env: Vec::new(),
             transition: None,
             pending_level: None,
@@ -222,13 +226,12 @@ impl Init {
             self.role.describe(),
             self.root.dir().display()
         );
-        match self.load_inittab(true) {
-            Some(tab) => self.tab = tab,
-            None => self.tab = parse(DEFAULT_INITTAB, "(built-in inittab)").0,
-        }
+        let (tab, builtin) = self
+            .load_inittab(true)
+            .unwrap_or_else(|| (builtin_inittab(), true));
+        self.tab = tab;
+        self.tab_is_builtin = builtin;
         self.states = vec![EntryState::default(); self.tab.entries.len()];
-        let boot = UtmpRecord::boot(crate::sys::utmp::now_secs());
-        self.write_utmp(&boot);
         self.remove_shutdown_nologin();
     }
 
@@ -469,6 +472,9 @@ impl Init {
     fn settled(&mut self) -> bool {
         match self.stage {
             Stage::Sysinit => {
+                // As sysvinit: after the sysinit entries, which create utmp on a real
+                // system (Debian's bootmisc.sh), so that `who -b` finds the record.
+                self.write_utmp(&UtmpRecord::boot(0));
                 self.stage = Stage::Boot;
                 true
             }
@@ -561,6 +567,7 @@ impl Init {
         let command = entry.command();
         let mut spawn = self.command(&command.argv);
         spawn.new_session = true;
+        let _console = self.attach_console(&mut spawn, entry.action.is_wait());
         match spawn.spawn() {
             Ok(pid) => {
                 self.states[index].running = true;
@@ -594,6 +601,11 @@ impl Init {
         };
         spawn.argv0(program);
         spawn.args(argv.iter().skip(1));
+        // As sysvinit: init's own environment (what the kernel or the container manager
+        // gave it: HOME, TERM, container=…), with sysvinit's variables over it.
+        for (k, v) in &self.inherited_env {
+            spawn.env(k, v);
+        }
         for (k, v) in self.child_env() {
             spawn.env(k, v);
         }
@@ -602,6 +614,29 @@ impl Init {
         spawn.stderr = Stdio::Inherit;
         spawn.cwd = Some("/".into());
         spawn
+    }
+
+    /// On a machine, as sysvinit: each process gets the console opened afresh as its
+    /// standard descriptors (/dev/null when it cannot be opened), and the wait-type ones
+    /// of sysinit, boot and single-user mode get it as their controlling terminal, so
+    /// that fsck, a password prompt or sulogin can use it. In a container or as a
+    /// subreaper, children share init's own standard descriptors (`docker logs`).
+    /// The descriptor returned must live until the spawn.
+    fn attach_console(&self, spawn: &mut Spawn, waited_for: bool) -> Option<std::fs::File> {
+        if self.role != Role::Machine {
+            return None;
+        }
+        let console = open_console(&console_path());
+        let stdio = console.as_ref().map_or(Stdio::Null, |c| {
+            Stdio::Fd(std::os::fd::AsRawFd::as_raw_fd(c))
+        });
+        spawn.stdin = stdio;
+        spawn.stdout = stdio;
+        spawn.stderr = stdio;
+        let booting = matches!(self.stage, Stage::Sysinit | Stage::Boot)
+            || self.stage == Stage::Level(Runlevel::SINGLE);
+        spawn.controlling_tty = console.is_some() && waited_for && booting;
+        console
     }
 
     fn child_env(&self) -> Vec<(String, String)> {
@@ -616,19 +651,13 @@ impl Init {
                 "PREVLEVEL".to_string(),
                 previous_name(self.previous).to_string(),
             ),
-            (
-                "CONSOLE".to_string(),
-                std::env::var("CONSOLE").unwrap_or_else(|_| "/dev/console".into()),
-            ),
+            ("CONSOLE".to_string(), console_path()),
             (
                 "INIT_VERSION".to_string(),
                 crate::sys::rcexec::INIT_VERSION.to_string(),
             ),
             ("SHELL".to_string(), "/bin/sh".to_string()),
         ];
-        if let Ok(term) = std::env::var("TERM") {
-            env.push(("TERM".into(), term));
-        }
         if let Some((k, v)) = self.root.script_env() {
             env.push((k.to_string(), v.to_string_lossy().into_owned()));
         }
@@ -647,7 +676,7 @@ impl Init {
         let program = main.argv.first().cloned().unwrap_or_default();
         let mut spawn = Spawn::new(&program);
         spawn.args(main.argv.iter().skip(1));
-        for (k, v) in &main.env {
+        for (k, v) in &self.inherited_env {
             spawn.env(k, v);
         }
         if let Some((k, v)) = self.root.script_env() {
@@ -705,34 +734,40 @@ impl Init {
     /// Reads and parses the root's inittab. At boot a file with bad lines loads without
     /// them; on a reload any error keeps the table in force (None). A missing file means
     /// the built-in default.
-    fn load_inittab(&self, at_boot: bool) -> Option<Inittab> {
+    /// The table, and whether it is the built-in one.
+    fn load_inittab(&self, at_boot: bool) -> Option<(Inittab, bool)> {
         let path = self.root.inittab();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        // A regular file of bounded size, opened without blocking: a FIFO or a link to
+        // /dev/zero in its place must not stop or exhaust PID 1.
+        let bytes = match crate::sys::fs::read_config(&path) {
+            Ok(bytes) => bytes,
+            // Still none on a reload: the built-in table stays, and that is no error.
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound && (at_boot || self.tab_is_builtin) =>
+            {
                 if at_boot {
                     log::info!(
                         "no inittab at {}: using the built-in default",
                         path.display()
                     );
                 }
-                return Some(parse(DEFAULT_INITTAB, "(built-in inittab)").0);
+                return Some((builtin_inittab(), true));
             }
             Err(e) => {
                 log::error!(
-                    "{}: {}{}",
+                    "{}: {}; {}",
                     path.display(),
                     crate::sys::describe_io(&e),
                     if at_boot {
-                        ""
+                        "using the built-in inittab"
                     } else {
-                        "; keeping the inittab in force"
+                        "keeping the inittab in force"
                     }
                 );
                 return None;
             }
         };
-        let (tab, errors) = parse(&text, &path.to_string_lossy());
+        let (tab, errors) = parse_bytes(&bytes, &path.to_string_lossy());
         for error in &errors {
             log::error!("{error}");
         }
@@ -744,16 +779,17 @@ impl Init {
             );
             return None;
         }
-        Some(tab)
+        Some((tab, false))
     }
 
     /// Re-reads inittab (`telinit q`, SIGHUP, level changes): entries deleted or whose
     /// action changed are killed; throttled entries get another chance.
     fn reload(&mut self) -> Vec<Pid> {
         self.lift_failing();
-        let Some(tab) = self.load_inittab(false) else {
+        let Some((tab, builtin)) = self.load_inittab(false) else {
             return Vec::new();
         };
+        self.tab_is_builtin = builtin;
         let reload = plan_reload(&self.tab.entries, &self.states, &tab.entries);
         let mut victims = Vec::new();
         for &old in &reload.kill {
@@ -878,6 +914,7 @@ impl Init {
     }
 
     fn write_utmp(&self, record: &UtmpRecord) {
+        let record = &crate::sys::utmp::stamped(record);
         for result in [
             crate::sys::utmp::update(&self.root.utmp(), record),
             crate::sys::utmp::append(&self.root.wtmp(), record),
@@ -1001,6 +1038,32 @@ impl Init {
         log::info!("all processes gone; exiting with status {status}");
         self.exit_status = Some(status);
     }
+}
+
+/// The console device: `CONSOLE` from the kernel command line, else /dev/console.
+fn console_path() -> String {
+    std::env::var("CONSOLE").unwrap_or_else(|_| "/dev/console".into())
+}
+
+/// Opens the console for a child, read-write, not as init's controlling terminal. The
+/// open does not wait for a serial line's carrier (O_NONBLOCK, cleared afterwards: the
+/// child gets a normal blocking terminal).
+fn open_console(path: &str) -> Option<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .ok()?;
+    let flags = nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_GETFL).ok()?;
+    let flags = nix::fcntl::OFlag::from_bits_truncate(flags) - nix::fcntl::OFlag::O_NONBLOCK;
+    nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_SETFL(flags)).ok()?;
+    Some(file)
+}
+
+fn builtin_inittab() -> Inittab {
+    parse(DEFAULT_INITTAB, "(built-in inittab)").0
 }
 
 /// init's own way to its console (stderr): a separate non-blocking open of the same pipe

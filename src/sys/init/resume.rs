@@ -158,7 +158,9 @@ impl Init {
         for w in warnings {
             log::warn!("re-exec: {w}");
         }
-        self.tab = self.load_inittab(true).unwrap_or_default();
+        let (tab, builtin) = self.load_inittab(true).unwrap_or_default();
+        self.tab = tab;
+        self.tab_is_builtin = builtin;
         self.apply_saved(state);
         log::info!(
             "vinit {} re-executed; {} processes kept",
@@ -225,8 +227,6 @@ impl Init {
             self.main = Some(MainCommand {
                 argv: state.main_argv.iter().map(Into::into).collect(),
                 cwd: state.main_cwd.map(Into::into),
-                // exec(2) kept the environment init was started with.
-                env: std::env::vars_os().collect(),
                 pid: None,
                 started: state.main_started,
                 status: None,

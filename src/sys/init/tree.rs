@@ -41,6 +41,47 @@ impl Role {
     }
 }
 
+/// PID 1 of a machine booted without an initramfs starts with nothing mounted. Boot
+/// scripts expect /proc and /sys (Debian's mountkernfs.sh mounts securityfs on
+/// /sys/kernel/security before it mounts /sys, and skips it when the directory is not
+/// there; sysvinit has /sys mounted by then, through libselinux). Mounts both when they
+/// are missing, only on a machine and only on the real root.
+pub fn mount_kernel_filesystems(root: &std::path::Path) {
+    if std::process::id() != 1 || root != std::path::Path::new("/") {
+        return;
+    }
+    // Without /proc a container cannot be told from a machine: look once it is there.
+    let proc_missing = !std::path::Path::new("/proc/self").exists();
+    if proc_missing && has_cap_sys_boot() {
+        mount_fs(c"proc", c"/proc");
+    }
+    if Role::detect() == Role::Machine && !std::path::Path::new("/sys/kernel").exists() {
+        mount_fs(c"sysfs", c"/sys");
+    }
+}
+
+fn mount_fs(fstype: &std::ffi::CStr, target: &std::ffi::CStr) {
+    let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+    // SAFETY: mount(2) with NUL-terminated strings that outlive the call.
+    let rc = unsafe {
+        libc::mount(
+            fstype.as_ptr(),
+            target.as_ptr(),
+            fstype.as_ptr(),
+            flags,
+            std::ptr::null(),
+        )
+    };
+    if rc != 0 {
+        log::warn!(
+            "cannot mount {} on {}: {}",
+            fstype.to_string_lossy(),
+            target.to_string_lossy(),
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
 /// True when /proc shows a PID namespace other than the initial one. Early in a
 /// machine's boot /proc may not be mounted: that is not a container.
 fn in_child_pid_namespace() -> bool {
