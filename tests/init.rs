@@ -917,10 +917,8 @@ fn the_boot_record_comes_after_sysinit_as_sysvinit_writes_it() {
     // the sysinit entries, or `who -b` finds nothing.
     let root = rc_root();
     fs::create_dir_all(root.join("run")).unwrap();
-    let tab = format!(
-        "id:3:initdefault:\nsi::sysinit:/bin/sh -c ': > $VINIT_ROOT/run/utmp'\nl0:0:wait:vinit rc 0\nl3:3:wait:vinit rc 3\n"
-    );
-    let mut init = Pid1::boot(root, Some(&tab), &[]);
+    let tab = "id:3:initdefault:\nsi::sysinit:/bin/sh -c ': > $VINIT_ROOT/run/utmp'\nl0:0:wait:vinit rc 0\nl3:3:wait:vinit rc 3\n";
+    let mut init = Pid1::boot(root, Some(tab), &[]);
     init.wait_for_runlevel("N 3");
     let utmp = init.root.join("run/utmp");
     let records: Vec<_> = vinit::format::utmp::records(&fs::read(&utmp).unwrap()).collect();
