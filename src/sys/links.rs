@@ -23,10 +23,20 @@ use crate::sys::describe_io;
 use crate::sys::layout::Root;
 
 /// Makes `link` a symbolic link to `target`, replacing whatever `link` was.
+///
+/// The temporary name is predictable, so whatever was planted there is removed first
+/// (unlink never follows a link); symlink(2) itself never writes through an existing
+/// name, it fails — a name planted again in between makes the call fail, never
+/// redirects it.
 pub fn replace_symlink(target: &Path, link: &Path) -> io::Result<()> {
     let tmp = crate::sys::fs::temporary_sibling(link)?;
-    let _ = std::fs::remove_file(&tmp);
-    symlink(target, &tmp)?;
+    match symlink(target, &tmp) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(&tmp)?;
+            symlink(target, &tmp)?;
+        }
+        other => other?,
+    }
     std::fs::rename(&tmp, link).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
@@ -286,5 +296,49 @@ mod tests {
         let err = recover(&root).unwrap_err();
         assert!(err.contains("ends before"), "{err}");
         assert_eq!(ls(&tmp.path().join("etc/rc3.d")), ["K80a"]);
+    }
+
+    #[test]
+    fn a_planted_temporary_never_redirects_a_link() {
+        let tmp = tempfile::tempdir().unwrap();
+        let victim = tmp.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let link = tmp.path().join("S10x");
+        let planted = crate::sys::fs::temporary_sibling(&link).unwrap();
+        symlink(&victim, &planted).unwrap();
+        replace_symlink(Path::new("../init.d/x"), &link).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("../init.d/x"));
+        assert!(std::fs::symlink_metadata(&planted).is_err());
+        // Something that cannot be removed there makes the call fail, with no effect.
+        std::fs::create_dir(&planted).unwrap();
+        std::fs::write(planted.join("inside"), "").unwrap();
+        assert!(replace_symlink(Path::new("../init.d/y"), &link).is_err());
+        assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("../init.d/x"));
+    }
+
+    #[test]
+    fn a_planted_temporary_never_redirects_the_journal() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = Root::open(tmp.path());
+        for d in ["etc/init.d", "etc/rc3.d"] {
+            std::fs::create_dir_all(tmp.path().join(d)).unwrap();
+        }
+        let victim = tmp.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        symlink(
+            &victim,
+            crate::sys::fs::temporary_sibling(&root.links_journal()).unwrap(),
+        )
+        .unwrap();
+        let ops = [LinkOp::Create {
+            level: level('3'),
+            name: "S20a".into(),
+            target: "../init.d/a".into(),
+        }];
+        apply(&root, &ops).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(ls(&tmp.path().join("etc/rc3.d")), ["S20a"]);
+        assert!(ls(&tmp.path().join("etc/init.d")).is_empty());
     }
 }

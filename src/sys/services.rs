@@ -1045,6 +1045,22 @@ mod tests {
     }
 
     #[test]
+    fn a_planted_temporary_never_redirects_an_xinetd_edit() {
+        let t = Tree::new();
+        let dir = t.dir.path().join("etc/xinetd.d");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("echo"), "service echo\n{\n\tdisable\t= yes\n}\n").unwrap();
+        let victim = t.dir.path().join("victim");
+        fs::write(&victim, "precious").unwrap();
+        let planted = crate::sys::fs::temporary_sibling(&dir.join("echo")).unwrap();
+        symlink(&victim, &planted).unwrap();
+        assert!(set_xinetd(&t.root(), "echo", true).unwrap());
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(fs::read_to_string(dir.join("echo")).unwrap().contains("= no"));
+        assert!(fs::symlink_metadata(&planted).is_err());
+    }
+
+    #[test]
     fn switching_xinetd_services_goes_on_past_a_failure() {
         let t = Tree::new();
         let dir = t.dir.path().join("etc/xinetd.d");
