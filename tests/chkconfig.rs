@@ -711,3 +711,38 @@ fn a_root_without_init_d() {
         )
     );
 }
+
+/// A journal entry that no replay could honour — a name with `/` (a link outside the
+/// root), a level without rc directory — is dropped and reported by the next call, even
+/// `--list`; the rest of the change is finished and later changes go through.
+#[test]
+fn impossible_journal_entries_are_dropped_and_reported() {
+    let r = TestRoot::debian();
+    r.script("a", "#!/bin/sh\n# chkconfig: 2345 40 60\n");
+    fs::write(
+        r.join("etc/init.d/.vinit-links.journal"),
+        "vinit-links 1\n\
+         create 3 ../../../escaped ../init.d/a\n\
+         create 7 S40a ../init.d/a\n\
+         create 2 S40a ../init.d/a\n\
+         end\n",
+    )
+    .unwrap();
+    let out = chkconfig(&r, &["--list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let journal = r.join("etc/init.d/.vinit-links.journal");
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "chkconfig: {j}: line 2: \"create 3 ../../../escaped ../init.d/a\": \"../../../escaped\" is not a link name: dropped\n\
+             chkconfig: {j}: {rc7}: No such file or directory: dropped\n",
+            j = journal.display(),
+            rc7 = r.join("etc/rc7.d").display()
+        )
+    );
+    assert!(!r.path().join("escaped").exists() && !r.join("escaped").exists());
+    assert!(!journal.exists());
+    assert_eq!(links(&r.join("etc"), "a"), ["2:S40a"]);
+    ok(&chkconfig(&r, &["--add", "a"]));
+    assert_eq!(links(&r.join("etc"), "a").len(), 7);
+}

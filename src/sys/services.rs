@@ -184,8 +184,9 @@ impl Services {
     fn scan_scripts(root: &Root, only: Option<&[&str]>) -> Result<Services, String> {
         let mut problems = Vec::new();
         if links::pending(root) {
-            if let Err(e) = links::recover(root) {
-                problems.push(e);
+            match links::recover(root) {
+                Ok(recovery) => problems.extend(recovery.dropped),
+                Err(e) => problems.push(e),
             }
         }
         let mut services = Services {
@@ -659,15 +660,22 @@ impl Services {
     }
 
     /// Applies a plan, atomically (see `sys::links`).
-    pub fn apply(&self, plan: &Plan) -> Result<(), String> {
+    /// What comes back: what an interrupted change found first had to drop (see
+    /// `links::apply`), one line each.
+    pub fn apply(&self, plan: &Plan) -> Result<Vec<String>, String> {
         links::apply(&self.root, &plan.ops)
     }
 
     /// Applies a batch of changes the way every tool does: the links first (one
     /// transaction), then the xinetd services (see [`switch_xinetd`]).
-    pub fn apply_batch(&self, plan: &Plan, xinetd: &[(String, bool)]) -> Result<(), String> {
-        self.apply(plan)?;
-        switch_xinetd(&self.root, xinetd)
+    pub fn apply_batch(
+        &self,
+        plan: &Plan,
+        xinetd: &[(String, bool)],
+    ) -> Result<Vec<String>, String> {
+        let notes = self.apply(plan)?;
+        switch_xinetd(&self.root, xinetd)?;
+        Ok(notes)
     }
 }
 
@@ -832,8 +840,8 @@ pub fn current_runlevel(root: &Root) -> Option<Runlevel> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
     use std::os::unix::fs::symlink;
+    use std::os::unix::fs::PermissionsExt;
 
     struct Tree {
         dir: tempfile::TempDir,
@@ -1056,7 +1064,9 @@ mod tests {
         symlink(&victim, &planted).unwrap();
         assert!(set_xinetd(&t.root(), "echo", true).unwrap());
         assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
-        assert!(fs::read_to_string(dir.join("echo")).unwrap().contains("= no"));
+        assert!(fs::read_to_string(dir.join("echo"))
+            .unwrap()
+            .contains("= no"));
         assert!(fs::symlink_metadata(&planted).is_err());
     }
 

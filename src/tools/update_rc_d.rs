@@ -224,7 +224,10 @@ impl Run {
             return denied("unlink");
         }
         match links::apply(&self.root, &ops) {
-            Ok(()) => 0,
+            Ok(notes) => {
+                notes.iter().for_each(|n| warning(n));
+                0
+            }
             Err(e) => error(&e),
         }
     }
@@ -351,7 +354,10 @@ impl Run {
             return denied("symlink");
         }
         match services.apply(plan) {
-            Ok(()) => 0,
+            Ok(notes) => {
+                notes.iter().for_each(|n| warning(n));
+                0
+            }
             Err(e) => error(&e),
         }
     }
