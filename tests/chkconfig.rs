@@ -746,3 +746,32 @@ fn impossible_journal_entries_are_dropped_and_reported() {
     ok(&chkconfig(&r, &["--add", "a"]));
     assert_eq!(links(&r.join("etc"), "a").len(), 7);
 }
+
+/// A regular file carrying a link's name is not a service's link: chkconfig neither
+/// lists it, nor takes it for the service's link, nor deletes the real one.
+#[test]
+fn a_stray_file_with_a_link_name_is_not_the_services_link() {
+    let r = TestRoot::debian();
+    r.script("a", "#!/bin/sh\n# chkconfig: 2345 40 60\n");
+    ok(&chkconfig(&r, &["--add", "a"]));
+    fs::write(r.join("etc/rc2.d/S56a"), "a stray file\n").unwrap();
+    // A link elsewhere with such a name is no link of the service either.
+    symlink("/bin/true", r.join("etc/rc3.d/K10a")).unwrap();
+    ok(&chkconfig(&r, &["a", "on"]));
+    assert_eq!(
+        links(&r.join("etc"), "a"),
+        [
+            "0:K60a", "1:K60a", "2:S40a", "2:S56a", "3:K10a", "3:S40a", "4:S40a", "5:S40a",
+            "6:K60a"
+        ]
+    );
+    assert_eq!(
+        ok(&chkconfig(&r, &["--list", "a"])),
+        "a              \t0:off\t1:off\t2:on\t3:on\t4:on\t5:on\t6:off\n"
+    );
+    ok(&chkconfig(&r, &["--level", "2", "a", "off"]));
+    assert!(r.join("etc/rc2.d/K60a").exists());
+    assert_eq!(r.read("etc/rc2.d/S56a"), "a stray file\n");
+    ok(&chkconfig(&r, &["--del", "a"]));
+    assert_eq!(links(&r.join("etc"), "a"), ["2:S56a", "3:K10a"]);
+}

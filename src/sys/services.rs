@@ -61,6 +61,18 @@ pub struct Service {
 }
 
 impl Service {
+    /// A service known only by its links (its script is gone).
+    pub fn missing(name: &str) -> Service {
+        Service {
+            name: name.to_string(),
+            installed: false,
+            header: Header::default(),
+            script_header: Header::default(),
+            info: Err(Unsupported::NoHeader),
+            links: BTreeMap::new(),
+        }
+    }
+
     pub fn links_in(&self, level: Runlevel) -> &[LinkFile] {
         self.links.get(&level).map_or(&[], Vec::as_slice)
     }
@@ -272,12 +284,15 @@ impl Services {
     }
 
     fn read_links(&mut self, only: Option<&[&str]>) {
+        let init_d = self.root.resolve(&self.root.init_d()).ok();
         for c in RC_LEVELS {
             let lv = level(c);
-            let Ok(listing) = fs::read_dir(self.root.rc_dir(lv)) else {
+            let dir = self.root.rc_dir(lv);
+            let Ok(listing) = fs::read_dir(&dir) else {
                 continue;
             };
             self.rc_levels = self.rc_levels.with(lv);
+            let mut into_init_d = LinkDirs::new(&self.root, &dir, init_d.as_deref());
             for entry in listing.flatten() {
                 let Ok(name) = entry.file_name().into_string() else {
                     continue;
@@ -289,18 +304,12 @@ impl Services {
                 let LinkName::Link(link) = parse_link_name(&name) else {
                     continue;
                 };
-                let service = self
-                    .sysv
+                if !into_init_d.is_link_to(&entry, &link.service) {
+                    continue;
+                }
+                self.sysv
                     .entry(link.service.clone())
-                    .or_insert_with(|| Service {
-                        name: link.service.clone(),
-                        installed: false,
-                        header: Header::default(),
-                        script_header: Header::default(),
-                        info: Err(Unsupported::NoHeader),
-                        links: BTreeMap::new(),
-                    });
-                service
+                    .or_insert_with(|| Service::missing(&link.service))
                     .links
                     .entry(lv)
                     .or_default()
@@ -494,14 +503,7 @@ impl Services {
         }
         for (name, request) in targets {
             if !self.sysv.contains_key(*name) {
-                let empty = Service {
-                    name: name.to_string(),
-                    installed: false,
-                    header: Header::default(),
-                    script_header: Header::default(),
-                    info: Err(Unsupported::NoHeader),
-                    links: BTreeMap::new(),
-                };
+                let empty = Service::missing(name);
                 let kinds = self.kinds_after(&empty, Some(request));
                 nodes.push(self.node(&empty, Some(request), &kinds));
             }
@@ -676,6 +678,47 @@ impl Services {
         let notes = self.apply(plan)?;
         switch_xinetd(&self.root, xinetd)?;
         Ok(notes)
+    }
+}
+
+/// Which entries of one rc directory are a service's links: symbolic links whose target
+/// names the service's script in `init.d` (resolved inside the root; the script itself
+/// may be gone). A regular file, or a link elsewhere, that happens to carry a link's
+/// name is not one: taking it for one would renumber or delete the service's real link.
+struct LinkDirs<'a> {
+    root: &'a Root,
+    dir: PathBuf,
+    init_d: Option<&'a Path>,
+    /// Target directories already resolved (nearly every link says `../init.d`).
+    known: BTreeMap<PathBuf, bool>,
+}
+
+impl<'a> LinkDirs<'a> {
+    fn new(root: &'a Root, dir: &Path, init_d: Option<&'a Path>) -> LinkDirs<'a> {
+        LinkDirs {
+            root,
+            dir: root.resolve(dir).unwrap_or_else(|_| dir.to_path_buf()),
+            init_d,
+            known: BTreeMap::new(),
+        }
+    }
+
+    fn is_link_to(&mut self, entry: &fs::DirEntry, service: &str) -> bool {
+        if !entry.file_type().is_ok_and(|t| t.is_symlink()) {
+            return false;
+        }
+        let Ok(target) = fs::read_link(entry.path()) else {
+            return false;
+        };
+        if target.file_name() != Some(std::ffi::OsStr::new(service)) {
+            return false;
+        }
+        let parent = target.parent().unwrap_or(Path::new("")).to_path_buf();
+        let (root, dir, init_d) = (self.root, &self.dir, self.init_d);
+        *self.known.entry(parent).or_insert_with_key(|parent| {
+            let resolved = root.resolve_link_target(dir, parent).ok();
+            resolved.is_some() && resolved.as_deref() == init_d
+        })
     }
 }
 

@@ -201,14 +201,6 @@ impl Run {
             for (lv, files) in &service.links {
                 for f in files {
                     let path = self.link_path(*lv, &f.name);
-                    if !self.is_our_link(*lv, &f.name) {
-                        warning(&format!("{path} is not a symbolic link\n"));
-                        println!(
-                            "   {path} is not a link to ../init.d/{}; not removing",
-                            self.name
-                        );
-                        continue;
-                    }
                     println!("   {path}");
                     ops.push(LinkOp::Remove {
                         level: *lv,
@@ -230,21 +222,6 @@ impl Run {
             }
             Err(e) => error(&e),
         }
-    }
-
-    /// A symbolic link to the service's script (by its usual relative or absolute name,
-    /// or resolving to it inside the root).
-    fn is_our_link(&self, lv: Runlevel, file: &str) -> bool {
-        let path = self.root.rc_dir(lv).join(file);
-        let Ok(target) = std::fs::read_link(&path) else {
-            return false;
-        };
-        let target = target.to_string_lossy();
-        target == format!("../init.d/{}", self.name)
-            || target == format!("/etc/init.d/{}", self.name)
-            || target == self.script_path()
-            || self.root.resolve(&path).ok()
-                == self.root.resolve(&self.root.init_script(&self.name)).ok()
     }
 
     /// `defaults [NN | SS KK]` and `defaults-disabled`.
