@@ -712,6 +712,35 @@ fn a_root_without_init_d() {
     );
 }
 
+/// A regular file carrying a link's name is not a service's link: chkconfig neither
+/// lists it, nor takes it for the service's link, nor deletes the real one.
+#[test]
+fn a_stray_file_with_a_link_name_is_not_the_services_link() {
+    let r = TestRoot::debian();
+    r.script("a", "#!/bin/sh\n# chkconfig: 2345 40 60\n");
+    ok(&chkconfig(&r, &["--add", "a"]));
+    fs::write(r.join("etc/rc2.d/S56a"), "a stray file\n").unwrap();
+    // A link elsewhere with such a name is no link of the service either.
+    symlink("/bin/true", r.join("etc/rc3.d/K10a")).unwrap();
+    ok(&chkconfig(&r, &["a", "on"]));
+    assert_eq!(
+        links(&r.join("etc"), "a"),
+        [
+            "0:K60a", "1:K60a", "2:S40a", "2:S56a", "3:K10a", "3:S40a", "4:S40a", "5:S40a",
+            "6:K60a"
+        ]
+    );
+    assert_eq!(
+        ok(&chkconfig(&r, &["--list", "a"])),
+        "a              \t0:off\t1:off\t2:on\t3:on\t4:on\t5:on\t6:off\n"
+    );
+    ok(&chkconfig(&r, &["--level", "2", "a", "off"]));
+    assert!(r.join("etc/rc2.d/K60a").exists());
+    assert_eq!(r.read("etc/rc2.d/S56a"), "a stray file\n");
+    ok(&chkconfig(&r, &["--del", "a"]));
+    assert_eq!(links(&r.join("etc"), "a"), ["2:S56a", "3:K10a"]);
+}
+
 /// A journal entry that no replay could honour — a name with `/` (a link outside the
 /// root), a level without rc directory — is dropped and reported by the next call, even
 /// `--list`; the rest of the change is finished and later changes go through.
@@ -747,31 +776,51 @@ fn impossible_journal_entries_are_dropped_and_reported() {
     assert_eq!(links(&r.join("etc"), "a").len(), 7);
 }
 
-/// A regular file carrying a link's name is not a service's link: chkconfig neither
-/// lists it, nor takes it for the service's link, nor deletes the real one.
+/// Configuration files are opened without blocking and must be regular files: a FIFO
+/// as insserv.conf, in insserv.conf.d, as an override or as the journal never hangs.
 #[test]
-fn a_stray_file_with_a_link_name_is_not_the_services_link() {
+fn fifos_as_configuration_files_never_hang() {
     let r = TestRoot::debian();
-    r.script("a", "#!/bin/sh\n# chkconfig: 2345 40 60\n");
-    ok(&chkconfig(&r, &["--add", "a"]));
-    fs::write(r.join("etc/rc2.d/S56a"), "a stray file\n").unwrap();
-    // A link elsewhere with such a name is no link of the service either.
-    symlink("/bin/true", r.join("etc/rc3.d/K10a")).unwrap();
-    ok(&chkconfig(&r, &["a", "on"]));
-    assert_eq!(
-        links(&r.join("etc"), "a"),
-        [
-            "0:K60a", "1:K60a", "2:S40a", "2:S56a", "3:K10a", "3:S40a", "4:S40a", "5:S40a",
-            "6:K60a"
-        ]
+    r.script(
+        "web",
+        "#!/bin/sh\n### BEGIN INIT INFO\n# Required-Start: $network\n# Default-Start: 2 3 4 5\n# Default-Stop: 0 1 6\n### END INIT INFO\n",
     );
+    let fifo = |rel: &str| {
+        fs::create_dir_all(r.join(rel).parent().unwrap()).unwrap();
+        nix::unistd::mkfifo(&r.join(rel), nix::sys::stat::Mode::S_IRWXU).unwrap();
+    };
+    fifo("etc/insserv.conf");
+    fifo("etc/insserv.conf.d/extra");
+    fifo("etc/chkconfig.d/web");
+    let out = std::process::Command::new("timeout")
+        .arg("20")
+        .arg(VINIT)
+        .arg("--root")
+        .arg(r.path())
+        .args(["chkconfig", "--add", "web"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
     assert_eq!(
-        ok(&chkconfig(&r, &["--list", "a"])),
-        "a              \t0:off\t1:off\t2:on\t3:on\t4:on\t5:on\t6:off\n"
+        stderr(&out),
+        format!(
+            "chkconfig: {}: not a regular file\n",
+            r.join("etc/chkconfig.d/web").display()
+        )
     );
-    ok(&chkconfig(&r, &["--level", "2", "a", "off"]));
-    assert!(r.join("etc/rc2.d/K60a").exists());
-    assert_eq!(r.read("etc/rc2.d/S56a"), "a stray file\n");
-    ok(&chkconfig(&r, &["--del", "a"]));
-    assert_eq!(links(&r.join("etc"), "a"), ["2:S56a", "3:K10a"]);
+    assert_eq!(links(&r.join("etc"), "web")[2], "2:S50web");
+    fifo("etc/init.d/.vinit-links.journal");
+    let out = std::process::Command::new("timeout")
+        .arg("20")
+        .arg(VINIT)
+        .arg("--root")
+        .arg(r.path())
+        .args(["chkconfig", "--list", "web"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stderr(&out).contains(".vinit-links.journal: not a regular file"),
+        "{out:?}"
+    );
 }

@@ -101,7 +101,7 @@ pub fn apply(root: &Root, ops: &[LinkOp]) -> Result<Vec<String>, String> {
 /// Replays the journal (the caller holds the lock).
 fn finish_pending(root: &Root) -> Result<Recovery, String> {
     let path = root.links_journal();
-    let text = match std::fs::read_to_string(&path) {
+    let text = match crate::sys::fs::read_config_text(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Recovery::default()),
         Err(e) => return Err(format!("{}: {}", path.display(), describe_io(&e))),
@@ -445,5 +445,15 @@ mod tests {
         assert!(ls(&tmp.path().join("outside")).is_empty());
         assert_eq!(ls(&tmp.path().join("etc/rc3.d")), ["S20a", "S56a"]);
         assert!(!pending(&root), "nothing blocks later changes");
+    }
+
+    #[test]
+    fn a_fifo_journal_is_refused_without_blocking() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = Root::open(tmp.path());
+        std::fs::create_dir_all(tmp.path().join("etc/init.d")).unwrap();
+        nix::unistd::mkfifo(&root.links_journal(), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let err = recover(&root).unwrap_err();
+        assert!(err.contains("not a regular file"), "{err}");
     }
 }

@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::format::facilities::Facilities;
@@ -32,6 +32,7 @@ use crate::format::xinetd_edit;
 use crate::plan::priorities::{self, Node, OrderSlot};
 use crate::plan::relink::level_ops;
 use crate::sys::describe_io;
+use crate::sys::fs::{read_config, read_config_text};
 use crate::sys::layout::Root;
 use crate::sys::links;
 
@@ -249,9 +250,8 @@ impl Services {
             if !regular {
                 continue;
             }
-            let text = match read_regular_file(&path) {
-                Ok(Some(t)) => t,
-                Ok(None) => continue,
+            let text = match crate::sys::fs::read_config(&path) {
+                Ok(t) => t,
                 Err(e) => {
                     self.problems
                         .push(format!("{}: {}", path.display(), describe_io(&e)));
@@ -261,7 +261,7 @@ impl Services {
             let script_header = Header::parse(&text);
             let over = overrides
                 .contains(&name)
-                .then(|| fs::read(overrides_dir.join(&name)).ok())
+                .then(|| self.read_override(&overrides_dir.join(&name)))
                 .flatten();
             let header = match over {
                 Some(over) => script_header.overlay(&Header::parse(&over)),
@@ -323,6 +323,20 @@ impl Services {
         }
     }
 
+    /// An override file's header; None when there is none (an unreadable one is a
+    /// problem, reported).
+    fn read_override(&mut self, path: &Path) -> Option<Vec<u8>> {
+        match read_config(path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                self.problems
+                    .push(format!("{}: {}", path.display(), describe_io(&e)));
+                None
+            }
+        }
+    }
+
     fn read_xinetd(&mut self) {
         let Ok(listing) = fs::read_dir(self.root.xinetd_d()) else {
             return;
@@ -335,7 +349,7 @@ impl Services {
             if is_ignored_script_name(&name) || !fs::metadata(&path).is_ok_and(|m| m.is_file()) {
                 continue;
             }
-            let Ok(text) = fs::read(&path) else {
+            let Ok(text) = read_config(&path) else {
                 continue;
             };
             self.xinetd.insert(
@@ -722,23 +736,6 @@ impl<'a> LinkDirs<'a> {
     }
 }
 
-/// The content of a regular file (following links); None for anything else.
-fn read_regular_file(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
-    use std::io::Read;
-    // Non-blocking: opening a FIFO someone left in init.d must not hang.
-    let mut file = fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Ok(None);
-    }
-    let mut text = Vec::with_capacity(meta.len() as usize + 1);
-    file.read_to_end(&mut text)?;
-    Ok(Some(text))
-}
-
 fn request(name: &str, levels: impl Iterator<Item = (Runlevel, Option<LinkKind>)>) -> Request {
     Request {
         service: name.to_string(),
@@ -749,7 +746,7 @@ fn request(name: &str, levels: impl Iterator<Item = (Runlevel, Option<LinkKind>)
 
 fn read_facilities(root: &Root) -> Facilities {
     let mut facilities = Facilities::default();
-    if let Ok(text) = fs::read_to_string(root.insserv_conf()) {
+    if let Ok(text) = read_config_text(&root.insserv_conf()) {
         facilities.add_file(&text);
     }
     if let Ok(dir) = fs::read_dir(root.insserv_conf_d()) {
@@ -764,7 +761,7 @@ fn read_facilities(root: &Root) -> Facilities {
             .collect();
         files.sort();
         for file in files {
-            if let Ok(text) = fs::read_to_string(file) {
+            if let Ok(text) = read_config_text(&file) {
                 facilities.add_file(&text);
             }
         }
@@ -778,7 +775,7 @@ pub fn set_xinetd(root: &Root, name: &str, on: bool) -> Result<bool, String> {
     check_service_name(name)?;
     let path = root.xinetd_d().join(name);
     let fail = |e: std::io::Error| format!("{}: {}", path.display(), describe_io(&e));
-    let text = fs::read(&path).map_err(fail)?;
+    let text = read_config(&path).map_err(fail)?;
     let meta = fs::metadata(&path).map_err(fail)?;
     let new =
         xinetd_edit::set_enabled(&text, on).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -870,7 +867,7 @@ fn is_superserver(pid: i32) -> bool {
 /// The current runlevel, from the file our init keeps (`run/runlevel`: the level's
 /// character; `N 3` as `runlevel` prints it is read too).
 pub fn current_runlevel(root: &Root) -> Option<Runlevel> {
-    let text = fs::read_to_string(root.runlevel_file()).ok()?;
+    let text = read_config_text(&root.runlevel_file()).ok()?;
     let word = text.split_whitespace().last()?;
     let mut chars = word.chars();
     let c = chars.next()?;
@@ -1111,6 +1108,10 @@ mod tests {
             .unwrap()
             .contains("= no"));
         assert!(fs::symlink_metadata(&planted).is_err());
+        // An xinetd file that is a FIFO is refused, not waited on.
+        nix::unistd::mkfifo(&dir.join("fifo"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let err = set_xinetd(&t.root(), "fifo", true).unwrap_err();
+        assert!(err.ends_with("fifo: not a regular file"), "{err}");
     }
 
     #[test]

@@ -167,7 +167,8 @@ impl Run {
 
     /// sysv-rc's checks of the LSB block, on the script itself.
     fn lsb_warnings(&self) {
-        let text = std::fs::read(self.root.init_script(&self.name)).unwrap_or_default();
+        let text =
+            crate::sys::fs::read_config(&self.root.init_script(&self.name)).unwrap_or_default();
         let header = Header::parse(&text);
         let path = self.script_path();
         let Some(lsb) = &header.lsb else {
