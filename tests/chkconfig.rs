@@ -2,8 +2,10 @@
 //! Hat-style and Debian-style trees, chkconfig and LSB headers, xinetd files.
 
 mod common;
+mod debian;
 
 use common::*;
+use debian::DebianCopy;
 use std::fs;
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
@@ -822,5 +824,64 @@ fn fifos_as_configuration_files_never_hang() {
     assert!(
         stderr(&out).contains(".vinit-links.journal: not a regular file"),
         "{out:?}"
+    );
+}
+
+const WEB: &str = "#!/bin/sh\n### BEGIN INIT INFO\n# Provides:          web\n\
+# Required-Start:    $remote_fs $syslog\n# Required-Stop:     $remote_fs $syslog\n\
+# Default-Start:     2 3 4 5\n# Default-Stop:      0 1 6\n# Short-Description: web\n\
+### END INIT INFO\nexit 0\n";
+
+/// On a stock Debian tree the providers of `$remote_fs` and `$time` run in rcS.d (so in
+/// every level) and nothing installed provides `$syslog`: turning on the stock services
+/// or a new one requiring them warns about nothing, and moves no other link. A
+/// dependency that is really missing or off still warns.
+#[test]
+fn a_stock_debian_tree_gives_no_false_warnings() {
+    let d = DebianCopy::new();
+    let run = |args: &[&str]| {
+        vinit_cmd()
+            .arg("--root")
+            .arg(d.root())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let before = d.links();
+    for name in ["cron", "ssh", "xinetd"] {
+        let out = run(&["chkconfig", name, "on"]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "chkconfig {name} on");
+        let out = run(&["update-rc.d", name, "defaults"]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "update-rc.d {name} defaults");
+    }
+    assert_eq!(
+        d.links(),
+        before,
+        "the stock links stay as insserv made them"
+    );
+    d.script("web", WEB);
+    let out = run(&["chkconfig", "--add", "web"]);
+    assert_eq!(stderr(&out), "");
+    assert!(d.etc("rc2.d/S01web").exists(), "{:?}", d.links());
+    d.script("web2", &WEB.replace("web", "web2"));
+    let out = run(&["update-rc.d", "web2", "defaults"]);
+    assert!(out.status.success());
+    assert_eq!(stderr(&out), "");
+    // Real problems still show.
+    d.script(
+        "app",
+        &WEB.replace("Provides:          web", "Provides:          app")
+            .replace("$remote_fs $syslog", "$remote_fs cron ghost"),
+    );
+    assert!(run(&["chkconfig", "--level", "3", "cron", "off"])
+        .status
+        .success());
+    let out = run(&["chkconfig", "--add", "app"]);
+    assert_eq!(
+        stderr(&out),
+        "chkconfig: warning: service app requires cron, which is off in runlevel 3\n\
+         chkconfig: warning: service app requires ghost, which is not installed\n"
     );
 }

@@ -604,10 +604,8 @@ impl Services {
             target: request.is_some(),
             start: slot(LinkKind::Start),
             stop: slot(LinkKind::Kill),
-            on: kinds
-                .iter()
-                .filter(|(_, k)| **k == LinkKind::Start)
-                .fold(LevelSet::EMPTY, |s, (l, _)| s.with(*l)),
+            on: levels_of(kinds, LinkKind::Start),
+            off: levels_of(kinds, LinkKind::Kill),
         }
     }
 
@@ -734,6 +732,13 @@ impl<'a> LinkDirs<'a> {
             resolved.is_some() && resolved.as_deref() == init_d
         })
     }
+}
+
+fn levels_of(kinds: &BTreeMap<Runlevel, LinkKind>, kind: LinkKind) -> LevelSet {
+    kinds
+        .iter()
+        .filter(|(_, k)| **k == kind)
+        .fold(LevelSet::EMPTY, |s, (l, _)| s.with(*l))
 }
 
 fn request(name: &str, levels: impl Iterator<Item = (Runlevel, Option<LinkKind>)>) -> Request {
