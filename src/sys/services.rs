@@ -443,12 +443,19 @@ impl Services {
     /// Whether this process may change the links: write access to init.d and to every
     /// rc directory.
     pub fn can_change_links(&self) -> bool {
-        let writable = |p: &Path| nix::unistd::access(p, nix::unistd::AccessFlags::W_OK).is_ok();
-        writable(&self.root.init_d())
-            && self
-                .rc_levels
-                .iter()
-                .all(|l| writable(&self.root.rc_dir(l)))
+        self.check_links_writable().is_ok()
+    }
+
+    /// [`Services::can_change_links`], or the first directory that is not writable
+    /// (`init.d` holds the journal), as `PATH: Permission denied`.
+    pub fn check_links_writable(&self) -> Result<(), String> {
+        let dirs = std::iter::once(self.root.init_d())
+            .chain(self.rc_levels.iter().map(|l| self.root.rc_dir(l)));
+        for dir in dirs {
+            nix::unistd::access(&dir, nix::unistd::AccessFlags::W_OK)
+                .map_err(|e| format!("{}: {}", dir.display(), e.desc()))?;
+        }
+        Ok(())
     }
 
     /// Whether this process may turn xinetd services on and off: write access to
