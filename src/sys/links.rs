@@ -9,7 +9,9 @@
 //! first and the last operation leaves the journal behind; the next change (or
 //! [`recover`]) replays it, which is safe because every operation is idempotent, and
 //! the link set ends up entirely new. A crash before the journal is in place changes
-//! nothing. Changes are serialised by a lock on the `init.d` directory.
+//! nothing. An entry no replay can carry out (see `format::link_journal::check_op` and
+//! [`recover`]) is dropped and reported rather than left to block every later change.
+//! Changes are serialised by a lock on the `init.d` directory.
 
 use std::fs::File;
 use std::io;
