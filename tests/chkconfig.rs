@@ -2,8 +2,10 @@
 //! Hat-style and Debian-style trees, chkconfig and LSB headers, xinetd files.
 
 mod common;
+mod debian;
 
 use common::*;
+use debian::DebianCopy;
 use std::fs;
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
@@ -709,5 +711,177 @@ fn a_root_without_init_d() {
             "failed to open {}/etc/init.d: No such file or directory\n",
             dir.path().display()
         )
+    );
+}
+
+/// A regular file carrying a link's name is not a service's link: chkconfig neither
+/// lists it, nor takes it for the service's link, nor deletes the real one.
+#[test]
+fn a_stray_file_with_a_link_name_is_not_the_services_link() {
+    let r = TestRoot::debian();
+    r.script("a", "#!/bin/sh\n# chkconfig: 2345 40 60\n");
+    ok(&chkconfig(&r, &["--add", "a"]));
+    fs::write(r.join("etc/rc2.d/S56a"), "a stray file\n").unwrap();
+    // A link elsewhere with such a name is no link of the service either.
+    symlink("/bin/true", r.join("etc/rc3.d/K10a")).unwrap();
+    ok(&chkconfig(&r, &["a", "on"]));
+    assert_eq!(
+        links(&r.join("etc"), "a"),
+        [
+            "0:K60a", "1:K60a", "2:S40a", "2:S56a", "3:K10a", "3:S40a", "4:S40a", "5:S40a",
+            "6:K60a"
+        ]
+    );
+    assert_eq!(
+        ok(&chkconfig(&r, &["--list", "a"])),
+        "a              \t0:off\t1:off\t2:on\t3:on\t4:on\t5:on\t6:off\n"
+    );
+    ok(&chkconfig(&r, &["--level", "2", "a", "off"]));
+    assert!(r.join("etc/rc2.d/K60a").exists());
+    assert_eq!(r.read("etc/rc2.d/S56a"), "a stray file\n");
+    ok(&chkconfig(&r, &["--del", "a"]));
+    assert_eq!(links(&r.join("etc"), "a"), ["2:S56a", "3:K10a"]);
+}
+
+/// A journal entry that no replay could honour — a name with `/` (a link outside the
+/// root), a level without rc directory — is dropped and reported by the next call, even
+/// `--list`; the rest of the change is finished and later changes go through.
+#[test]
+fn impossible_journal_entries_are_dropped_and_reported() {
+    let r = TestRoot::debian();
+    r.script("a", "#!/bin/sh\n# chkconfig: 2345 40 60\n");
+    fs::write(
+        r.join("etc/init.d/.vinit-links.journal"),
+        "vinit-links 1\n\
+         create 3 ../../../escaped ../init.d/a\n\
+         create 7 S40a ../init.d/a\n\
+         create 2 S40a ../init.d/a\n\
+         end\n",
+    )
+    .unwrap();
+    let out = chkconfig(&r, &["--list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let journal = r.join("etc/init.d/.vinit-links.journal");
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "chkconfig: {j}: line 2: \"create 3 ../../../escaped ../init.d/a\": \"../../../escaped\" is not a link name: dropped\n\
+             chkconfig: {j}: {rc7}: No such file or directory: dropped\n",
+            j = journal.display(),
+            rc7 = r.join("etc/rc7.d").display()
+        )
+    );
+    assert!(!r.path().join("escaped").exists() && !r.join("escaped").exists());
+    assert!(!journal.exists());
+    assert_eq!(links(&r.join("etc"), "a"), ["2:S40a"]);
+    ok(&chkconfig(&r, &["--add", "a"]));
+    assert_eq!(links(&r.join("etc"), "a").len(), 7);
+}
+
+/// Configuration files are opened without blocking and must be regular files: a FIFO
+/// as insserv.conf, in insserv.conf.d, as an override or as the journal never hangs.
+#[test]
+fn fifos_as_configuration_files_never_hang() {
+    let r = TestRoot::debian();
+    r.script(
+        "web",
+        "#!/bin/sh\n### BEGIN INIT INFO\n# Required-Start: $network\n# Default-Start: 2 3 4 5\n# Default-Stop: 0 1 6\n### END INIT INFO\n",
+    );
+    let fifo = |rel: &str| {
+        fs::create_dir_all(r.join(rel).parent().unwrap()).unwrap();
+        nix::unistd::mkfifo(&r.join(rel), nix::sys::stat::Mode::S_IRWXU).unwrap();
+    };
+    fifo("etc/insserv.conf");
+    fifo("etc/insserv.conf.d/extra");
+    fifo("etc/chkconfig.d/web");
+    let out = std::process::Command::new("timeout")
+        .arg("20")
+        .arg(VINIT)
+        .arg("--root")
+        .arg(r.path())
+        .args(["chkconfig", "--add", "web"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "chkconfig: {}: not a regular file\n",
+            r.join("etc/chkconfig.d/web").display()
+        )
+    );
+    assert_eq!(links(&r.join("etc"), "web")[2], "2:S50web");
+    fifo("etc/init.d/.vinit-links.journal");
+    let out = std::process::Command::new("timeout")
+        .arg("20")
+        .arg(VINIT)
+        .arg("--root")
+        .arg(r.path())
+        .args(["chkconfig", "--list", "web"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stderr(&out).contains(".vinit-links.journal: not a regular file"),
+        "{out:?}"
+    );
+}
+
+const WEB: &str = "#!/bin/sh\n### BEGIN INIT INFO\n# Provides:          web\n\
+# Required-Start:    $remote_fs $syslog\n# Required-Stop:     $remote_fs $syslog\n\
+# Default-Start:     2 3 4 5\n# Default-Stop:      0 1 6\n# Short-Description: web\n\
+### END INIT INFO\nexit 0\n";
+
+/// On a stock Debian tree the providers of `$remote_fs` and `$time` run in rcS.d (so in
+/// every level) and nothing installed provides `$syslog`: turning on the stock services
+/// or a new one requiring them warns about nothing, and moves no other link. A
+/// dependency that is really missing or off still warns.
+#[test]
+fn a_stock_debian_tree_gives_no_false_warnings() {
+    let d = DebianCopy::new();
+    let run = |args: &[&str]| {
+        vinit_cmd()
+            .arg("--root")
+            .arg(d.root())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let before = d.links();
+    for name in ["cron", "ssh", "xinetd"] {
+        let out = run(&["chkconfig", name, "on"]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "chkconfig {name} on");
+        let out = run(&["update-rc.d", name, "defaults"]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "update-rc.d {name} defaults");
+    }
+    assert_eq!(
+        d.links(),
+        before,
+        "the stock links stay as insserv made them"
+    );
+    d.script("web", WEB);
+    let out = run(&["chkconfig", "--add", "web"]);
+    assert_eq!(stderr(&out), "");
+    assert!(d.etc("rc2.d/S01web").exists(), "{:?}", d.links());
+    d.script("web2", &WEB.replace("web", "web2"));
+    let out = run(&["update-rc.d", "web2", "defaults"]);
+    assert!(out.status.success());
+    assert_eq!(stderr(&out), "");
+    // Real problems still show.
+    d.script(
+        "app",
+        &WEB.replace("Provides:          web", "Provides:          app")
+            .replace("$remote_fs $syslog", "$remote_fs cron ghost"),
+    );
+    assert!(run(&["chkconfig", "--level", "3", "cron", "off"])
+        .status
+        .success());
+    let out = run(&["chkconfig", "--add", "app"]);
+    assert_eq!(
+        stderr(&out),
+        "chkconfig: warning: service app requires cron, which is off in runlevel 3\n\
+         chkconfig: warning: service app requires ghost, which is not installed\n"
     );
 }

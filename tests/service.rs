@@ -2,8 +2,10 @@
 //! output passed through, the special forms, the errors.
 
 mod common;
+mod debian;
 
 use common::*;
+use debian::{DebianCopy, User};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Output, Stdio};
@@ -218,4 +220,55 @@ fn any_file_in_init_d_is_a_service() {
     r.script("9lives", "#!/bin/sh\necho \"nine $1\"\n");
     let out = service(&r, &["9lives", "start"]);
     assert_eq!(stdout(&out), "nine start\n");
+}
+
+/// LSB: stopping a stopped service succeeds. The example scripts said `[FAILED]` and
+/// exited 0; now the mark and the status agree, for every example daemon.
+#[test]
+fn stopping_a_stopped_service_is_a_success() {
+    let r = TestRoot::example_redhat();
+    for (name, label) in [
+        ("heartbeat", "heartbeat"),
+        ("spooler", "spooler"),
+        ("syslog", "system logger"),
+    ] {
+        let out = service(&r, &[name, "stop"]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        assert_eq!(
+            stdout(&out),
+            format!("Stopping {label}: [  OK  ]\n"),
+            "{name}"
+        );
+    }
+}
+
+/// Debian's `service` and vinit's, each bound at /usr/sbin/service of a copy of the
+/// stock Debian system, drive its real cron script (and daemon) through the same
+/// sequence: every line of output and every exit status is the same.
+#[test]
+fn the_stock_cron_script_through_debians_service_and_vinits() {
+    const SEQUENCE: &str =
+        "for action in status stop start status start restart status stop stop status; do \
+        echo \"== service cron $action\"; service cron $action 2>&1; echo \"exit $?\"; done";
+    let transcript = |vinit: bool| {
+        let d = DebianCopy::new();
+        let out = d.run(
+            User::Root,
+            vinit.then_some("/usr/sbin/service"),
+            &["/bin/sh", "-c", SEQUENCE],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let debian = transcript(false);
+    assert!(
+        debian
+            .contains("== service cron stop\nStopping periodic command scheduler: cron.\nexit 0\n"),
+        "{debian}"
+    );
+    assert!(
+        debian.contains("== service cron status\ncron is running.\nexit 0\n"),
+        "{debian}"
+    );
+    assert_eq!(transcript(true), debian);
 }

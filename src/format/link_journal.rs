@@ -17,6 +17,7 @@
 
 use std::fmt::Write;
 
+use crate::format::rclink::{parse_link_name, LinkName};
 use crate::format::runlevel::Runlevel;
 
 const MAGIC: &str = "vinit-links 1";
@@ -64,6 +65,7 @@ fn check_word(word: &str) -> Result<(), String> {
 pub fn write(ops: &[LinkOp]) -> Result<String, String> {
     let mut out = format!("{MAGIC}\n");
     for op in ops {
+        check_op(op)?;
         let words: Vec<&str> = match op {
             LinkOp::Create { name, target, .. } => vec!["create", name, target],
             LinkOp::Rename { from, to, .. } => vec!["rename", from, to],
@@ -78,55 +80,104 @@ pub fn write(ops: &[LinkOp]) -> Result<String, String> {
     Ok(out)
 }
 
-/// Reads a journal. A damaged or incomplete one is an error naming the line: replaying
-/// half a plan would leave something neither old nor new.
-pub fn parse(text: &str) -> Result<Vec<LinkOp>, String> {
+/// A journal read back: the operations to replay, and the entries that can never be
+/// replayed (each `line N: why`), dropped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Journal {
+    pub ops: Vec<LinkOp>,
+    pub dropped: Vec<String>,
+}
+
+/// Reads a journal. A damaged or incomplete file is an error naming the line: replaying
+/// half a plan would leave something neither old nor new. A well-formed entry that no
+/// replay could honour (a name holding `/`, a link that is not a service's link into
+/// `init.d`) is dropped and reported: kept, it would block every later change.
+pub fn parse(text: &str) -> Result<Journal, String> {
     let mut lines = text.lines().enumerate();
     match lines.next() {
         Some((_, MAGIC)) => {}
         _ => return Err(format!("line 1: expected \"{MAGIC}\"")),
     }
-    let mut ops = Vec::new();
+    let mut journal = Journal::default();
     for (index, line) in lines {
         let number = index + 1;
         let words: Vec<&str> = line.split(' ').collect();
         if words == ["end"] {
-            return Ok(ops);
+            return Ok(journal);
         }
-        let level = words
-            .get(1)
-            .and_then(|w| {
-                let mut c = w.chars();
-                c.next().filter(|_| c.next().is_none())
-            })
-            .and_then(Runlevel::from_char)
-            .ok_or_else(|| format!("line {number}: bad runlevel"))?;
-        let op = match (words[0], &words[2..]) {
-            ("create", [name, target]) => LinkOp::Create {
-                level,
-                name: name.to_string(),
-                target: target.to_string(),
-            },
-            ("rename", [from, to]) => LinkOp::Rename {
-                level,
-                from: from.to_string(),
-                to: to.to_string(),
-            },
-            ("remove", [name]) => LinkOp::Remove {
-                level,
-                name: name.to_string(),
-            },
-            _ => return Err(format!("line {number}: not an operation: {line:?}")),
-        };
-        for w in &words[2..] {
-            check_word(w).map_err(|e| format!("line {number}: {e}"))?;
-            if w.contains('/') && words[0] != "create" {
-                return Err(format!("line {number}: a link name holds no '/'"));
-            }
+        let op = operation(&words).map_err(|e| format!("line {number}: {e}"))?;
+        match check_op(&op) {
+            Ok(()) => journal.ops.push(op),
+            Err(why) => journal
+                .dropped
+                .push(format!("line {number}: {line:?}: {why}")),
         }
-        ops.push(op);
     }
     Err("the journal ends before its \"end\" line".into())
+}
+
+/// One line's operation, as written (not yet validated).
+fn operation(words: &[&str]) -> Result<LinkOp, String> {
+    let level = words
+        .get(1)
+        .and_then(|w| {
+            let mut c = w.chars();
+            c.next().filter(|_| c.next().is_none())
+        })
+        .and_then(Runlevel::from_char)
+        .ok_or("bad runlevel")?;
+    for w in &words[2..] {
+        check_word(w)?;
+    }
+    Ok(match (words[0], &words[2..]) {
+        ("create", [name, target]) => LinkOp::Create {
+            level,
+            name: name.to_string(),
+            target: target.to_string(),
+        },
+        ("rename", [from, to]) => LinkOp::Rename {
+            level,
+            from: from.to_string(),
+            to: to.to_string(),
+        },
+        ("remove", [name]) => LinkOp::Remove {
+            level,
+            name: name.to_string(),
+        },
+        _ => return Err(format!("not an operation: {:?}", words.join(" "))),
+    })
+}
+
+/// Whether an operation is one vinit could have planned: every name a link name
+/// (`S20foo`, never a path), a rename keeping the service, a new link pointing at its
+/// service's script in `init.d`.
+pub fn check_op(op: &LinkOp) -> Result<(), String> {
+    match op {
+        LinkOp::Create { name, target, .. } => {
+            let service = link_service(name)?;
+            let wanted = format!("../init.d/{service}");
+            if *target != wanted {
+                return Err(format!("{name} must point to {wanted}, not {target}"));
+            }
+        }
+        LinkOp::Rename { from, to, .. } => {
+            if link_service(from)? != link_service(to)? {
+                return Err(format!("{from} and {to} are links of different services"));
+            }
+        }
+        LinkOp::Remove { name, .. } => {
+            link_service(name)?;
+        }
+    }
+    Ok(())
+}
+
+fn link_service(name: &str) -> Result<String, String> {
+    match parse_link_name(name) {
+        LinkName::Link(link) => Ok(link.service),
+        LinkName::Malformed(why) => Err(why),
+        LinkName::Ignored => Err(format!("\"{name}\" is not a link name")),
+    }
 }
 
 #[cfg(test)]
@@ -161,15 +212,51 @@ mod tests {
             text,
             "vinit-links 1\nrename 3 S20foo K80foo\ncreate S S20foo ../init.d/foo\nremove 0 K80foo\nend\n"
         );
-        assert_eq!(parse(&text).unwrap(), ops);
+        assert_eq!(parse(&text).unwrap().ops, ops);
+        assert!(parse(&text).unwrap().dropped.is_empty());
         assert!(parse(&text.replace("end\n", "")).is_err());
         assert!(parse("").is_err());
         assert!(parse("vinit-links 1\nremove 33 x\nend\n").is_err());
-        assert!(parse("vinit-links 1\nremove 3 a/b\nend\n").is_err());
         assert!(parse("vinit-links 1\nlaunch 3 x\nend\n").is_err());
         assert!(write(&[LinkOp::Remove {
             level: lv('3'),
             name: "a b".into()
+        }])
+        .is_err());
+    }
+
+    #[test]
+    fn entries_no_replay_could_honour_are_dropped_and_reported() {
+        let text = "vinit-links 1\n\
+                    create 3 ../../../../tmp/x ../init.d/foo\n\
+                    create 3 S20foo /bin/sh\n\
+                    create 3 S20foo ../init.d/bar\n\
+                    rename 3 S20foo K80bar\n\
+                    remove 3 a/b\n\
+                    remove 3 README\n\
+                    remove 2 K80foo\n\
+                    end\n";
+        let journal = parse(text).unwrap();
+        assert_eq!(
+            journal.ops,
+            [LinkOp::Remove {
+                level: lv('2'),
+                name: "K80foo".into()
+            }]
+        );
+        assert_eq!(journal.dropped.len(), 6, "{:?}", journal.dropped);
+        assert!(
+            journal.dropped[0].starts_with("line 2: "),
+            "{:?}",
+            journal.dropped
+        );
+        assert!(journal.dropped[1].contains("must point to ../init.d/foo"));
+        assert!(journal.dropped[3].contains("different services"));
+        // The writer refuses what the reader would drop.
+        assert!(write(&[LinkOp::Create {
+            level: lv('3'),
+            name: "S20foo/../x".into(),
+            target: "../init.d/foo".into()
         }])
         .is_err());
     }
@@ -186,12 +273,12 @@ mod tests {
             let ops: Vec<LinkOp> = raw.iter().map(|(k, l, a, b)| {
                 let level = lv(l.chars().next().unwrap());
                 match k {
-                    0 => LinkOp::Create { level, name: a.clone(), target: format!("../init.d/{b}") },
-                    1 => LinkOp::Rename { level, from: a.clone(), to: b.clone() },
+                    0 => LinkOp::Create { level, name: a.clone(), target: format!("../init.d/{}", &a[3..]) },
+                    1 => LinkOp::Rename { level, from: a.clone(), to: format!("{}{}", &b[..3], &a[3..]) },
                     _ => LinkOp::Remove { level, name: a.clone() },
                 }
             }).collect();
-            prop_assert_eq!(parse(&write(&ops).unwrap()).unwrap(), ops);
+            prop_assert_eq!(parse(&write(&ops).unwrap()).unwrap().ops, ops);
         }
     }
 }

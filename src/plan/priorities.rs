@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::format::facilities::Facilities;
 use crate::format::header::Dependencies;
 use crate::format::levelset::LevelSet;
+use crate::format::runlevel::Runlevel;
 
 /// The highest priority a link name can hold (two digits).
 pub const MAX_PRIORITY: u8 = 99;
@@ -62,8 +63,29 @@ pub struct Node {
     pub target: bool,
     pub start: OrderSlot,
     pub stop: OrderSlot,
-    /// Where it is on after the change (for the warnings about what it requires).
+    /// Where it has S links after the change (`S` included: the boot level).
     pub on: LevelSet,
+    /// Where it has K links after the change.
+    pub off: LevelSet,
+}
+
+impl Node {
+    fn levels(&self, kind: Kind) -> LevelSet {
+        match kind {
+            Kind::Start => self.on,
+            Kind::Stop => self.off,
+        }
+    }
+
+    /// Where it is effectively started: a service started in `S` (the boot level, run
+    /// once before any other) runs in every level after it.
+    pub fn running_in(&self) -> LevelSet {
+        if self.on.contains(Runlevel::SINGLE) {
+            self.on.union(LevelSet::ALL)
+        } else {
+            self.on
+        }
+    }
 }
 
 /// Everything the solver needs.
@@ -150,7 +172,18 @@ pub fn solve(input: &Input) -> Result<Solution, SolveError> {
                 slot.takes_part().then_some(slot)
             })
             .collect();
-        let edges = graph.edges(kind, &slots);
+        let mut edges = graph.edges(kind, &slots);
+        let nodes = &input.nodes;
+        // A dependency binds two services in an order only where both have links of
+        // that kind in a common level (insserv's rule): `rcS.d` runs once at boot
+        // before every other level, so a boot service never holds back the numbers of
+        // rc2.d; `$all` in rc2.d means after everything of rc2.d, not of rc1.d.
+        edges.retain(|&(a, b)| {
+            !nodes[a]
+                .levels(kind)
+                .intersection(nodes[b].levels(kind))
+                .is_empty()
+        });
         let specs: Vec<Option<SlotSpec>> = input
             .nodes
             .iter()
@@ -533,10 +566,9 @@ impl<'a> Graph<'a> {
                     }
                     continue;
                 }
-                let on = self
-                    .providers(dep)
-                    .iter()
-                    .fold(LevelSet::EMPTY, |set, p| set.union(self.input.nodes[*p].on));
+                let on = self.providers(dep).iter().fold(LevelSet::EMPTY, |set, p| {
+                    set.union(self.input.nodes[*p].running_in())
+                });
                 let missing = node.on.difference(on);
                 if !missing.is_empty() {
                     let plural = if missing.len() > 1 { "s" } else { "" };
@@ -573,6 +605,7 @@ mod tests {
             },
             lsb: true,
             on: LevelSet::MULTI_USER,
+            off: LevelSet::of(&[level('0'), level('1'), level('6')]),
             ..Node::default()
         }
     }
@@ -700,6 +733,43 @@ mod tests {
             "{:?}",
             s.warnings
         );
+    }
+
+    #[test]
+    fn the_boot_level_runs_before_every_other() {
+        // Debian: mountall and hwclock start in rcS.d only; cron (rc2-5) requires them
+        // through facilities; rc.local requires $all; single is in rc1.d only.
+        let lv = |s: &str| LevelSet::parse_words(s).0;
+        let mut mountall = configured(node("mountall", &[]), 6, 0);
+        mountall.on = lv("S");
+        mountall.off = LevelSet::EMPTY;
+        mountall.stop = OrderSlot::default();
+        let mut hwclock = configured(node("hwclock.sh", &[]), 1, 1);
+        hwclock.provides.push("hwclock".into());
+        hwclock.on = lv("S");
+        hwclock.off = lv("0 6");
+        let mut single = configured(node("single", &[]), 2, 0);
+        single.on = lv("1");
+        single.stop = OrderSlot::default();
+        let mut rc_local = configured(node("rc.local", &["$all"]), 2, 0);
+        rc_local.deps.required_stop.clear();
+        rc_local.stop = OrderSlot::default();
+        let mut cron = target(node("cron", &["$remote_fs", "$time"]), 50, 50);
+        cron.off = LevelSet::EMPTY;
+        cron.stop = OrderSlot::default();
+        let mut facilities = Facilities::default();
+        facilities.add_file("$local_fs +mountall\n$remote_fs $local_fs\n$time +hwclock\n");
+        let s = solve(&Input {
+            nodes: vec![mountall, hwclock, single, rc_local, cron],
+            other_scripts: BTreeSet::new(),
+            facilities: Some(&facilities),
+        })
+        .unwrap();
+        // Before rc.local (S02), whatever rcS.d holds; nobody else moves; no warning:
+        // what starts in S runs in every level.
+        assert_eq!(s.start.get("cron"), Some(&1), "{s:?}");
+        assert_eq!(s.start.len(), 1, "{s:?}");
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
     }
 
     #[test]

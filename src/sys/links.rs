@@ -9,7 +9,9 @@
 //! first and the last operation leaves the journal behind; the next change (or
 //! [`recover`]) replays it, which is safe because every operation is idempotent, and
 //! the link set ends up entirely new. A crash before the journal is in place changes
-//! nothing. Changes are serialised by a lock on the `init.d` directory.
+//! nothing. An entry no replay can carry out (see `format::link_journal::check_op` and
+//! [`recover`]) is dropped and reported rather than left to block every later change.
+//! Changes are serialised by a lock on the `init.d` directory.
 
 use std::fs::File;
 use std::io;
@@ -23,10 +25,20 @@ use crate::sys::describe_io;
 use crate::sys::layout::Root;
 
 /// Makes `link` a symbolic link to `target`, replacing whatever `link` was.
+///
+/// The temporary name is predictable, so whatever was planted there is removed first
+/// (unlink never follows a link); symlink(2) itself never writes through an existing
+/// name, it fails — a name planted again in between makes the call fail, never
+/// redirects it.
 pub fn replace_symlink(target: &Path, link: &Path) -> io::Result<()> {
     let tmp = crate::sys::fs::temporary_sibling(link)?;
-    let _ = std::fs::remove_file(&tmp);
-    symlink(target, &tmp)?;
+    match symlink(target, &tmp) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(&tmp)?;
+            symlink(target, &tmp)?;
+        }
+        other => other?,
+    }
     std::fs::rename(&tmp, link).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
@@ -51,48 +63,108 @@ pub fn pending(root: &Root) -> bool {
     std::fs::symlink_metadata(root.links_journal()).is_ok()
 }
 
-/// Finishes a change that a crash interrupted, if any. True if there was one.
-pub fn recover(root: &Root) -> Result<bool, String> {
+/// What finishing an interrupted change did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// There was one, and it is finished.
+    pub finished: bool,
+    /// Its operations that could never be carried out, dropped (one line each, naming
+    /// the journal).
+    pub dropped: Vec<String>,
+}
+
+/// Finishes a change that a crash interrupted, if any.
+pub fn recover(root: &Root) -> Result<Recovery, String> {
     if !pending(root) {
-        return Ok(false);
+        return Ok(Recovery::default());
     }
     let _lock = lock(root)?;
     finish_pending(root)
 }
 
-/// Applies `ops` as one change (see the module comment).
-pub fn apply(root: &Root, ops: &[LinkOp]) -> Result<(), String> {
+/// Applies `ops` as one change (see the module comment). An interrupted change found
+/// first is finished first; what it had to drop is returned.
+pub fn apply(root: &Root, ops: &[LinkOp]) -> Result<Vec<String>, String> {
     if ops.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let _lock = lock(root)?;
-    finish_pending(root)?;
+    let recovery = finish_pending(root)?;
     let journal = root.links_journal();
     let text = link_journal::write(ops)?;
     crate::sys::fs::write_atomic(&journal, text.as_bytes(), 0o644)
         .map_err(|e| format!("{}: {}", journal.display(), describe_io(&e)))?;
     // The journal's name must be on disk before the first link changes.
     sync_dir(&root.init_d());
-    complete(root, ops)
+    complete(root, ops)?;
+    Ok(recovery.dropped)
 }
 
 /// Replays the journal (the caller holds the lock).
-fn finish_pending(root: &Root) -> Result<bool, String> {
-    let journal = root.links_journal();
-    let text = match std::fs::read_to_string(&journal) {
+fn finish_pending(root: &Root) -> Result<Recovery, String> {
+    let path = root.links_journal();
+    let text = match crate::sys::fs::read_config_text(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(format!("{}: {}", journal.display(), describe_io(&e))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Recovery::default()),
+        Err(e) => return Err(format!("{}: {}", path.display(), describe_io(&e))),
     };
-    let ops = link_journal::parse(&text).map_err(|e| {
+    let journal = link_journal::parse(&text).map_err(|e| {
         format!(
             "{}: {e}; the interrupted change cannot be finished, remove the file once the links are checked",
-            journal.display()
+            path.display()
         )
     })?;
+    let mut dropped: Vec<String> = journal
+        .dropped
+        .iter()
+        .map(|why| format!("{}: {why}: dropped", path.display()))
+        .collect();
+    let mut ops = Vec::new();
+    for op in journal.ops {
+        match impossible(root, &op) {
+            Some(why) => dropped.push(format!("{}: {why}: dropped", path.display())),
+            None => ops.push(op),
+        }
+    }
     complete(root, &ops)?;
     remove_stale_temporaries(root, &ops);
-    Ok(true)
+    Ok(Recovery {
+        finished: true,
+        dropped,
+    })
+}
+
+/// Why a journalled operation can never be carried out: its level has no rc directory
+/// (chkconfig never creates one), or the name it removes or renames is not a symbolic
+/// link (only links are a service's links: a file that happens to have such a name is
+/// never touched), or the name it renames to is a directory.
+fn impossible(root: &Root, op: &LinkOp) -> Option<String> {
+    let dir = root.rc_dir(op.level());
+    match std::fs::metadata(&dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Some(format!("{} is not a directory", dir.display())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Some(format!("{}: {}", dir.display(), describe_io(&e)))
+        }
+        // Unreadable now (permissions): maybe not for the next caller.
+        Err(_) => return None,
+    }
+    let kind = |name: &str| std::fs::symlink_metadata(dir.join(name)).map(|m| m.file_type());
+    let not_a_link = |name: &str| match kind(name) {
+        Ok(t) if !t.is_symlink() => Some(format!(
+            "{} is not a symbolic link",
+            dir.join(name).display()
+        )),
+        _ => None,
+    };
+    match op {
+        LinkOp::Create { .. } => None,
+        LinkOp::Rename { from, to, .. } => not_a_link(from).or_else(|| match kind(to) {
+            Ok(t) if t.is_dir() => Some(format!("{} is a directory", dir.join(to).display())),
+            _ => None,
+        }),
+        LinkOp::Remove { name, .. } => not_a_link(name),
+    }
 }
 
 /// A process killed between making a temporary link and renaming it left the temporary
@@ -160,6 +232,7 @@ fn run(root: &Root, op: &LinkOp) -> Result<(), String> {
         LinkOp::Rename { from, to, .. } => {
             let (from, to) = (dir.join(from), dir.join(to));
             match std::fs::symlink_metadata(&from) {
+                Ok(m) if !m.file_type().is_symlink() => Err(not_a_link(&from)),
                 Ok(_) => std::fs::rename(&from, &to).map_err(|e| describe(&from, e)),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
                 Err(e) => Err(describe(&from, e)),
@@ -167,12 +240,21 @@ fn run(root: &Root, op: &LinkOp) -> Result<(), String> {
         }
         LinkOp::Remove { name, .. } => {
             let path = dir.join(name);
+            match std::fs::symlink_metadata(&path) {
+                Ok(m) if !m.file_type().is_symlink() => return Err(not_a_link(&path)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+                _ => {}
+            }
             match std::fs::remove_file(&path) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => Err(describe(&path, e)),
                 _ => Ok(()),
             }
         }
     }
+}
+
+fn not_a_link(path: &Path) -> String {
+    format!("{}: not a symbolic link, left alone", path.display())
 }
 
 /// Flushes a directory's entries to disk; a failure only costs durability.
@@ -277,14 +359,103 @@ mod tests {
         ];
         std::fs::write(root.links_journal(), link_journal::write(&ops).unwrap()).unwrap();
         assert!(pending(&root));
-        assert!(recover(&root).unwrap());
+        assert!(recover(&root).unwrap().finished);
         assert_eq!(ls(&tmp.path().join("etc/rc3.d")), ["K80a"]);
         assert_eq!(ls(&tmp.path().join("etc/rc5.d")), ["K80a"]);
-        assert!(!recover(&root).unwrap());
+        assert!(!recover(&root).unwrap().finished);
         // A damaged journal is refused, not half-applied.
         std::fs::write(root.links_journal(), "vinit-links 1\nremove 3 K80a\n").unwrap();
         let err = recover(&root).unwrap_err();
         assert!(err.contains("ends before"), "{err}");
         assert_eq!(ls(&tmp.path().join("etc/rc3.d")), ["K80a"]);
+    }
+
+    #[test]
+    fn a_planted_temporary_never_redirects_a_link() {
+        let tmp = tempfile::tempdir().unwrap();
+        let victim = tmp.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let link = tmp.path().join("S10x");
+        let planted = crate::sys::fs::temporary_sibling(&link).unwrap();
+        symlink(&victim, &planted).unwrap();
+        replace_symlink(Path::new("../init.d/x"), &link).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("../init.d/x"));
+        assert!(std::fs::symlink_metadata(&planted).is_err());
+        // Something that cannot be removed there makes the call fail, with no effect.
+        std::fs::create_dir(&planted).unwrap();
+        std::fs::write(planted.join("inside"), "").unwrap();
+        assert!(replace_symlink(Path::new("../init.d/y"), &link).is_err());
+        assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("../init.d/x"));
+    }
+
+    #[test]
+    fn a_planted_temporary_never_redirects_the_journal() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = Root::open(tmp.path());
+        for d in ["etc/init.d", "etc/rc3.d"] {
+            std::fs::create_dir_all(tmp.path().join(d)).unwrap();
+        }
+        let victim = tmp.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        symlink(
+            &victim,
+            crate::sys::fs::temporary_sibling(&root.links_journal()).unwrap(),
+        )
+        .unwrap();
+        let ops = [LinkOp::Create {
+            level: level('3'),
+            name: "S20a".into(),
+            target: "../init.d/a".into(),
+        }];
+        apply(&root, &ops).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(ls(&tmp.path().join("etc/rc3.d")), ["S20a"]);
+        assert!(ls(&tmp.path().join("etc/init.d")).is_empty());
+    }
+
+    #[test]
+    fn impossible_entries_are_dropped_and_reported_the_rest_is_finished() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = Root::open(tmp.path());
+        for d in ["etc/init.d", "etc/rc3.d", "outside"] {
+            std::fs::create_dir_all(tmp.path().join(d)).unwrap();
+        }
+        // A stray regular file with a link's name is never a link to remove.
+        std::fs::write(tmp.path().join("etc/rc3.d/S56a"), "not a link").unwrap();
+        std::fs::write(
+            root.links_journal(),
+            "vinit-links 1\n\
+             create 3 ../../outside/S10evil ../init.d/evil\n\
+             create 5 S20a ../init.d/a\n\
+             remove 3 S56a\n\
+             create 3 S20a ../init.d/a\n\
+             end\n",
+        )
+        .unwrap();
+        let recovery = recover(&root).unwrap();
+        assert!(recovery.finished);
+        assert_eq!(recovery.dropped.len(), 3, "{:?}", recovery.dropped);
+        assert!(
+            recovery.dropped[0].contains("line 2"),
+            "{:?}",
+            recovery.dropped
+        );
+        assert!(recovery.dropped[1].contains("etc/rc5.d: No such file or directory"));
+        assert!(recovery.dropped[2].contains("S56a is not a symbolic link"));
+        assert!(recovery.dropped.iter().all(|d| d.ends_with(": dropped")));
+        assert!(ls(&tmp.path().join("outside")).is_empty());
+        assert_eq!(ls(&tmp.path().join("etc/rc3.d")), ["S20a", "S56a"]);
+        assert!(!pending(&root), "nothing blocks later changes");
+    }
+
+    #[test]
+    fn a_fifo_journal_is_refused_without_blocking() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = Root::open(tmp.path());
+        std::fs::create_dir_all(tmp.path().join("etc/init.d")).unwrap();
+        nix::unistd::mkfifo(&root.links_journal(), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let err = recover(&root).unwrap_err();
+        assert!(err.contains("not a regular file"), "{err}");
     }
 }

@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::format::facilities::Facilities;
@@ -32,6 +32,7 @@ use crate::format::xinetd_edit;
 use crate::plan::priorities::{self, Node, OrderSlot};
 use crate::plan::relink::level_ops;
 use crate::sys::describe_io;
+use crate::sys::fs::{read_config, read_config_text};
 use crate::sys::layout::Root;
 use crate::sys::links;
 
@@ -61,6 +62,18 @@ pub struct Service {
 }
 
 impl Service {
+    /// A service known only by its links (its script is gone).
+    pub fn missing(name: &str) -> Service {
+        Service {
+            name: name.to_string(),
+            installed: false,
+            header: Header::default(),
+            script_header: Header::default(),
+            info: Err(Unsupported::NoHeader),
+            links: BTreeMap::new(),
+        }
+    }
+
     pub fn links_in(&self, level: Runlevel) -> &[LinkFile] {
         self.links.get(&level).map_or(&[], Vec::as_slice)
     }
@@ -184,8 +197,9 @@ impl Services {
     fn scan_scripts(root: &Root, only: Option<&[&str]>) -> Result<Services, String> {
         let mut problems = Vec::new();
         if links::pending(root) {
-            if let Err(e) = links::recover(root) {
-                problems.push(e);
+            match links::recover(root) {
+                Ok(recovery) => problems.extend(recovery.dropped),
+                Err(e) => problems.push(e),
             }
         }
         let mut services = Services {
@@ -236,9 +250,8 @@ impl Services {
             if !regular {
                 continue;
             }
-            let text = match read_regular_file(&path) {
-                Ok(Some(t)) => t,
-                Ok(None) => continue,
+            let text = match crate::sys::fs::read_config(&path) {
+                Ok(t) => t,
                 Err(e) => {
                     self.problems
                         .push(format!("{}: {}", path.display(), describe_io(&e)));
@@ -248,7 +261,7 @@ impl Services {
             let script_header = Header::parse(&text);
             let over = overrides
                 .contains(&name)
-                .then(|| fs::read(overrides_dir.join(&name)).ok())
+                .then(|| self.read_override(&overrides_dir.join(&name)))
                 .flatten();
             let header = match over {
                 Some(over) => script_header.overlay(&Header::parse(&over)),
@@ -271,12 +284,15 @@ impl Services {
     }
 
     fn read_links(&mut self, only: Option<&[&str]>) {
+        let init_d = self.root.resolve(&self.root.init_d()).ok();
         for c in RC_LEVELS {
             let lv = level(c);
-            let Ok(listing) = fs::read_dir(self.root.rc_dir(lv)) else {
+            let dir = self.root.rc_dir(lv);
+            let Ok(listing) = fs::read_dir(&dir) else {
                 continue;
             };
             self.rc_levels = self.rc_levels.with(lv);
+            let mut into_init_d = LinkDirs::new(&self.root, &dir, init_d.as_deref());
             for entry in listing.flatten() {
                 let Ok(name) = entry.file_name().into_string() else {
                     continue;
@@ -288,18 +304,12 @@ impl Services {
                 let LinkName::Link(link) = parse_link_name(&name) else {
                     continue;
                 };
-                let service = self
-                    .sysv
+                if !into_init_d.is_link_to(&entry, &link.service) {
+                    continue;
+                }
+                self.sysv
                     .entry(link.service.clone())
-                    .or_insert_with(|| Service {
-                        name: link.service.clone(),
-                        installed: false,
-                        header: Header::default(),
-                        script_header: Header::default(),
-                        info: Err(Unsupported::NoHeader),
-                        links: BTreeMap::new(),
-                    });
-                service
+                    .or_insert_with(|| Service::missing(&link.service))
                     .links
                     .entry(lv)
                     .or_default()
@@ -309,6 +319,20 @@ impl Services {
         for service in self.sysv.values_mut() {
             for links in service.links.values_mut() {
                 links.sort_by(|a, b| a.name.cmp(&b.name));
+            }
+        }
+    }
+
+    /// An override file's header; None when there is none (an unreadable one is a
+    /// problem, reported).
+    fn read_override(&mut self, path: &Path) -> Option<Vec<u8>> {
+        match read_config(path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                self.problems
+                    .push(format!("{}: {}", path.display(), describe_io(&e)));
+                None
             }
         }
     }
@@ -325,7 +349,7 @@ impl Services {
             if is_ignored_script_name(&name) || !fs::metadata(&path).is_ok_and(|m| m.is_file()) {
                 continue;
             }
-            let Ok(text) = fs::read(&path) else {
+            let Ok(text) = read_config(&path) else {
                 continue;
             };
             self.xinetd.insert(
@@ -419,12 +443,19 @@ impl Services {
     /// Whether this process may change the links: write access to init.d and to every
     /// rc directory.
     pub fn can_change_links(&self) -> bool {
-        let writable = |p: &Path| nix::unistd::access(p, nix::unistd::AccessFlags::W_OK).is_ok();
-        writable(&self.root.init_d())
-            && self
-                .rc_levels
-                .iter()
-                .all(|l| writable(&self.root.rc_dir(l)))
+        self.check_links_writable().is_ok()
+    }
+
+    /// [`Services::can_change_links`], or the first directory that is not writable
+    /// (`init.d` holds the journal), as `PATH: Permission denied`.
+    pub fn check_links_writable(&self) -> Result<(), String> {
+        let dirs = std::iter::once(self.root.init_d())
+            .chain(self.rc_levels.iter().map(|l| self.root.rc_dir(l)));
+        for dir in dirs {
+            nix::unistd::access(&dir, nix::unistd::AccessFlags::W_OK)
+                .map_err(|e| format!("{}: {}", dir.display(), e.desc()))?;
+        }
+        Ok(())
     }
 
     /// Whether this process may turn xinetd services on and off: write access to
@@ -493,14 +524,7 @@ impl Services {
         }
         for (name, request) in targets {
             if !self.sysv.contains_key(*name) {
-                let empty = Service {
-                    name: name.to_string(),
-                    installed: false,
-                    header: Header::default(),
-                    script_header: Header::default(),
-                    info: Err(Unsupported::NoHeader),
-                    links: BTreeMap::new(),
-                };
+                let empty = Service::missing(name);
                 let kinds = self.kinds_after(&empty, Some(request));
                 nodes.push(self.node(&empty, Some(request), &kinds));
             }
@@ -587,10 +611,8 @@ impl Services {
             target: request.is_some(),
             start: slot(LinkKind::Start),
             stop: slot(LinkKind::Kill),
-            on: kinds
-                .iter()
-                .filter(|(_, k)| **k == LinkKind::Start)
-                .fold(LevelSet::EMPTY, |s, (l, _)| s.with(*l)),
+            on: levels_of(kinds, LinkKind::Start),
+            off: levels_of(kinds, LinkKind::Kill),
         }
     }
 
@@ -659,33 +681,71 @@ impl Services {
     }
 
     /// Applies a plan, atomically (see `sys::links`).
-    pub fn apply(&self, plan: &Plan) -> Result<(), String> {
+    /// What comes back: what an interrupted change found first had to drop (see
+    /// `links::apply`), one line each.
+    pub fn apply(&self, plan: &Plan) -> Result<Vec<String>, String> {
         links::apply(&self.root, &plan.ops)
     }
 
     /// Applies a batch of changes the way every tool does: the links first (one
     /// transaction), then the xinetd services (see [`switch_xinetd`]).
-    pub fn apply_batch(&self, plan: &Plan, xinetd: &[(String, bool)]) -> Result<(), String> {
-        self.apply(plan)?;
-        switch_xinetd(&self.root, xinetd)
+    pub fn apply_batch(
+        &self,
+        plan: &Plan,
+        xinetd: &[(String, bool)],
+    ) -> Result<Vec<String>, String> {
+        let notes = self.apply(plan)?;
+        switch_xinetd(&self.root, xinetd)?;
+        Ok(notes)
     }
 }
 
-/// The content of a regular file (following links); None for anything else.
-fn read_regular_file(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
-    use std::io::Read;
-    // Non-blocking: opening a FIFO someone left in init.d must not hang.
-    let mut file = fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Ok(None);
+/// Which entries of one rc directory are a service's links: symbolic links whose target
+/// names the service's script in `init.d` (resolved inside the root; the script itself
+/// may be gone). A regular file, or a link elsewhere, that happens to carry a link's
+/// name is not one: taking it for one would renumber or delete the service's real link.
+struct LinkDirs<'a> {
+    root: &'a Root,
+    dir: PathBuf,
+    init_d: Option<&'a Path>,
+    /// Target directories already resolved (nearly every link says `../init.d`).
+    known: BTreeMap<PathBuf, bool>,
+}
+
+impl<'a> LinkDirs<'a> {
+    fn new(root: &'a Root, dir: &Path, init_d: Option<&'a Path>) -> LinkDirs<'a> {
+        LinkDirs {
+            root,
+            dir: root.resolve(dir).unwrap_or_else(|_| dir.to_path_buf()),
+            init_d,
+            known: BTreeMap::new(),
+        }
     }
-    let mut text = Vec::with_capacity(meta.len() as usize + 1);
-    file.read_to_end(&mut text)?;
-    Ok(Some(text))
+
+    fn is_link_to(&mut self, entry: &fs::DirEntry, service: &str) -> bool {
+        if !entry.file_type().is_ok_and(|t| t.is_symlink()) {
+            return false;
+        }
+        let Ok(target) = fs::read_link(entry.path()) else {
+            return false;
+        };
+        if target.file_name() != Some(std::ffi::OsStr::new(service)) {
+            return false;
+        }
+        let parent = target.parent().unwrap_or(Path::new("")).to_path_buf();
+        let (root, dir, init_d) = (self.root, &self.dir, self.init_d);
+        *self.known.entry(parent).or_insert_with_key(|parent| {
+            let resolved = root.resolve_link_target(dir, parent).ok();
+            resolved.is_some() && resolved.as_deref() == init_d
+        })
+    }
+}
+
+fn levels_of(kinds: &BTreeMap<Runlevel, LinkKind>, kind: LinkKind) -> LevelSet {
+    kinds
+        .iter()
+        .filter(|(_, k)| **k == kind)
+        .fold(LevelSet::EMPTY, |s, (l, _)| s.with(*l))
 }
 
 fn request(name: &str, levels: impl Iterator<Item = (Runlevel, Option<LinkKind>)>) -> Request {
@@ -698,7 +758,7 @@ fn request(name: &str, levels: impl Iterator<Item = (Runlevel, Option<LinkKind>)
 
 fn read_facilities(root: &Root) -> Facilities {
     let mut facilities = Facilities::default();
-    if let Ok(text) = fs::read_to_string(root.insserv_conf()) {
+    if let Ok(text) = read_config_text(&root.insserv_conf()) {
         facilities.add_file(&text);
     }
     if let Ok(dir) = fs::read_dir(root.insserv_conf_d()) {
@@ -713,7 +773,7 @@ fn read_facilities(root: &Root) -> Facilities {
             .collect();
         files.sort();
         for file in files {
-            if let Ok(text) = fs::read_to_string(file) {
+            if let Ok(text) = read_config_text(&file) {
                 facilities.add_file(&text);
             }
         }
@@ -727,7 +787,7 @@ pub fn set_xinetd(root: &Root, name: &str, on: bool) -> Result<bool, String> {
     check_service_name(name)?;
     let path = root.xinetd_d().join(name);
     let fail = |e: std::io::Error| format!("{}: {}", path.display(), describe_io(&e));
-    let text = fs::read(&path).map_err(fail)?;
+    let text = read_config(&path).map_err(fail)?;
     let meta = fs::metadata(&path).map_err(fail)?;
     let new =
         xinetd_edit::set_enabled(&text, on).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -819,7 +879,7 @@ fn is_superserver(pid: i32) -> bool {
 /// The current runlevel, from the file our init keeps (`run/runlevel`: the level's
 /// character; `N 3` as `runlevel` prints it is read too).
 pub fn current_runlevel(root: &Root) -> Option<Runlevel> {
-    let text = fs::read_to_string(root.runlevel_file()).ok()?;
+    let text = read_config_text(&root.runlevel_file()).ok()?;
     let word = text.split_whitespace().last()?;
     let mut chars = word.chars();
     let c = chars.next()?;
@@ -1042,6 +1102,28 @@ mod tests {
         assert!(s.xinetd["echo"].enabled);
         assert_eq!(s.xinetd["echo"].default_enabled, Some(false));
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_planted_temporary_never_redirects_an_xinetd_edit() {
+        let t = Tree::new();
+        let dir = t.dir.path().join("etc/xinetd.d");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("echo"), "service echo\n{\n\tdisable\t= yes\n}\n").unwrap();
+        let victim = t.dir.path().join("victim");
+        fs::write(&victim, "precious").unwrap();
+        let planted = crate::sys::fs::temporary_sibling(&dir.join("echo")).unwrap();
+        symlink(&victim, &planted).unwrap();
+        assert!(set_xinetd(&t.root(), "echo", true).unwrap());
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(fs::read_to_string(dir.join("echo"))
+            .unwrap()
+            .contains("= no"));
+        assert!(fs::symlink_metadata(&planted).is_err());
+        // An xinetd file that is a FIFO is refused, not waited on.
+        nix::unistd::mkfifo(&dir.join("fifo"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let err = set_xinetd(&t.root(), "fifo", true).unwrap_err();
+        assert!(err.ends_with("fifo: not a regular file"), "{err}");
     }
 
     #[test]

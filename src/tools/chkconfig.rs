@@ -448,7 +448,12 @@ fn change(services: &Services, requests: &[Request]) -> i32 {
         eprintln!("chkconfig: warning: {w}");
     }
     match services.apply(&plan) {
-        Ok(()) => 0,
+        Ok(notes) => {
+            for note in notes {
+                eprintln!("chkconfig: {note}");
+            }
+            0
+        }
         Err(e) => {
             eprintln!("chkconfig: {e}");
             1

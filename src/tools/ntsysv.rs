@@ -303,7 +303,12 @@ fn apply(batch: &Batch) -> i32 {
         eprintln!("ntsysv: warning: {w}");
     }
     match batch.services.apply_batch(&batch.plan, &batch.xinetd) {
-        Ok(()) => 0,
+        Ok(notes) => {
+            for note in notes {
+                eprintln!("ntsysv: {note}");
+            }
+            0
+        }
         Err(e) => {
             eprintln!("ntsysv: {e}");
             2

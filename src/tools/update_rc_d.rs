@@ -1,17 +1,18 @@
-//! `update-rc.d`: Debian's interface to the rc links, with its messages and exit
-//! statuses (sysv-rc's, the one that takes `-n` and `defaults NN`), on the same
+//! `update-rc.d`: Debian's interface to the rc links, as bookworm's (init-system-helpers
+//! with insserv) behaves — the links follow the LSB header, success is silent, the
+//! legacy `start`/`stop`/`NN` arguments are ignored with its warnings — on the same
 //! library as chkconfig: LSB dependencies ordered correctly, every change atomic.
 //!
-//! `defaults` links the levels the script's header names (LSB `Default-Start` and
-//! `Default-Stop`, or a `chkconfig:` line), as Debian does today; a script without
-//! either gets sysv-rc's 2 3 4 5 / 0 1 6. Priorities: the `NN` / `SS KK` given, else
-//! the header's, else 20; LSB dependencies move them where needed.
+//! What insserv prints about the named script is printed with insserv's words (a
+//! script without LSB information, links overriding the header's levels), since that is
+//! what Debian's update-rc.d shows. Where bookworm goes wrong (an unprivileged run that
+//! fails link by link and exits 0), vinit checks first and fails with the path.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
 use super::Context;
-use crate::format::header::Header;
+use crate::format::header::{Header, LsbInfo};
 use crate::format::levelset::{level, LevelSet};
 use crate::format::link_journal::LinkOp;
 use crate::format::rclink::{check_service_name, LinkKind};
@@ -20,15 +21,14 @@ use crate::sys::layout::Root;
 use crate::sys::links;
 use crate::sys::services::{Plan, Request, Service, Services};
 
-/// sysv-rc's priority when neither the command line nor the header gives one.
-const LEGACY_PRIORITY: u8 = 20;
+/// The priority a changed service asks for: the lowest that its dependencies allow, as
+/// insserv numbers (`S01` for a service that needs nothing else of its levels).
+const LOWEST_PRIORITY: u8 = 1;
 
-const USAGE: &str = "usage: update-rc.d [-n] [-f] <basename> remove
-       update-rc.d [-n] <basename> defaults [NN | SS KK]
-       update-rc.d [-n] <basename> defaults-disabled
-       update-rc.d [-n] <basename> start|stop NN runlvl [runlvl] [...] .
-       update-rc.d [-n] <basename> disable|enable [S|2|3|4|5]
-\t\t-n: not really
+const USAGE: &str = "usage: update-rc.d [-f] <basename> remove
+       update-rc.d [-f] <basename> defaults
+       update-rc.d [-f] <basename> defaults-disabled
+       update-rc.d <basename> disable|enable [S|2|3|4|5]
 \t\t-f: force
 
 The disable|enable API is not stable and might change in the future.
@@ -48,12 +48,6 @@ fn error(message: &str) -> i32 {
     1
 }
 
-/// sysv-rc died with the failing call's name and errno.
-fn denied(call: &str) -> i32 {
-    eprintln!("update-rc.d: {call}: Permission denied");
-    1
-}
-
 fn warning(message: &str) {
     eprintln!("update-rc.d: warning: {message}");
 }
@@ -61,8 +55,6 @@ fn warning(message: &str) {
 struct Run {
     root: Root,
     name: String,
-    not_really: bool,
-    force: bool,
 }
 
 pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
@@ -71,14 +63,12 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let mut not_really = false;
-    let mut force = false;
     let mut own_root: Option<PathBuf> = None;
     while rest.first().is_some_and(|a| a.starts_with('-')) {
         let opt = rest.remove(0);
         match opt.as_str() {
-            "-n" => not_really = true,
-            "-f" => force = true,
+            // `remove` works whether the script exists or not: -f changes nothing.
+            "-f" => {}
             "-h" | "--help" => return usage(None),
             "--root" if !rest.is_empty() => own_root = Some(PathBuf::from(rest.remove(0))),
             o if o.starts_with("--root=") => own_root = Some(PathBuf::from(&o["--root=".len()..])),
@@ -104,13 +94,7 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
         eprintln!("update-rc.d: illegal character in name '{name}'");
         return 1;
     }
-    let run = Run {
-        root,
-        name,
-        not_really,
-        force,
-    };
-    run.action(&action, &rest)
+    Run { root, name }.action(&action, &rest)
 }
 
 impl Run {
@@ -118,339 +102,82 @@ impl Run {
         self.root.init_script(&self.name).display().to_string()
     }
 
-    fn link_path(&self, level: Runlevel, link: &str) -> String {
-        self.root.rc_dir(level).join(link).display().to_string()
-    }
-
     fn action(&self, action: &str, args: &[String]) -> i32 {
+        let toggle = matches!(action, "enable" | "disable");
+        if !toggle
+            && !matches!(
+                action,
+                "remove" | "defaults" | "defaults-disabled" | "start" | "stop"
+            )
+        {
+            return usage(None);
+        }
         let script = self.root.init_script(&self.name);
-        if action == "remove" {
-            if script.is_file() && !self.force {
-                eprintln!(
-                    "update-rc.d: {} exists during rc.d purge (use -f to force)",
-                    self.script_path()
-                );
-                return 1;
-            }
-        } else {
-            if !script.is_file() {
-                eprintln!("update-rc.d: {}: file does not exist", self.script_path());
-                return 1;
-            }
-            self.lsb_warnings();
+        let header = self.header();
+        if toggle && header.is_none() {
+            return error(&format!("cannot find a LSB script for {}", self.name));
+        }
+        if action != "remove" && !toggle && !script.is_file() {
+            return error(&format!(
+                "initscript does not exist: {}",
+                self.script_path()
+            ));
+        }
+        if matches!(action, "start" | "stop") {
+            self.legacy_warnings(header.as_ref(), action, args);
         }
         let services = match Services::scan(&self.root) {
             Ok(s) => s,
             Err(e) => return error(&e),
         };
-        match action {
-            "remove" => self.remove(&services),
-            "defaults" => match codenumbers(args) {
-                Ok(base) => self.defaults(&services, base, false),
-                Err(e) => usage(Some(&e)),
-            },
-            "defaults-disabled" => self.defaults(&services, None, true),
-            "start" | "stop" => self.start_stop(&services, action, args),
-            "enable" | "disable" => self.toggle(&services, action == "enable", args),
-            _ => usage(None),
+        for problem in &services.problems {
+            warning(problem);
         }
+        let header = header.unwrap_or_default();
+        match action {
+            "remove" => self.remove(&services, &header),
+            "enable" | "disable" => self.toggle(&services, &header, action, args),
+            _ => self.defaults(&services, &header, action == "defaults-disabled"),
+        }
+    }
+
+    /// The script's header, if the script is a readable, non-empty regular file.
+    fn header(&self) -> Option<Header> {
+        let text = crate::sys::fs::read_config(&self.root.init_script(&self.name)).ok()?;
+        (!text.is_empty()).then(|| Header::parse(&text))
     }
 
     fn service<'a>(&self, services: &'a Services) -> Option<&'a Service> {
         services.sysv.get(&self.name)
     }
 
-    fn has_links(&self, services: &Services) -> bool {
-        self.service(services)
-            .is_some_and(|s| !s.linked_levels().is_empty())
-    }
-
-    /// sysv-rc's checks of the LSB block, on the script itself.
-    fn lsb_warnings(&self) {
-        let text = std::fs::read(self.root.init_script(&self.name)).unwrap_or_default();
-        let header = Header::parse(&text);
-        let path = self.script_path();
-        let Some(lsb) = &header.lsb else {
-            eprintln!("update-rc.d: warning: {path} missing LSB information");
-            eprintln!("update-rc.d: see <http://wiki.debian.org/LSBInitScripts>");
+    /// `start|stop NN levels . …` is no longer supported: the header decides. The
+    /// warnings say so, and where the levels given differ from the header's.
+    fn legacy_warnings(&self, header: Option<&Header>, action: &str, args: &[String]) {
+        let Some(lsb) = header.and_then(|h| h.lsb.as_ref()) else {
             return;
         };
-        let present = [
-            ("provides", lsb.provides.is_some()),
-            ("required-start", lsb.required_start.is_some()),
-            ("required-stop", lsb.required_stop.is_some()),
-            ("default-start", lsb.default_start.is_some()),
-            ("default-stop", lsb.default_stop.is_some()),
-        ];
-        for (key, here) in present {
-            if !here {
-                // sysv-rc's message ends in a newline of its own: an empty line follows.
-                warning(&format!("{path} missing LSB keyword '{key}'\n"));
-            }
-        }
-    }
-
-    /// `remove`: every link of the service, from every rc directory.
-    fn remove(&self, services: &Services) -> i32 {
-        println!(
-            " Removing any system startup links for {} ...",
-            self.script_path()
-        );
-        let mut ops = Vec::new();
-        if let Some(service) = self.service(services) {
-            for (lv, files) in &service.links {
-                for f in files {
-                    let path = self.link_path(*lv, &f.name);
-                    if !self.is_our_link(*lv, &f.name) {
-                        warning(&format!("{path} is not a symbolic link\n"));
-                        println!(
-                            "   {path} is not a link to ../init.d/{}; not removing",
-                            self.name
-                        );
-                        continue;
-                    }
-                    println!("   {path}");
-                    ops.push(LinkOp::Remove {
-                        level: *lv,
-                        name: f.name.clone(),
-                    });
-                }
-            }
-        }
-        if self.not_really || ops.is_empty() {
-            return 0;
-        }
-        if !services.can_change_links() {
-            return denied("unlink");
-        }
-        match links::apply(&self.root, &ops) {
-            Ok(()) => 0,
-            Err(e) => error(&e),
-        }
-    }
-
-    /// A symbolic link to the service's script (by its usual relative or absolute name,
-    /// or resolving to it inside the root).
-    fn is_our_link(&self, lv: Runlevel, file: &str) -> bool {
-        let path = self.root.rc_dir(lv).join(file);
-        let Ok(target) = std::fs::read_link(&path) else {
-            return false;
-        };
-        let target = target.to_string_lossy();
-        target == format!("../init.d/{}", self.name)
-            || target == format!("/etc/init.d/{}", self.name)
-            || target == self.script_path()
-            || self.root.resolve(&path).ok()
-                == self.root.resolve(&self.root.init_script(&self.name)).ok()
-    }
-
-    /// `defaults [NN | SS KK]` and `defaults-disabled`.
-    fn defaults(&self, services: &Services, base: Option<(u8, u8)>, disabled: bool) -> i32 {
-        if self.has_links(services) {
-            println!(
-                " System start/stop links for {} already exist.",
-                self.script_path()
-            );
-            return 0;
-        }
-        let info = self.service(services).and_then(|s| s.info.as_ref().ok());
-        let (start, stop) = match info {
-            Some(i) => (i.levels, i.stop_levels),
-            None => (
-                LevelSet::MULTI_USER,
-                LevelSet::of(&[level('0'), level('1'), level('6')]),
-            ),
-        };
-        let start_kind = if disabled {
-            LinkKind::Kill
-        } else {
-            LinkKind::Start
-        };
-        let mut request = Request {
-            service: self.name.clone(),
-            levels: stop.iter().map(|l| (l, Some(LinkKind::Kill))).collect(),
-            base: base.or_else(|| {
-                info.and_then(|i| i.start.zip(i.stop))
-                    .is_none()
-                    .then_some((LEGACY_PRIORITY, LEGACY_PRIORITY))
-            }),
-        };
-        request
-            .levels
-            .extend(start.iter().map(|l| (l, Some(start_kind))));
-        self.add_links(services, request)
-    }
-
-    /// Plans, prints sysv-rc's lines, applies (unless `-n`).
-    fn add_links(&self, services: &Services, request: Request) -> i32 {
-        let plan = match self.plan(services, request) {
-            Ok(p) => p,
-            Err(code) => return code,
-        };
-        println!(" Adding system startup for {} ...", self.script_path());
-        if let Some(change) = plan.changes.get(&self.name) {
-            for (lv, link) in sysv_rc_order(&change.after) {
-                println!(
-                    "   {} -> ../init.d/{}",
-                    self.link_path(lv, &link),
-                    self.name
-                );
-            }
-        }
-        self.print_moves(&plan);
-        self.apply(services, &plan)
-    }
-
-    fn plan(&self, services: &Services, request: Request) -> Result<Plan, i32> {
-        let plan = services.plan(&[request]).map_err(|e| error(&e))?;
-        for w in &plan.warnings {
-            warning(w);
-        }
-        Ok(plan)
-    }
-
-    /// Other services the dependencies moved.
-    fn print_moves(&self, plan: &Plan) {
-        for (other, change) in plan.changes.iter().filter(|(n, _)| **n != self.name) {
-            println!(
-                " Moving the links of {} to keep its dependencies in order ...",
-                self.root.init_script(other).display()
-            );
-            let mut levels: Vec<Runlevel> = change
-                .before
-                .iter()
-                .chain(&change.after)
-                .map(|(l, _)| *l)
-                .collect();
-            levels.sort();
-            levels.dedup();
-            for lv in levels {
-                let in_level = |v: &[(Runlevel, String)]| -> Vec<String> {
-                    v.iter()
-                        .filter(|(l, _)| *l == lv)
-                        .map(|(_, n)| n.clone())
-                        .collect()
-                };
-                let (old, new) = (in_level(&change.before), in_level(&change.after));
-                if old != new {
-                    println!(
-                        "   {} -> {}",
-                        self.link_path(lv, &old.join(" ")),
-                        self.link_path(lv, &new.join(" "))
-                    );
-                }
-            }
-        }
-    }
-
-    fn apply(&self, services: &Services, plan: &Plan) -> i32 {
-        if self.not_really {
-            return 0;
-        }
-        if !services.can_change_links() {
-            return denied("symlink");
-        }
-        match services.apply(plan) {
-            Ok(()) => 0,
-            Err(e) => error(&e),
-        }
-    }
-
-    /// `start|stop NN runlvl [runlvl] [...] .`, repeated.
-    fn start_stop(&self, services: &Services, action: &str, args: &[String]) -> i32 {
-        let mut all = vec![action.to_string()];
-        all.extend(args.iter().cloned());
-        let groups = match parse_start_stop(&all) {
-            Ok(g) => g,
-            Err(e) => return usage(Some(&e)),
-        };
-        for g in &groups {
-            for lv in g.levels.iter() {
-                if !services.rc_levels.contains(lv) {
-                    eprintln!(
-                        "update-rc.d: {}: no such directory",
-                        self.root.rc_dir(lv).display()
-                    );
-                    return 1;
-                }
-            }
-        }
-        self.compare_with_lsb(services, &groups);
-        if self.has_links(services) {
-            println!(
-                " System start/stop links for {} already exist.",
-                self.script_path()
-            );
-            return 0;
-        }
-        let pick = |kind: LinkKind| groups.iter().find(|g| g.kind == kind).map(|g| g.priority);
-        let info = self.service(services).and_then(|s| s.info.as_ref().ok());
-        let start = pick(LinkKind::Start)
-            .or(info.and_then(|i| i.start))
-            .unwrap_or(LEGACY_PRIORITY);
-        let stop = pick(LinkKind::Kill)
-            .or(info.and_then(|i| i.stop))
-            .unwrap_or(LEGACY_PRIORITY);
-        for g in &groups {
-            if Some(g.priority) != pick(g.kind) {
-                warning(&format!(
-                    "one {} priority per service: using {:02} in every level",
-                    if g.kind == LinkKind::Start {
-                        "start"
-                    } else {
-                        "stop"
-                    },
-                    pick(g.kind).unwrap_or(g.priority)
-                ));
-            }
-        }
-        let request = Request {
-            service: self.name.clone(),
-            levels: groups
-                .iter()
-                .flat_map(|g| g.levels.iter().map(move |l| (l, Some(g.kind))))
-                .collect(),
-            base: Some((start, stop)),
-        };
-        self.add_links(services, request)
-    }
-
-    /// sysv-rc's warnings when explicit levels differ from the LSB header's.
-    fn compare_with_lsb(&self, services: &Services, groups: &[Group]) {
-        let Some(lsb) = self
-            .service(services)
-            .and_then(|s| s.script_header.lsb.clone())
-        else {
-            return;
-        };
-        let (lsb_start, lsb_stop) = (
-            lsb.default_start.unwrap_or_default(),
-            lsb.default_stop.unwrap_or_default(),
-        );
+        let (lsb_start, lsb_stop) = default_words(lsb);
         if lsb_start.is_empty() && lsb_stop.is_empty() {
             return;
         }
-        let of = |kind: LinkKind| {
-            groups
-                .iter()
-                .filter(|g| g.kind == kind)
-                .fold(LevelSet::EMPTY, |s, g| s.union(g.levels))
-        };
-        let words = |s: LevelSet| {
-            if s.is_empty() {
+        warning("start and stop actions are no longer supported; falling back to defaults");
+        let (start, stop) = legacy_levels(action, args);
+        let words = |v: &[String]| {
+            if v.is_empty() {
                 "none".to_string()
             } else {
-                s.words()
+                v.join(" ")
             }
         };
-        for (what, key, args, lsb) in [
-            ("start", "Default-Start", of(LinkKind::Start), lsb_start),
-            ("stop", "Default-Stop", of(LinkKind::Kill), lsb_stop),
+        for (what, key, given, lsb) in [
+            ("start", "Default-Start", &start, &lsb_start),
+            ("stop", "Default-Stop", &stop, &lsb_stop),
         ] {
-            if args != lsb {
+            if sorted(given) != sorted(lsb) {
                 warning(&format!(
-                    " {what} runlevel arguments ({}) do not match {} {key} values ({})",
-                    words(args),
+                    "{what} runlevel arguments ({}) do not match {} {key} values ({})",
+                    words(given),
                     self.name,
                     words(lsb)
                 ));
@@ -458,189 +185,285 @@ impl Run {
         }
     }
 
-    /// `enable|disable [S|2|3|4|5]`: S links become K links or back, in those levels.
-    fn toggle(&self, services: &Services, enable: bool, args: &[String]) -> i32 {
-        let Some(service) = self
+    /// `remove`: every link of the service, whether its script exists or not.
+    fn remove(&self, services: &Services, header: &Header) -> i32 {
+        if self.root.init_script(&self.name).is_file() {
+            self.insserv_header_warnings(header);
+        }
+        let ops: Vec<LinkOp> = self
             .service(services)
-            .filter(|s| !s.linked_levels().is_empty())
-        else {
-            println!(
-                " System start/stop links for {} do not exist.",
-                self.script_path()
-            );
+            .into_iter()
+            .flat_map(|s| s.links.iter())
+            .flat_map(|(lv, files)| {
+                files.iter().map(|f| LinkOp::Remove {
+                    level: *lv,
+                    name: f.name.clone(),
+                })
+            })
+            .collect();
+        if ops.is_empty() {
             return 0;
+        }
+        if let Err(e) = services.check_links_writable() {
+            return error(&e);
+        }
+        match links::apply(&self.root, &ops) {
+            Ok(notes) => {
+                notes.iter().for_each(|n| warning(n));
+                0
+            }
+            Err(e) => error(&e),
+        }
+    }
+
+    /// `defaults` (and the legacy forms) and `defaults-disabled`: a service without
+    /// links gets the header's (`defaults-disabled`: K links where it would start); one
+    /// with links keeps them.
+    fn defaults(&self, services: &Services, header: &Header, disabled: bool) -> i32 {
+        self.insserv_header_warnings(header);
+        let has_links = self
+            .service(services)
+            .is_some_and(|s| !s.linked_levels().is_empty());
+        if has_links {
+            self.level_warnings(services, None, header);
+            return 0;
+        }
+        let (start, stop) = default_levels(header);
+        let start_kind = if disabled {
+            LinkKind::Kill
+        } else {
+            LinkKind::Start
         };
+        let mut levels: std::collections::BTreeMap<Runlevel, Option<LinkKind>> =
+            stop.iter().map(|l| (l, Some(LinkKind::Kill))).collect();
+        levels.extend(start.iter().map(|l| (l, Some(start_kind))));
+        if levels.is_empty() {
+            return 0;
+        }
+        // Debian disables after insserv has spoken: nothing is said about the levels.
+        self.change(services, (!disabled).then_some(header), levels)
+    }
+
+    /// `enable|disable [S|2|3|4|5]`: the S links of those levels become K links or back
+    /// (the header's start levels when none are given), then the service is renumbered
+    /// by its dependencies.
+    fn toggle(&self, services: &Services, header: &Header, action: &str, args: &[String]) -> i32 {
+        let enable = action == "enable";
         let mut levels = LevelSet::EMPTY;
+        if args.is_empty() {
+            let (start, _) = header.lsb.as_ref().map(default_words).unwrap_or_default();
+            if start.is_empty() {
+                return error(&format!(
+                    "{} Default-Start contains no runlevels, aborting.",
+                    self.name
+                ));
+            }
+            levels = parse_levels(&start);
+        }
         for a in args {
             match a.as_str() {
                 "S" | "2" | "3" | "4" | "5" => {
                     levels = levels.with(level(a.chars().next().unwrap_or('S')))
                 }
-                _ => return usage(Some("expected 'S' '2' '3' '4' or '5'")),
+                other => warning(&format!(
+                    "{action} action will have no effect on runlevel {other}"
+                )),
             }
         }
-        if args.is_empty() {
-            levels = LevelSet::MULTI_USER.with(Runlevel::SINGLE);
-        }
-        let (from, to) = if enable {
-            (LinkKind::Kill, LinkKind::Start)
-        } else {
-            (LinkKind::Start, LinkKind::Kill)
-        };
-        let toggled: Vec<Runlevel> = levels
+        let service = self.service(services);
+        let linked: Vec<Runlevel> = levels
             .iter()
-            .filter(|l| service.kind_in(*l) == Some(from))
+            .filter(|l| service.is_some_and(|s| s.kind_in(*l).is_some()))
             .collect();
-        // One number per kind and service: a level switched to S takes the service's
-        // S number (its other S links', else the header's, else 20); to K, its K number
-        // (likewise, else sysv-rc's 100 - S).
-        let lowest = |kind: LinkKind| {
-            service
-                .links
-                .values()
-                .flatten()
-                .filter(|f| f.link.kind == kind)
-                .map(|f| f.link.priority)
-                .min()
+        if linked.is_empty() {
+            return error("no runlevel symlinks to modify, aborting!");
+        }
+        let to = if enable {
+            LinkKind::Start
+        } else {
+            LinkKind::Kill
         };
-        let complement = |p: Option<u8>| p.map(|p| (100 - i32::from(p)).clamp(1, 99) as u8);
-        let info = service.info.as_ref().ok();
-        let start = info
-            .and_then(|i| i.start)
-            .or(lowest(LinkKind::Start))
-            .unwrap_or(LEGACY_PRIORITY);
-        let stop = info
-            .and_then(|i| i.stop)
-            .or(lowest(LinkKind::Kill))
-            .or(complement(lowest(LinkKind::Start)))
-            .unwrap_or(LEGACY_PRIORITY);
+        let levels = linked.into_iter().map(|l| (l, Some(to))).collect();
+        self.change(services, Some(header), levels)
+    }
+
+    /// Plans the change to the service's links, checks it may be made, makes it, and
+    /// says what insserv would say about the levels that result (with a header).
+    fn change(
+        &self,
+        services: &Services,
+        header: Option<&Header>,
+        levels: std::collections::BTreeMap<Runlevel, Option<LinkKind>>,
+    ) -> i32 {
         let request = Request {
             service: self.name.clone(),
-            levels: toggled.iter().map(|l| (*l, Some(to))).collect(),
-            base: Some((start, stop)),
+            levels,
+            base: Some((LOWEST_PRIORITY, LOWEST_PRIORITY)),
         };
-        let plan = match self.plan(services, request) {
+        let plan = match services.plan(&[request]) {
             Ok(p) => p,
-            Err(code) => return code,
+            Err(e) => return error(&e),
         };
-        let verb = if enable { "Enabling" } else { "Disabling" };
-        println!(
-            " {verb} system startup links for {} ...",
-            self.script_path()
-        );
-        println!(
-            " Removing any system startup links for {} ...",
-            self.script_path()
-        );
-        let before: Vec<(Runlevel, String)> = service
-            .links
-            .iter()
-            .flat_map(|(l, v)| v.iter().map(move |f| (*l, f.name.clone())))
-            .collect();
-        for (lv, link) in &before {
-            println!("   {}", self.link_path(*lv, link));
+        if !plan.ops.is_empty() {
+            if let Err(e) = services.check_links_writable() {
+                return error(&e);
+            }
         }
-        let after = plan
-            .changes
-            .get(&self.name)
-            .map_or(before.clone(), |c| c.after.clone());
-        println!(" Adding system startup for {} ...", self.script_path());
-        for (lv, link) in sysv_rc_order(&after) {
-            println!(
-                "   {} -> ../init.d/{}",
-                self.link_path(lv, &link),
+        for w in &plan.warnings {
+            warning(w);
+        }
+        let code = self.apply(services, &plan);
+        if let (0, Some(header)) = (code, header) {
+            self.level_warnings(services, Some(&plan), header);
+        }
+        code
+    }
+
+    fn apply(&self, services: &Services, plan: &Plan) -> i32 {
+        match services.apply(plan) {
+            Ok(notes) => {
+                notes.iter().for_each(|n| warning(n));
+                0
+            }
+            Err(e) => error(&e),
+        }
+    }
+
+    /// insserv's complaints about a script without LSB information, in its words.
+    fn insserv_header_warnings(&self, header: &Header) {
+        let Some(lsb) = &header.lsb else {
+            eprintln!("insserv: warning: script '{}' missing LSB tags", self.name);
+            eprintln!(
+                "insserv: Default-Start undefined, assuming empty start runlevel(s) for script `{}'",
+                self.name
+            );
+            eprintln!(
+                "insserv: Default-Stop  undefined, assuming empty stop runlevel(s) for script `{}'",
+                self.name
+            );
+            return;
+        };
+        if lsb.default_start.is_none() {
+            eprintln!(
+                "insserv: Default-Start undefined, assuming empty start runlevel(s) for script `{}'",
                 self.name
             );
         }
-        self.print_moves(&plan);
-        self.apply(services, &plan)
+        if lsb.default_stop.is_none() {
+            eprintln!(
+                "insserv: Default-Stop  undefined, assuming empty stop runlevel(s) for script `{}'",
+                self.name
+            );
+        }
     }
-}
 
-/// sysv-rc lists the links of levels 0, 1 and 6 (its "stop" levels) first, then the
-/// others, each in level order.
-fn sysv_rc_order(links: &[(Runlevel, String)]) -> Vec<(Runlevel, String)> {
-    let stop_levels = |l: &Runlevel| matches!(l.as_char(), '0' | '1' | '6'..='9');
-    let mut out: Vec<(Runlevel, String)> = links
-        .iter()
-        .filter(|(l, _)| stop_levels(l))
-        .cloned()
-        .collect();
-    out.extend(links.iter().filter(|(l, _)| !stop_levels(l)).cloned());
-    out
-}
-
-/// `defaults [NN | SS KK]`.
-fn codenumbers(args: &[String]) -> Result<Option<(u8, u8)>, String> {
-    if args.len() > 2 {
-        return Err("defaults takes only one or two codenumbers".into());
-    }
-    let numbers: Vec<u8> = args
-        .iter()
-        .map(|a| {
-            parse_nn(a).ok_or_else(|| "codenumber must be a number between 0 and 99".to_string())
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(match numbers.as_slice() {
-        [] => None,
-        [n] => Some((*n, *n)),
-        [s, k, ..] => Some((*s, *k)),
-    })
-}
-
-/// `NN`: one or two digits.
-fn parse_nn(word: &str) -> Option<u8> {
-    (matches!(word.len(), 1 | 2) && word.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| word.parse().ok())
-        .flatten()
-}
-
-/// One `start|stop NN levels... .` group.
-#[derive(Debug, PartialEq, Eq)]
-struct Group {
-    kind: LinkKind,
-    priority: u8,
-    levels: LevelSet,
-}
-
-fn parse_start_stop(args: &[String]) -> Result<Vec<Group>, String> {
-    let mut groups = Vec::new();
-    let mut rest = args;
-    while let Some(word) = rest.first() {
-        let kind = match word.as_str() {
-            "start" => LinkKind::Start,
-            "stop" => LinkKind::Kill,
-            _ => return Err("expected start|stop".into()),
+    /// insserv's warnings when the service's links (after the change) start or stop it
+    /// in other levels than its header says.
+    fn level_warnings(&self, services: &Services, plan: Option<&Plan>, header: &Header) {
+        let Some(lsb) = &header.lsb else {
+            return;
         };
-        let priority = rest
-            .get(1)
-            .and_then(|w| parse_nn(w))
-            .ok_or_else(|| format!("expected NN after {word}"))?;
-        if rest.last().map(String::as_str) != Some(".") {
-            return Err("start|stop arguments not terminated by \".\"".into());
-        }
-        let mut levels = LevelSet::EMPTY;
-        let mut i = 2;
-        loop {
-            let w = rest.get(i).map(String::as_str).unwrap_or(".");
-            if w == "." && i > 2 {
-                break;
+        let links: Vec<(Runlevel, String)> = match plan.and_then(|p| p.changes.get(&self.name)) {
+            Some(change) => change.after.clone(),
+            None => self
+                .service(services)
+                .map(|s| {
+                    s.links
+                        .iter()
+                        .flat_map(|(l, v)| v.iter().map(move |f| (*l, f.name.clone())))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        let of = |letter: char| {
+            links
+                .iter()
+                .filter(|(_, n)| n.starts_with(letter))
+                .fold(LevelSet::EMPTY, |s, (l, _)| s.with(*l))
+        };
+        let (start, stop) = default_words(lsb);
+        for (what, current, default) in [("start", of('S'), start), ("stop", of('K'), stop)] {
+            let default_set = parse_levels(&default);
+            if current != default_set {
+                let words = |s: LevelSet| {
+                    if s.is_empty() {
+                        "empty".to_string()
+                    } else {
+                        s.words()
+                    }
+                };
+                eprintln!(
+                    "insserv: warning: current {what} runlevel(s) ({}) of script `{}' overrides LSB defaults ({}).",
+                    words(current),
+                    self.name,
+                    words(default_set)
+                );
             }
-            let lv = match (w.len(), w.chars().next()) {
-                (1, Some(c @ ('0'..='9' | 'S'))) => level(c),
-                _ => return Err("expected runlevel [0-9S] (did you forget \".\" ?)".into()),
-            };
-            levels = levels.with(lv);
-            i += 1;
         }
-        groups.push(Group {
-            kind,
-            priority,
-            levels,
-        });
-        rest = &rest[i + 1..];
     }
-    Ok(groups)
+}
+
+/// The header's `Default-Start` and `Default-Stop` words, as written.
+fn default_words(lsb: &LsbInfo) -> (Vec<String>, Vec<String>) {
+    let words = |set: Option<LevelSet>| -> Vec<String> {
+        set.map(|s| s.iter().map(|l| l.as_char().to_string()).collect())
+            .unwrap_or_default()
+    };
+    (words(lsb.default_start), words(lsb.default_stop))
+}
+
+/// Where the header starts and stops the service (LSB only: what insserv reads).
+fn default_levels(header: &Header) -> (LevelSet, LevelSet) {
+    header
+        .lsb
+        .as_ref()
+        .map_or((LevelSet::EMPTY, LevelSet::EMPTY), |l| {
+            let stop = l.default_stop.unwrap_or_default();
+            (l.default_start.unwrap_or_default().difference(stop), stop)
+        })
+}
+
+fn parse_levels(words: &[String]) -> LevelSet {
+    LevelSet::parse_words(&words.join(" ")).0
+}
+
+fn sorted(v: &[String]) -> Vec<String> {
+    let mut v = v.to_vec();
+    v.sort();
+    v
+}
+
+/// The levels named by legacy `start|stop NN levels . …` arguments, split into start
+/// and stop levels as Debian's update-rc.d does: 0 and 6 always stop, a `start` or
+/// `stop` word switches, numbers right after the action and `.` are skipped.
+fn legacy_levels(action: &str, args: &[String]) -> (Vec<String>, Vec<String>) {
+    let (mut start, mut stop) = (action == "start", action == "stop");
+    let (mut starts, mut stops) = (Vec::new(), Vec::new());
+    let mut i = 1;
+    while let Some(arg) = args.get(i) {
+        i += 1;
+        match arg.as_str() {
+            "0" | "6" => {
+                start = false;
+                stop = true;
+            }
+            "start" | "stop" => {
+                start = arg == "start";
+                stop = !start;
+                i += 1;
+                continue;
+            }
+            "." => continue,
+            _ => {}
+        }
+        if start {
+            starts.push(arg.clone());
+        }
+        if stop {
+            stops.push(arg.clone());
+        }
+    }
+    (starts, stops)
 }
 
 #[cfg(test)]
@@ -652,41 +475,13 @@ mod tests {
     }
 
     #[test]
-    fn start_stop_groups() {
-        let g = parse_start_stop(&words("start 20 2 3 4 5 . stop 80 0 1 6 .")).unwrap();
-        assert_eq!(g.len(), 2);
-        assert_eq!(
-            (g[0].kind, g[0].priority, g[0].levels),
-            (LinkKind::Start, 20, LevelSet::MULTI_USER)
-        );
-        assert_eq!(
-            (g[1].kind, g[1].priority, g[1].levels.to_string()),
-            (LinkKind::Kill, 80, "016".into())
-        );
-        assert_eq!(
-            parse_start_stop(&words("start 20 2 3")).unwrap_err(),
-            "start|stop arguments not terminated by \".\""
-        );
-        assert_eq!(
-            parse_start_stop(&words("start x 2 .")).unwrap_err(),
-            "expected NN after start"
-        );
-        assert_eq!(
-            parse_start_stop(&words("launch 20 2 .")).unwrap_err(),
-            "expected start|stop"
-        );
-        assert!(parse_start_stop(&words("start 20 . ."))
-            .unwrap_err()
-            .contains("did you forget"));
-        assert!(parse_start_stop(&words("start 20 23 .")).is_err());
-    }
-
-    #[test]
-    fn codenumber_rules() {
-        assert_eq!(codenumbers(&[]), Ok(None));
-        assert_eq!(codenumbers(&words("5")), Ok(Some((5, 5))));
-        assert_eq!(codenumbers(&words("10 90")), Ok(Some((10, 90))));
-        assert!(codenumbers(&words("100")).is_err());
-        assert!(codenumbers(&words("1 2 3")).is_err());
+    fn legacy_arguments_split_into_start_and_stop_levels() {
+        let (start, stop) = legacy_levels("start", &words("20 2 3 4 5 . stop 80 0 1 6 ."));
+        assert_eq!((start, stop), (words("2 3 4 5"), words("0 1 6")));
+        let (start, stop) = legacy_levels("stop", &words("80 0 1 6 ."));
+        assert_eq!((start, stop), (words(""), words("0 1 6")));
+        // 0 and 6 stop even after `start`.
+        let (start, stop) = legacy_levels("start", &words("20 2 6 ."));
+        assert_eq!((start, stop), (words("2"), words("6")));
     }
 }
