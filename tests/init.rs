@@ -615,6 +615,14 @@ fn runlevel_records_in_utmp_and_wtmp_where_they_exist() {
         kinds.contains(&vinit::format::utmp::INIT_PROCESS)
             && kinds.contains(&vinit::format::utmp::DEAD_PROCESS)
     );
+    // FIFOs where the files should be: an answer at once, no hang.
+    let fifos = TestRoot::debian();
+    fs::create_dir_all(fifos.join("run")).unwrap();
+    for name in ["run/utmp", "run/runlevel"] {
+        nix::unistd::mkfifo(&fifos.join(name), nix::sys::stat::Mode::S_IRWXU).unwrap();
+    }
+    let out = fifos.vinit(&["runlevel"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "unknown\n");
     let missing = vinit_cmd()
         .args(["runlevel", "--root", "/nonexistent"])
         .output()
@@ -953,4 +961,43 @@ fn the_boot_record_comes_after_sysinit_as_sysvinit_writes_it() {
     );
     init.telinit(&["0"]);
     assert_eq!(init.wait_exit(20).code(), Some(0));
+}
+
+#[test]
+fn shutdown_is_for_root_only_as_with_sysvinit() {
+    use std::os::unix::fs::PermissionsExt;
+    // Debian's shutdown beside ours, both run as nobody (copied where nobody can reach).
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let theirs = dir.path().join("shutdown");
+    fs::copy(peer("sysvinit-core", "sbin/shutdown"), &theirs).unwrap();
+    let root = TestRoot::debian();
+    fs::set_permissions(root.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let as_nobody = |program: &str, args: &[&str]| {
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", program])
+            .args(args)
+            .env_clear()
+            .env("VINIT_ROOT", root.path())
+            .output()
+            .unwrap()
+    };
+    for args in [&["-h", "now"][..], &["-k", "now", "hello"], &["-c"]] {
+        let debian = as_nobody(theirs.to_str().unwrap(), args);
+        let mut ours_args = vec!["shutdown"];
+        ours_args.extend(args);
+        let ours = as_nobody(VINIT, &ours_args);
+        assert_eq!(ours.status.code(), debian.status.code(), "{args:?}");
+        assert_eq!(ours.status.code(), Some(1));
+        let first = |o: &std::process::Output| {
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(first(&ours), first(&debian), "{args:?}");
+        assert!(ours.stdout.is_empty());
+    }
+    assert!(!root.join("etc/nologin").exists());
 }

@@ -49,7 +49,8 @@ pub fn update(path: &Path, record: &UtmpRecord) -> io::Result<()> {
 
 /// The current and previous runlevel from the RUN_LVL record of a utmp file.
 pub fn read_runlevel(path: &Path) -> Option<(char, Option<char>)> {
-    let bytes = std::fs::read(path).ok()?;
+    // Regular files only, bounded: a FIFO there must not hang `runlevel` or `halt`.
+    let bytes = crate::sys::fs::read_config(path).ok()?;
     records(&bytes)
         .filter(|r| r.kind == RUN_LVL)
         .filter_map(|r| r.levels())

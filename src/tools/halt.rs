@@ -122,7 +122,7 @@ fn in_shutdown_level(root: &Root) -> bool {
     let current = crate::sys::utmp::read_runlevel(&root.utmp())
         .map(|(c, _)| c)
         .or_else(|| {
-            std::fs::read_to_string(root.runlevel_file())
+            crate::sys::fs::read_config_text(&root.runlevel_file())
                 .ok()?
                 .trim()
                 .chars()

@@ -30,7 +30,13 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
     let levels = match utmp {
         Some(file) => crate::sys::utmp::read_runlevel(&file),
         None => crate::sys::utmp::read_runlevel(&root.utmp()).or_else(|| {
-            let read = |p: PathBuf| std::fs::read_to_string(p).ok()?.trim().chars().next();
+            let read = |p: PathBuf| {
+                crate::sys::fs::read_config_text(&p)
+                    .ok()?
+                    .trim()
+                    .chars()
+                    .next()
+            };
             let current = read(root.runlevel_file())?;
             Some((current, read(root.prevlevel_file()).filter(|c| *c != 'N')))
         }),

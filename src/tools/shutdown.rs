@@ -57,6 +57,12 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
             return 1;
         }
     };
+    // As sysvinit: only root shuts down, cancels or warns (any user could otherwise
+    // send "The system is going down" to every terminal).
+    if !nix::unistd::getuid().is_root() {
+        eprintln!("shutdown: you must be root to do that!\n{USAGE}");
+        return 1;
+    }
     let root = ctx.root(args.root.as_deref());
     if args.cancel {
         return cancel(&root, &args.message);
