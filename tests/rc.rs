@@ -22,7 +22,8 @@ fn kill_links_then_start_links_by_number_then_name() {
     root.link('3', "S05delta", "../init.d/delta");
     root.link('3', "K90alpha", "../init.d/alpha");
     root.link('3', "K10beta", "/etc/init.d/beta"); // absolute: resolved inside the root
-    let out = root.vinit(&["rc", "--from", "2", "3"]);
+                                                   // One at a time, the sysvinit order (in parallel, the three S20 links run together).
+    let out = root.vinit(&["rc", "--sequential", "--from", "2", "3"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         trace(&root),
@@ -308,13 +309,13 @@ fn dry_run_prints_the_plan_and_runs_nothing() {
     root.script("a", &recorder("a"));
     root.link('6', "K20a", "../init.d/a");
     root.link('6', "S90a", "../init.d/a");
-    let out = root.vinit(&["rc", "--dry-run", "--from", "3", "6"]);
+    let out = root.vinit(&["rc", "--dry-run", "-j", "3", "--from", "3", "6"]);
     assert!(out.status.success());
     let dir = root.path().display();
     assert_eq!(
         stdout(&out),
         format!(
-            "runlevel 6 (previous 3), policy run-all, debian layout, {dir}/etc/rc6.d\n   \
+            "runlevel 6 (previous 3), policy run-all, debian layout, {dir}/etc/rc6.d, up to 3 scripts at once\n   \
              1  stop   K20a                  {dir}/etc/init.d/a\n   \
              2  stop   S90a                  {dir}/etc/init.d/a\n"
         )

@@ -41,6 +41,8 @@ pub struct LsbInfo {
     pub x_start_before: Option<Vec<String>>,
     /// insserv's `X-Stop-After`: these stop before this service.
     pub x_stop_after: Option<Vec<String>>,
+    /// `X-Interactive: true`: the script needs the console to itself (it may prompt).
+    pub x_interactive: Option<bool>,
     pub default_start: Option<LevelSet>,
     pub default_stop: Option<LevelSet>,
     pub short_description: Option<String>,
@@ -48,6 +50,19 @@ pub struct LsbInfo {
 }
 
 impl LsbInfo {
+    /// The block's dependencies (absent keywords: none).
+    pub fn dependencies(&self) -> Dependencies {
+        let list = |l: &Option<Vec<String>>| l.clone().unwrap_or_default();
+        Dependencies {
+            required_start: list(&self.required_start),
+            required_stop: list(&self.required_stop),
+            should_start: list(&self.should_start),
+            should_stop: list(&self.should_stop),
+            start_before: list(&self.x_start_before),
+            stop_after: list(&self.x_stop_after),
+        }
+    }
+
     /// This block with every field `over` has replaced.
     fn overlay(&self, over: &LsbInfo) -> LsbInfo {
         fn pick<T: Clone>(over: &Option<T>, base: &Option<T>) -> Option<T> {
@@ -61,6 +76,7 @@ impl LsbInfo {
             should_stop: pick(&over.should_stop, &self.should_stop),
             x_start_before: pick(&over.x_start_before, &self.x_start_before),
             x_stop_after: pick(&over.x_stop_after, &self.x_stop_after),
+            x_interactive: pick(&over.x_interactive, &self.x_interactive),
             default_start: pick(&over.default_start, &self.default_start),
             default_stop: pick(&over.default_stop, &self.default_stop),
             short_description: pick(&over.short_description, &self.short_description),
@@ -217,14 +233,7 @@ impl Header {
             stop: self.chkconfig.map(|c| c.stop),
             lsb: self.lsb.is_some(),
             provides,
-            deps: Dependencies {
-                required_start: lsb.required_start.unwrap_or_default(),
-                required_stop: lsb.required_stop.unwrap_or_default(),
-                should_start: lsb.should_start.unwrap_or_default(),
-                should_stop: lsb.should_stop.unwrap_or_default(),
-                start_before: lsb.x_start_before.unwrap_or_default(),
-                stop_after: lsb.x_stop_after.unwrap_or_default(),
-            },
+            deps: lsb.dependencies(),
             description: self
                 .description
                 .clone()
@@ -381,6 +390,9 @@ impl Parser {
             "should-stop" => self.lsb().should_stop = Some(words()),
             "x-start-before" => self.lsb().x_start_before = Some(words()),
             "x-stop-after" => self.lsb().x_stop_after = Some(words()),
+            "x-interactive" => {
+                self.lsb().x_interactive = Some(value.trim().eq_ignore_ascii_case("true"))
+            }
             "default-start" => {
                 let levels = self.levels(number, key, value);
                 self.lsb().default_start = Some(levels);
@@ -394,7 +406,7 @@ impl Parser {
                 self.lsb().description = Some(text);
                 self.continuation = Continuation::LsbDescription;
             }
-            // Other keywords (X-Interactive, vendor extensions) are allowed and unused.
+            // Other keywords (vendor extensions) are allowed and unused.
             _ => {}
         }
         true

@@ -27,6 +27,8 @@ use crate::format::facilities::Facilities;
 use crate::format::header::Dependencies;
 use crate::format::levelset::LevelSet;
 use crate::format::runlevel::Runlevel;
+pub use crate::plan::deps::Kind;
+use crate::plan::deps::{self, Service};
 
 /// The highest priority a link name can hold (two digits).
 pub const MAX_PRIORITY: u8 = 99;
@@ -105,28 +107,6 @@ pub struct Solution {
     pub start: BTreeMap<String, u8>,
     pub stop: BTreeMap<String, u8>,
     pub warnings: Vec<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Start,
-    Stop,
-}
-
-impl Kind {
-    fn verb(self) -> &'static str {
-        match self {
-            Kind::Start => "starts",
-            Kind::Stop => "stops",
-        }
-    }
-
-    fn letter(self) -> char {
-        match self {
-            Kind::Start => 'S',
-            Kind::Stop => 'K',
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -443,44 +423,31 @@ fn topological(
     Err(path[seen[i]..].to_vec())
 }
 
-/// Names resolved to the services that take part in ordering.
+impl Service for Node {
+    fn provides(&self) -> &[String] {
+        &self.provides
+    }
+    fn deps(&self) -> &Dependencies {
+        &self.deps
+    }
+}
+
+/// The dependency graph of every installed service, and what chkconfig warns about.
 struct Graph<'a> {
     input: &'a Input<'a>,
-    /// name → indices of the nodes answering to it.
-    by_name: BTreeMap<&'a str, Vec<usize>>,
+    deps: deps::Graph<'a, Node>,
 }
 
 impl<'a> Graph<'a> {
     fn new(input: &'a Input<'a>) -> Graph<'a> {
-        let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (i, node) in input.nodes.iter().enumerate() {
-            for name in &node.provides {
-                let list = by_name.entry(name.as_str()).or_default();
-                if !list.contains(&i) {
-                    list.push(i);
-                }
-            }
+        Graph {
+            input,
+            deps: deps::Graph::new(&input.nodes, input.facilities),
         }
-        Graph { input, by_name }
     }
 
-    /// The nodes providing a name or a facility (through `Provides` or insserv.conf).
     fn providers(&self, dep: &str) -> Vec<usize> {
-        let mut out = BTreeSet::new();
-        let mut seen = BTreeSet::new();
-        let mut todo = vec![dep];
-        while let Some(name) = todo.pop() {
-            if !seen.insert(name) {
-                continue;
-            }
-            out.extend(self.by_name.get(name).into_iter().flatten().copied());
-            if name.starts_with('$') {
-                if let Some(f) = self.input.facilities {
-                    todo.extend(f.members(name).iter().map(String::as_str));
-                }
-            }
-        }
-        out.into_iter().collect()
+        self.deps.providers(dep)
     }
 
     fn installed(&self, dep: &str) -> bool {
@@ -489,58 +456,7 @@ impl<'a> Graph<'a> {
 
     /// `(after, before)` pairs of one order, between nodes that take part.
     fn edges(&self, kind: Kind, slots: &[Option<&OrderSlot>]) -> Vec<(usize, usize)> {
-        let mut edges = BTreeSet::new();
-        let nodes = &self.input.nodes;
-        let part = |i: usize| slots[i].is_some();
-        for (i, node) in nodes.iter().enumerate().filter(|(i, _)| part(*i)) {
-            let d = &node.deps;
-            let (needs, reverse): (Vec<&String>, &Vec<String>) = match kind {
-                Kind::Start => (
-                    d.required_start.iter().chain(&d.should_start).collect(),
-                    &d.start_before,
-                ),
-                Kind::Stop => (
-                    d.required_stop.iter().chain(&d.should_stop).collect(),
-                    &d.stop_after,
-                ),
-            };
-            for dep in needs {
-                if dep == "$all" {
-                    for j in (0..nodes.len()).filter(|j| part(*j) && !self.wants_all(*j, kind)) {
-                        edges.insert(self.pair(kind, i, j, false));
-                    }
-                    continue;
-                }
-                for p in self.providers(dep).into_iter().filter(|p| part(*p)) {
-                    edges.insert(self.pair(kind, i, p, false));
-                }
-            }
-            for dep in reverse {
-                for p in self.providers(dep).into_iter().filter(|p| part(*p)) {
-                    edges.insert(self.pair(kind, i, p, true));
-                }
-            }
-        }
-        edges.into_iter().filter(|(a, b)| a != b).collect()
-    }
-
-    fn wants_all(&self, i: usize, kind: Kind) -> bool {
-        let d = &self.input.nodes[i].deps;
-        let list = match kind {
-            Kind::Start => [&d.required_start, &d.should_start],
-            Kind::Stop => [&d.required_stop, &d.should_stop],
-        };
-        list.iter().any(|l| l.iter().any(|n| n == "$all"))
-    }
-
-    /// The edge for "`node` depends on `other`". Starting: node after other. Stopping:
-    /// node stops before other, so other after node. `reverse` flips it (the
-    /// X-Start-Before / X-Stop-After forms, declared by the other side).
-    fn pair(&self, kind: Kind, node: usize, other: usize, reverse: bool) -> (usize, usize) {
-        match (kind, reverse) {
-            (Kind::Start, false) | (Kind::Stop, true) => (node, other),
-            (Kind::Start, true) | (Kind::Stop, false) => (other, node),
-        }
+        self.deps.edges(kind, |i| slots[i].is_some())
     }
 
     /// What the services being changed require but will not have.

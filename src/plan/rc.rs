@@ -19,7 +19,13 @@ use std::path::PathBuf;
 
 use crate::format::rclink::{LinkKind, RcLink};
 use crate::format::runlevel::Runlevel;
-use crate::sys::rcdir::RcEntry;
+
+/// A usable link of an rc directory: its parsed name and the script it runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RcEntry {
+    pub link: RcLink,
+    pub script: PathBuf,
+}
 
 /// The argument a script is run with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -154,6 +154,17 @@ impl Root {
         self.at("var/log/boot.log")
     }
 
+    /// rc's boot report: the level changes since the last boot, script by script.
+    pub fn rc_report(&self) -> PathBuf {
+        self.at("var/log/vinit/rc-report")
+    }
+
+    /// Debian's defaults for the boot scripts (`CONCURRENCY=none` there makes rc
+    /// sequential).
+    pub fn default_rcs(&self) -> PathBuf {
+        self.at("etc/default/rcS")
+    }
+
     pub fn nologin(&self) -> PathBuf {
         self.at("etc/nologin")
     }

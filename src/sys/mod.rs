@@ -12,6 +12,7 @@ pub mod pidfile;
 pub mod proc;
 pub mod rcdir;
 pub mod rcexec;
+pub mod rcorder;
 pub mod script;
 pub mod services;
 pub mod spawn;

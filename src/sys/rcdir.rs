@@ -9,17 +9,12 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::format::rclink::{parse_link_name, LinkName, RcLink};
+use crate::format::rclink::{parse_link_name, LinkName};
 use crate::format::runlevel::Runlevel;
 use crate::sys::describe_io;
 use crate::sys::layout::Root;
 
-/// A usable link: its parsed name and the script it runs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RcEntry {
-    pub link: RcLink,
-    pub script: PathBuf,
-}
+pub use crate::plan::rc::RcEntry;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {

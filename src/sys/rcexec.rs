@@ -1,12 +1,17 @@
-//! Executing an rc plan, one step after another, with the sysvinit environment.
+//! Executing an rc plan with the sysvinit environment: each phase's scripts as soon as
+//! what they come after has finished (`plan::schedule`), several at once.
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
+use std::time::Instant;
+
+use nix::poll::{poll, PollFd, PollFlags};
 
 use crate::format::runlevel::{previous_name, Runlevel};
-use crate::plan::rc::{RcPlan, Step};
+use crate::plan::rc::Step;
+use crate::plan::schedule::Phase;
 use crate::sys::layout::Root;
-use crate::sys::script::{run_script, Limits, Outcome};
+use crate::sys::script::{poll_timeout, Limits, Outcome, RunningScript};
 use crate::sys::spawn::Spawn;
 
 /// The value of `INIT_VERSION` scripts see.
@@ -80,33 +85,167 @@ impl ScriptEnv {
     }
 }
 
-/// Receives what happens during a run, to show it.
+/// Receives what happens during a run, to show it. `index` is the step's place in its
+/// phase.
 pub trait Reporter {
-    fn begin(&mut self, index: usize, total: usize, step: &Step);
-    fn output(&mut self, step: &Step, chunk: &[u8]);
-    fn finish(&mut self, step: &Step, outcome: &Outcome);
+    fn begin(&mut self, index: usize, step: &Step);
+    fn output(&mut self, index: usize, chunk: &[u8]);
+    fn finish(&mut self, index: usize, step: &Step, outcome: &Outcome);
 }
 
-/// Runs every step of `plan` in order; returns the steps that failed.
+/// A step that ran: when it began and ended, and how.
+#[derive(Clone, Debug)]
+pub struct Finished {
+    pub index: usize,
+    pub start: Instant,
+    pub end: Instant,
+    pub outcome: Outcome,
+}
+
+/// How many scripts may run at once by default: four per CPU (boot scripts mostly wait
+/// on the kernel and on each other, not on a CPU).
+pub fn default_parallel() -> usize {
+    4 * std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Runs a phase: each script as soon as what it comes after has finished, at most
+/// `parallel` at once, an interactive one alone (with the console). Returns every step
+/// that ran, in the order they finished.
 pub fn execute(
-    plan: &RcPlan,
+    phase: &Phase,
     env: &ScriptEnv,
     limits: Limits,
+    parallel: usize,
     reporter: &mut impl Reporter,
-) -> Vec<(Step, Outcome)> {
-    let total = plan.steps.len();
-    let mut failures = Vec::new();
-    for (index, step) in plan.steps.iter().enumerate() {
-        reporter.begin(index, total, step);
-        let outcome = run_script(&env.command(step), limits, |chunk| {
-            reporter.output(step, chunk)
-        });
-        reporter.finish(step, &outcome);
-        if !outcome.success() {
-            failures.push((step.clone(), outcome));
+) -> Vec<Finished> {
+    let mut run = Executor::new(phase, parallel.max(1));
+    while !run.done() {
+        run.start_ready(env, limits, reporter);
+        if run.running.is_empty() {
+            // Nothing could start and nothing runs: the rest waits on nothing that can
+            // end (the schedule is acyclic, so this is only reached when all is done).
+            break;
+        }
+        run.wait(reporter);
+    }
+    run.finished
+}
+
+struct Executor<'a> {
+    phase: &'a Phase,
+    parallel: usize,
+    /// Per step: how many of what it comes after have not finished.
+    waiting: Vec<usize>,
+    /// Per step: the steps that come after it.
+    next: Vec<Vec<usize>>,
+    /// Ready to start, in the plan's order (index order).
+    ready: BTreeSet<usize>,
+    running: Vec<(usize, RunningScript, Instant)>,
+    /// An interactive script has the console: nothing else starts.
+    exclusive: bool,
+    finished: Vec<Finished>,
+}
+
+impl<'a> Executor<'a> {
+    fn new(phase: &'a Phase, parallel: usize) -> Executor<'a> {
+        let n = phase.steps.len();
+        let mut next = vec![Vec::new(); n];
+        for (i, preds) in phase.after.iter().enumerate() {
+            for &p in preds {
+                next[p].push(i);
+            }
+        }
+        Executor {
+            phase,
+            parallel,
+            waiting: phase.after.iter().map(Vec::len).collect(),
+            next,
+            ready: (0..n).filter(|&i| phase.after[i].is_empty()).collect(),
+            running: Vec::new(),
+            exclusive: false,
+            finished: Vec::with_capacity(n),
         }
     }
-    failures
+
+    fn done(&self) -> bool {
+        self.ready.is_empty() && self.running.is_empty()
+    }
+
+    /// Starts what may start now. An interactive script waits until nothing else runs,
+    /// and nothing starts beside it.
+    fn start_ready(&mut self, env: &ScriptEnv, limits: Limits, reporter: &mut impl Reporter) {
+        while let Some(&i) = self.ready.first() {
+            let interactive = self.phase.interactive[i];
+            let busy = self.running.len() >= self.parallel;
+            if self.exclusive || busy || (interactive && !self.running.is_empty()) {
+                return;
+            }
+            self.ready.remove(&i);
+            let step = &self.phase.steps[i];
+            reporter.begin(i, step);
+            let start = Instant::now();
+            match RunningScript::start(&env.command(step), limits, !interactive) {
+                Ok(script) => {
+                    self.exclusive = interactive;
+                    self.running.push((i, script, start));
+                }
+                Err(outcome) => self.finish(i, start, outcome, reporter),
+            }
+        }
+    }
+
+    /// Sleeps until a script writes, ends or reaches its time, and deals with it.
+    fn wait(&mut self, reporter: &mut impl Reporter) {
+        let deadline = self
+            .running
+            .iter()
+            .filter_map(|(_, s, _)| s.deadline())
+            .min();
+        let mut fds = Vec::with_capacity(self.running.len() * 2);
+        for (_, script, _) in &self.running {
+            let (output, exit) = script.fds();
+            fds.extend(output.map(|fd| PollFd::new(fd, PollFlags::POLLIN)));
+            fds.extend(exit.map(|fd| PollFd::new(fd, PollFlags::POLLIN)));
+        }
+        let _ = poll(&mut fds, poll_timeout(deadline));
+        drop(fds);
+        let now = Instant::now();
+        let mut k = 0;
+        while k < self.running.len() {
+            let (i, script, start) = &mut self.running[k];
+            let (i, start) = (*i, *start);
+            let outcome = script.check(now, &mut |chunk| reporter.output(i, chunk));
+            match outcome {
+                None => {
+                    script.read_output(&mut |chunk| reporter.output(i, chunk));
+                    k += 1;
+                }
+                Some(outcome) => {
+                    self.running.swap_remove(k);
+                    if self.phase.interactive[i] {
+                        self.exclusive = false;
+                    }
+                    self.finish(i, start, outcome, reporter);
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, i: usize, start: Instant, outcome: Outcome, reporter: &mut impl Reporter) {
+        reporter.finish(i, &self.phase.steps[i], &outcome);
+        for &j in &self.next[i] {
+            self.waiting[j] -= 1;
+            if self.waiting[j] == 0 {
+                self.ready.insert(j);
+            }
+        }
+        self.finished.push(Finished {
+            index: i,
+            start,
+            end: Instant::now(),
+            outcome,
+        });
+    }
 }
 
 /// The names of the lock files in `var/lock/subsys` (empty when it does not exist).

@@ -7,7 +7,7 @@
 //! way a boot hangs forever.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -60,85 +60,170 @@ pub struct Limits {
     pub kill_grace: Duration,
 }
 
-/// Runs `spawn` (in a process group of its own, stdout and stderr into one pipe) and hands every
-/// chunk of output to `on_output` as it arrives.
+/// A script started and not yet finished: its pid, the pipe its output comes through
+/// (None when it writes to rc's own console), its exit watch and its timeout.
 ///
 /// rc keeps its own copy of the pipe's write end while the script runs: the pipe then
 /// never reports end-of-file, so the script's exit (its pidfd) is the one event that ends
 /// the wait — one wake-up per script instead of two (end-of-file comes a moment before
 /// the exit) — and children left holding the pipe cannot matter.
-pub fn run_script(spawn: &Spawn, limits: Limits, mut on_output: impl FnMut(&[u8])) -> Outcome {
-    let (reader, writer) = match pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
-        Ok(p) => p,
-        Err(e) => return Outcome::SpawnFailed(format!("pipe: {}", e.desc())),
-    };
-    // Only our end is non-blocking: the flag lives on the open file, and the script's
-    // end must block when the pipe is full.
-    let _ = nix::fcntl::fcntl(
-        &reader,
-        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
-    );
-    let mut spawn = spawn.clone();
-    spawn.stdout = Stdio::Fd(writer.as_raw_fd());
-    spawn.stderr = Stdio::Fd(writer.as_raw_fd());
-    // Its own process group, so that a timeout can kill the script and its children;
-    // but rc's session: at shutdown Debian's sendsigs runs killall5, which spares only
-    // its own session, and rc must survive it to run the scripts after it.
-    spawn.new_session = false;
-    spawn.process_group = Some(0);
-    let pid = match spawn.spawn() {
-        Ok(pid) => pid,
-        Err(e) => {
-            return Outcome::SpawnFailed(crate::sys::spawn::describe_spawn_error(
-                spawn.program(),
-                &e,
-            ))
+pub struct RunningScript {
+    pid: Pid,
+    exit: ExitWatch,
+    output: Option<(OwnedFd, OwnedFd)>,
+    limits: Limits,
+    deadline: Option<Instant>,
+    stage: Stage,
+}
+
+impl RunningScript {
+    /// Starts `spawn` in a process group of its own, its stdout and stderr into a pipe
+    /// (or, with `capture` false, on rc's own descriptors: an interactive script that
+    /// needs the console).
+    pub fn start(spawn: &Spawn, limits: Limits, capture: bool) -> Result<RunningScript, Outcome> {
+        let mut spawn = spawn.clone();
+        let output = if capture {
+            let (reader, writer) = pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+                .map_err(|e| Outcome::SpawnFailed(format!("pipe: {}", e.desc())))?;
+            // Only our end is non-blocking: the flag lives on the open file, and the
+            // script's end must block when the pipe is full.
+            let _ = nix::fcntl::fcntl(
+                &reader,
+                nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+            );
+            spawn.stdout = Stdio::Fd(writer.as_raw_fd());
+            spawn.stderr = Stdio::Fd(writer.as_raw_fd());
+            Some((reader, writer))
+        } else {
+            spawn.stdin = Stdio::Inherit;
+            spawn.stdout = Stdio::Inherit;
+            spawn.stderr = Stdio::Inherit;
+            spawn.foreground = true;
+            None
+        };
+        // Its own process group, so that a timeout can kill the script and its children;
+        // but rc's session: at shutdown Debian's sendsigs runs killall5, which spares only
+        // its own session, and rc must survive it to run the scripts after it.
+        spawn.new_session = false;
+        spawn.process_group = Some(0);
+        let pid = spawn.spawn().map_err(|e| {
+            Outcome::SpawnFailed(crate::sys::spawn::describe_spawn_error(spawn.program(), &e))
+        })?;
+        Ok(RunningScript {
+            pid,
+            exit: ExitWatch::new(pid),
+            output,
+            limits,
+            deadline: limits.timeout.map(|t| Instant::now() + t),
+            stage: Stage::Running,
+        })
+    }
+
+    /// The descriptors to poll: its output (if captured) and its exit watch (None when
+    /// the kernel has no pidfds: then poll with a short timeout, see [`Self::deadline`]).
+    pub fn fds(&self) -> (Option<BorrowedFd<'_>>, Option<BorrowedFd<'_>>) {
+        (
+            self.output.as_ref().map(|(r, _)| r.as_fd()),
+            self.exit.pidfd.as_ref().map(|p| p.as_fd()),
+        )
+    }
+
+    /// When to look at it again without an event: its timeout, or soon when its exit
+    /// cannot be watched.
+    pub fn deadline(&self) -> Option<Instant> {
+        let poll_again = self
+            .exit
+            .pidfd
+            .is_none()
+            .then(|| Instant::now() + Duration::from_millis(50));
+        match (self.deadline, poll_again) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
-    };
-    let exit = ExitWatch::new(pid);
-    let started = Instant::now();
-    let mut deadline = limits.timeout.map(|t| started + t);
-    let mut stage = Stage::Running;
-    let status = loop {
-        if let Some(status) = exit.try_wait() {
-            break status;
+    }
+
+    /// Hands what it wrote so far to `on_output`.
+    pub fn read_output(&self, on_output: &mut impl FnMut(&[u8])) {
+        if let Some((reader, _)) = &self.output {
+            drain(reader, on_output);
         }
-        let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        if wait == Some(Duration::ZERO) {
-            match stage {
-                Stage::Running => {
-                    let _ = killpg(pid, Signal::SIGTERM);
-                    stage = Stage::Terminated;
-                    deadline = Some(Instant::now() + limits.kill_grace);
-                }
-                Stage::Terminated => {
-                    let _ = killpg(pid, Signal::SIGKILL);
-                    stage = Stage::Killed;
-                    deadline = Some(Instant::now() + limits.kill_grace);
-                }
+    }
+
+    /// Its outcome once it has ended (its last output handed over first); escalates
+    /// TERM → KILL when its time is up. None while it runs.
+    pub fn check(&mut self, now: Instant, on_output: &mut impl FnMut(&[u8])) -> Option<Outcome> {
+        let status = match self.exit.try_wait() {
+            Some(status) => status,
+            None if self.deadline.is_some_and(|d| now >= d) => match self.escalate() {
+                Some(()) => return None,
                 // Unkillable (stuck in the kernel): leave it and go on.
-                Stage::Killed => break None,
-            }
-            continue;
-        }
-        if exit.wait(&reader, wait) {
-            drain(&reader, &mut on_output);
-        }
+                None => None,
+            },
+            None => return None,
+        };
+        self.read_output(on_output);
+        self.output = None;
+        let after = self.limits.timeout.unwrap_or_default();
+        Some(match (self.stage, status) {
+            (Stage::Running, Some(WaitStatus::Exited(_, code))) => Outcome::Exited(code),
+            (Stage::Running, Some(WaitStatus::Signaled(_, sig, _))) => Outcome::Signaled(sig),
+            (Stage::Running, _) => Outcome::Exited(0),
+            (Stage::Terminated, _) => Outcome::TimedOut {
+                after,
+                killed: false,
+            },
+            (Stage::Killed, _) => Outcome::TimedOut {
+                after,
+                killed: true,
+            },
+        })
+    }
+
+    /// The next step against a script past its time; None when there is none left.
+    fn escalate(&mut self) -> Option<()> {
+        let (signal, next) = match self.stage {
+            Stage::Running => (Signal::SIGTERM, Stage::Terminated),
+            Stage::Terminated => (Signal::SIGKILL, Stage::Killed),
+            Stage::Killed => return None,
+        };
+        let _ = killpg(self.pid, signal);
+        self.stage = next;
+        self.deadline = Some(Instant::now() + self.limits.kill_grace);
+        Some(())
+    }
+}
+
+/// Runs one script to its end (see [`RunningScript`]), handing its output to
+/// `on_output` as it comes.
+pub fn run_script(spawn: &Spawn, limits: Limits, mut on_output: impl FnMut(&[u8])) -> Outcome {
+    let mut script = match RunningScript::start(spawn, limits, true) {
+        Ok(s) => s,
+        Err(outcome) => return outcome,
     };
-    drain(&reader, &mut on_output);
-    drop(writer);
-    let after = limits.timeout.unwrap_or_default();
-    match (stage, status) {
-        (Stage::Running, Some(WaitStatus::Exited(_, code))) => Outcome::Exited(code),
-        (Stage::Running, Some(WaitStatus::Signaled(_, sig, _))) => Outcome::Signaled(sig),
-        (Stage::Terminated, _) => Outcome::TimedOut {
-            after,
-            killed: false,
-        },
-        (_, _) => Outcome::TimedOut {
-            after,
-            killed: true,
-        },
+    loop {
+        if let Some(outcome) = script.check(Instant::now(), &mut on_output) {
+            return outcome;
+        }
+        let (output, exit) = script.fds();
+        let mut fds: Vec<PollFd> = [output, exit]
+            .into_iter()
+            .flatten()
+            .map(|fd| PollFd::new(fd, PollFlags::POLLIN))
+            .collect();
+        let _ = poll(&mut fds, poll_timeout(script.deadline()));
+        script.read_output(&mut on_output);
+    }
+}
+
+/// A poll timeout reaching `deadline` (rounded up: waking a little late is harmless,
+/// waking early spins).
+pub fn poll_timeout(deadline: Option<Instant>) -> PollTimeout {
+    match deadline {
+        None => PollTimeout::NONE,
+        Some(d) => {
+            let ms = d.saturating_duration_since(Instant::now()).as_millis() + 1;
+            PollTimeout::try_from(ms.min(i32::MAX as u128) as i32).unwrap_or(PollTimeout::MAX)
+        }
     }
 }
 
@@ -163,7 +248,7 @@ fn drain(fd: &OwnedFd, on_output: &mut impl FnMut(&[u8])) {
 }
 
 /// Watches one child for its exit: through a pidfd where the kernel has them (5.3+),
-/// else by polling `waitpid` every 50 ms.
+/// else by polling `waitpid`.
 struct ExitWatch {
     pid: Pid,
     pidfd: Option<OwnedFd>,
@@ -187,30 +272,6 @@ impl ExitWatch {
             // ECHILD: someone else reaped it (a subreaper parent's loop); nothing to wait for.
             Err(_) => Some(None),
         }
-    }
-
-    /// Sleeps until the child may have exited, output is readable, or `wait` passes.
-    /// True when the output is readable.
-    fn wait(&self, output: &OwnedFd, wait: Option<Duration>) -> bool {
-        let fallback = Duration::from_millis(50);
-        let wait = match (&self.pidfd, wait) {
-            (Some(_), w) => w,
-            (None, Some(w)) => Some(w.min(fallback)),
-            (None, None) => Some(fallback),
-        };
-        let timeout = match wait {
-            None => PollTimeout::NONE,
-            Some(w) => PollTimeout::try_from(w.as_millis().min(i32::MAX as u128) as i32 + 1)
-                .unwrap_or(PollTimeout::MAX),
-        };
-        let mut fds = vec![PollFd::new(output.as_fd(), PollFlags::POLLIN)];
-        if let Some(fd) = &self.pidfd {
-            fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
-        }
-        if poll(&mut fds, timeout).unwrap_or(0) <= 0 {
-            return false;
-        }
-        fds[0].revents().is_some_and(|r| !r.is_empty())
     }
 }
 

@@ -756,7 +756,8 @@ fn request(name: &str, levels: impl Iterator<Item = (Runlevel, Option<LinkKind>)
     }
 }
 
-fn read_facilities(root: &Root) -> Facilities {
+/// The facilities of `insserv.conf` and `insserv.conf.d`.
+pub fn read_facilities(root: &Root) -> Facilities {
     let mut facilities = Facilities::default();
     if let Ok(text) = read_config_text(&root.insserv_conf()) {
         facilities.add_file(&text);
