@@ -396,6 +396,60 @@ fn fifo_action_writes_when_a_reader_is_there() {
     assert!(d.stop().0.success());
 }
 
+/// A log path another user could redirect is refused (as root, syslogd would otherwise
+/// append to whatever file a planted link names); a link is followed only when the
+/// action ends in `;follow-symlinks`.
+#[test]
+fn log_files_are_not_written_through_links_or_in_directories_of_others() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let secret = r.join("secret");
+    std::fs::write(&secret, "precious\n").unwrap();
+    // A log directory that belongs to a user, who planted a link in it.
+    let theirs = r.join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    symlink(&secret, theirs.join("app.log")).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(4242), Some(4242)).expect("chown needs root");
+    // A directory everyone may write to.
+    let open = r.join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    // Links root made in root's own directory: followed only when asked.
+    let logs = r.join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    symlink("real.log", logs.join("current.log")).unwrap();
+    symlink("target.log", logs.join("followed.log")).unwrap();
+    let conf = format!(
+        "syslog.* {r}/problems.log\n\
+         local0.* {r}/theirs/app.log\n\
+         local0.* {r}/open/x.log\n\
+         local0.* {r}/logs/current.log\n\
+         local0.* -{r}/logs/followed.log;follow-symlinks\n\
+         local0.* |{r}/theirs/app.log\n",
+        r = r.display()
+    );
+    let d = Syslogd::start(r, Some(&conf), &["--no-pidfile"]);
+    d.logger(&["-p", "local0.info", "-t", "t", "hello"]);
+    let (status, stderr) = d.stop();
+    assert!(status.success());
+    assert_eq!(read(&secret), "precious\n");
+    assert!(!open.join("x.log").exists());
+    assert!(!logs.join("real.log").exists());
+    assert_eq!(texts(&logs.join("target.log")), ["hello"]);
+    let problems = read(&r.join("problems.log"));
+    for what in [
+        "theirs/app.log: the directory",
+        "belongs to uid 4242",
+        "open/x.log: the directory",
+        "is writable by others (mode 0777",
+        "current.log is a symbolic link (end the action with ;follow-symlinks",
+    ] {
+        assert!(problems.contains(what), "{what} in:\n{problems}");
+        assert!(stderr.contains(what), "{what} on stderr:\n{stderr}");
+    }
+}
+
 #[test]
 fn users_action_writes_to_logged_in_terminals() {
     use vinit::format::utmp::{UtmpRecord, USER_PROCESS};
