@@ -422,6 +422,36 @@ fn no_udp_reply_goes_to_a_privileged_port() {
 }
 
 #[test]
+fn no_udp_reply_goes_to_the_port_of_an_internal_service() {
+    let root = TestRoot::new();
+    root.xinetd_conf("", &(internal("echo", false) + &internal("chargen", false)));
+    let d = Daemon::start(&root, &[]);
+    // Forged sources on unprivileged ports: chargen's (echo <-> chargen) and echo's own
+    // (echo <-> echo), from another address, as another host's superserver would be.
+    let elsewhere = IpAddr::V4(test_addr());
+    let forged: Vec<UdpSocket> = [CHARGEN, ECHO]
+        .iter()
+        .map(|&port| UdpSocket::bind(SocketAddr::new(elsewhere, port)).unwrap())
+        .collect();
+    for socket in &forged {
+        socket.send_to(b"loop", root.at(ECHO)).unwrap();
+        socket.send_to(b"loop", root.at(CHARGEN)).unwrap();
+    }
+    wait_for("four refusals", || {
+        d.count("reply to the port of an internal service refused (a loop)") >= 4
+    });
+    for socket in &forged {
+        socket.set_nonblocking(true).unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(
+            socket.recv_from(&mut buf).unwrap_err().kind(),
+            ErrorKind::WouldBlock
+        );
+    }
+    assert_eq!(udp_ask(&udp_client(&root), root.at(ECHO), b"ok"), b"ok");
+}
+
+#[test]
 fn a_nowait_server_gets_exactly_the_connection_and_runs_as_its_user() {
     if !is_root() {
         return;

@@ -266,6 +266,8 @@ struct Superserver {
     /// Sockets currently held by a wait server.
     busy: HashSet<ListenKey>,
     lengths: ReplyLengths,
+    /// The ports of the internal UDP services: no reply goes to one of them.
+    internal_udp_ports: HashSet<u16>,
     stop: Option<Stop>,
     /// The service list changed in this turn of the loop: its events are stale.
     reloaded: bool,
@@ -288,6 +290,7 @@ impl Superserver {
             next_conn: 0,
             busy: HashSet::new(),
             lengths: ReplyLengths::new(),
+            internal_udp_ports: HashSet::new(),
             stop: None,
             reloaded: false,
             is_root: nix::unistd::geteuid().is_root(),
@@ -386,6 +389,13 @@ impl Superserver {
                 template,
             });
         }
+        self.internal_udp_ports = self
+            .services
+            .iter()
+            .filter(|s| matches!(s.spec.handler, Handler::Internal(_)))
+            .filter(|s| s.spec.listen.protocol == Protocol::Udp)
+            .map(|s| s.spec.listen.port)
+            .collect();
         for index in 0..self.services.len() {
             self.refresh(index);
         }
@@ -910,9 +920,11 @@ impl Superserver {
                 self.fail(&id, &log, denial.describe(), Some(ip));
                 continue;
             }
-            if builtin != Builtin::Discard && !internal::may_reply_to(peer) {
-                self.fail(&id, &log, "reply to a privileged port refused", Some(ip));
-                continue;
+            if builtin != Builtin::Discard {
+                if let Err(why) = internal::may_reply_to(peer, &self.internal_udp_ports) {
+                    self.fail(&id, &log, why, Some(ip));
+                    continue;
+                }
             }
             self.services[index].rate.record();
             let Some(Listener::Udp(sock)) = &self.services[index].listener else {
