@@ -2,7 +2,7 @@
 //! foreground on a temporary root, on its own 127.x.y.z address.
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, SocketAddrV4, TcpStream, UdpSocket};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -449,6 +449,51 @@ fn no_udp_reply_goes_to_the_port_of_an_internal_service() {
         );
     }
     assert_eq!(udp_ask(&udp_client(&root), root.at(ECHO), b"ok"), b"ok");
+}
+
+/// Binds a UDP socket with SO_REUSEADDR set, as a user trying to share a port would.
+fn bind_udp_reusing(addr: SocketAddrV4) -> std::io::Result<UdpSocket> {
+    use std::os::fd::FromRawFd;
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    assert!(fd >= 0);
+    let socket = unsafe { UdpSocket::from_raw_fd(fd) };
+    let one: libc::c_int = 1;
+    let sin = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: addr.port().to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from_ne_bytes(addr.ip().octets()),
+        },
+        sin_zero: [0; 8],
+    };
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_REUSEADDR,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of_val(&one) as libc::socklen_t,
+        );
+        libc::bind(
+            fd,
+            (&sin as *const libc::sockaddr_in).cast(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(socket)
+}
+
+#[test]
+fn nobody_can_bind_beside_a_udp_service_and_take_its_datagrams() {
+    let root = TestRoot::new();
+    root.xinetd_conf("", &internal("echo", false));
+    let _d = Daemon::start(&root, &[]);
+    let e = bind_udp_reusing(SocketAddrV4::new(root.addr, ECHO)).unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::EADDRINUSE));
+    assert_eq!(udp_ask(&udp_client(&root), root.at(ECHO), b"mine"), b"mine");
 }
 
 #[test]

@@ -75,7 +75,12 @@ pub fn open_listener(key: &ListenKey, options: &SocketOptions) -> io::Result<Lis
     // SAFETY: socket() returns a new descriptor that we own at once.
     let fd = unsafe { OwnedFd::from_raw_fd(check(libc::socket(domain, kind, 0))?) };
     let raw = fd.as_raw_fd();
-    set_int(raw, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
+    // TCP: a restarted superserver binds again while old connections linger in
+    // TIME_WAIT. Never UDP: there any other socket setting it too could bind the same
+    // address and port, and take a share of the datagrams.
+    if key.protocol == Protocol::Tcp {
+        set_int(raw, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
+    }
     if domain == libc::AF_INET6 {
         let only = i32::from(key.family != Family::Dual);
         set_int(raw, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, only)?;
@@ -292,6 +297,19 @@ mod tests {
         assert_eq!(peek_source(fd).unwrap(), source);
         drop_datagram(fd);
         assert_eq!(peek_source(fd).unwrap(), None);
+    }
+
+    #[test]
+    fn nobody_else_can_bind_a_udp_port_alongside() {
+        let k = key(Protocol::Udp, Family::V4, "127.0.0.1", false);
+        let Listener::Udp(u) = open_listener(&k, &SocketOptions::default()).unwrap() else {
+            panic!()
+        };
+        let thief = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+        let thief = unsafe { OwnedFd::from_raw_fd(check(thief).unwrap()) };
+        set_int(thief.as_raw_fd(), libc::SOL_SOCKET, libc::SO_REUSEADDR, 1).unwrap();
+        let e = bind(thief.as_raw_fd(), u.local_addr().unwrap()).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EADDRINUSE));
     }
 
     #[test]
