@@ -450,8 +450,64 @@ fn log_files_are_not_written_through_links_or_in_directories_of_others() {
     }
 }
 
+/// A pseudo-terminal in raw mode: its master (to read what is written to the terminal),
+/// the terminal's path, and the terminal itself, held open so that its mode stays.
+struct Pty {
+    master: std::fs::File,
+    path: String,
+    _slave: std::fs::File,
+}
+
+impl Pty {
+    fn open() -> Pty {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK) };
+        assert!(master >= 0);
+        let mut name = [0 as libc::c_char; 128];
+        unsafe {
+            assert_eq!(libc::grantpt(master), 0);
+            assert_eq!(libc::unlockpt(master), 0);
+            assert_eq!(libc::ptsname_r(master, name.as_mut_ptr(), name.len()), 0);
+        }
+        let path = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }
+            .to_string_lossy()
+            .into_owned();
+        let slave = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOCTTY)
+            .open(&path)
+            .unwrap();
+        // Raw output: what is written to the terminal is what the master reads.
+        let mut tio: libc::termios = unsafe { std::mem::zeroed() };
+        unsafe {
+            libc::tcgetattr(slave.as_raw_fd(), &mut tio);
+            libc::cfmakeraw(&mut tio);
+            libc::tcsetattr(slave.as_raw_fd(), libc::TCSANOW, &tio);
+        }
+        Pty {
+            master: unsafe { std::fs::File::from_raw_fd(master) },
+            path,
+            _slave: slave,
+        }
+    }
+
+    /// Everything written to the terminal so far.
+    fn output(&mut self) -> String {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = self.master.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&got).into_owned()
+    }
+}
+
 #[test]
-fn users_action_writes_to_logged_in_terminals() {
+fn users_action_writes_to_logged_in_terminals_and_nothing_else() {
     use vinit::format::utmp::{UtmpRecord, USER_PROCESS};
     let encode_login = |user: &str, line: &str, pid: i32| {
         UtmpRecord {
@@ -467,19 +523,30 @@ fn users_action_writes_to_logged_in_terminals() {
     let r = tmp.path();
     std::fs::create_dir_all(r.join("run")).unwrap();
     std::fs::create_dir_all(r.join("dev/pts")).unwrap();
+    // dev/pts/1 and 2 of the root are two real terminals; dev/pts/3 is a plain file,
+    // dev/disk a device that is not a terminal.
+    let (mut alice_tty, mut bob_tty) = (Pty::open(), Pty::open());
+    std::os::unix::fs::symlink(&alice_tty.path, r.join("dev/pts/1")).unwrap();
+    std::os::unix::fs::symlink(&bob_tty.path, r.join("dev/pts/2")).unwrap();
+    std::fs::write(r.join("dev/pts/3"), "").unwrap();
+    std::os::unix::fs::symlink("/dev/null", r.join("dev/disk")).unwrap();
     let mut utmp = encode_login("alice", "pts/1", 100).to_vec();
     utmp.extend_from_slice(&encode_login("bob", "pts/2", 101));
-    utmp.extend_from_slice(&encode_login("mallory", "../../etc/evil", 102));
+    utmp.extend_from_slice(&encode_login("carol", "pts/3", 102));
+    utmp.extend_from_slice(&encode_login("dave", "disk", 103));
+    utmp.extend_from_slice(&encode_login("mallory", "../../etc/evil", 104));
     std::fs::write(r.join("run/utmp"), utmp).unwrap();
-    for tty in ["dev/pts/1", "dev/pts/2"] {
-        std::fs::write(r.join(tty), "").unwrap();
-    }
-    let d = Syslogd::start(r, Some("*.emerg *\nlocal1.* bob\n"), &["--no-pidfile"]);
+    let d = Syslogd::start(
+        r,
+        Some("*.emerg *\nlocal1.* bob\nlocal2.* carol\n"),
+        &["--no-pidfile"],
+    );
     d.logger(&["-p", "user.emerg", "-t", "t", "everyone"]);
     d.logger(&["-p", "local1.info", "-t", "t", "bob only"]);
+    d.logger(&["-p", "local2.info", "-t", "t", "carol only"]);
     assert!(d.stop().0.success());
-    let alice = read(&r.join("dev/pts/1"));
-    let bob = read(&r.join("dev/pts/2"));
+    let alice = alice_tty.output();
+    let bob = bob_tty.output();
     assert!(
         alice.contains("Message from syslogd@") && alice.contains("t: everyone\r\n"),
         "{alice:?}"
@@ -489,61 +556,24 @@ fn users_action_writes_to_logged_in_terminals() {
         bob.contains("t: everyone") && bob.contains("t: bob only"),
         "{bob:?}"
     );
+    assert_eq!(read(&r.join("dev/pts/3")), "", "not a terminal: never written");
     assert!(!tmp.path().join("etc/evil").exists());
 }
 
 #[test]
 fn terminal_action_gets_crlf_lines() {
-    let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY) };
-    assert!(master >= 0);
-    unsafe {
-        assert_eq!(libc::grantpt(master), 0);
-        assert_eq!(libc::unlockpt(master), 0);
-    }
-    let mut name = [0 as libc::c_char; 128];
-    assert_eq!(
-        unsafe { libc::ptsname_r(master, name.as_mut_ptr(), name.len()) },
-        0
-    );
-    let slave = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }
-        .to_string_lossy()
-        .into_owned();
-    // Raw output on the terminal: what syslogd writes is what the master reads.
-    let slave_fd = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_NOCTTY)
-        .open(&slave)
-        .unwrap();
-    let mut tio: libc::termios = unsafe { std::mem::zeroed() };
-    unsafe {
-        libc::tcgetattr(std::os::fd::AsRawFd::as_raw_fd(&slave_fd), &mut tio);
-        libc::cfmakeraw(&mut tio);
-        libc::tcsetattr(
-            std::os::fd::AsRawFd::as_raw_fd(&slave_fd),
-            libc::TCSANOW,
-            &tio,
-        );
-    }
+    let mut tty = Pty::open();
     let tmp = tempfile::tempdir().unwrap();
     let r = tmp.path();
-    let d = Syslogd::start(r, Some(&format!("user.* {slave}\n")), &["--no-pidfile"]);
+    let conf = format!("user.* {}\n", tty.path);
+    let d = Syslogd::start(r, Some(&conf), &["--no-pidfile"]);
     d.logger(&["-t", "t", "on the console"]);
-    let mut got = Vec::new();
-    unsafe {
-        let flags = libc::fcntl(master, libc::F_GETFL);
-        libc::fcntl(master, libc::F_SETFL, flags | libc::O_NONBLOCK);
-    }
+    let mut got = String::new();
     wait_for("the terminal line", || {
-        let mut buf = [0u8; 4096];
-        let n = unsafe { libc::read(master, buf.as_mut_ptr().cast(), buf.len()) };
-        if n > 0 {
-            got.extend_from_slice(&buf[..n as usize]);
-        }
-        String::from_utf8_lossy(&got).contains(" t: on the console\r\n")
+        got.push_str(&tty.output());
+        got.contains(" t: on the console\r\n")
     });
     assert!(d.stop().0.success());
-    unsafe { libc::close(master) };
 }
 
 #[test]

@@ -449,7 +449,8 @@ impl ForwardSink {
 }
 
 /// Writes a message to the terminals of logged-in users (`users` None: all of them),
-/// as sysklogd does for `*`. Terminals that would block are skipped.
+/// as sysklogd does for `*`. Terminals that would block are skipped, and so is any
+/// line of utmp that does not name a terminal.
 fn wall(root: &Root, users: Option<&[String]>, entry: &Entry) {
     let Ok(utmp) = std::fs::read(root.utmp()) else {
         return;
@@ -474,12 +475,9 @@ fn wall(root: &Root, users: Option<&[String]>, entry: &Entry) {
         if written.contains(&tty) {
             continue;
         }
-        let opened = OpenOptions::new()
-            .append(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
-            .open(&tty);
-        if let Ok(mut file) = opened {
-            let _ = file.write(&text);
+        // Only a terminal: whatever else a utmp line names (a disk, a file) is left alone.
+        if let Some(mut terminal) = crate::sys::wall::open_terminal(&tty) {
+            let _ = terminal.write(&text);
         }
         written.push(tty);
     }
