@@ -622,6 +622,36 @@ fn a_wait_service_gets_the_socket_and_is_not_watched_until_it_exits() {
     assert_eq!(d.count("START: waiter"), 2);
 }
 
+/// A datagram wait server that exits without reading its datagram would be started
+/// again for it at once, for ever: the datagram is dropped, and a service whose server
+/// keeps doing so pauses.
+#[test]
+fn a_wait_server_that_never_reads_is_not_restarted_for_ever() {
+    let root = TestRoot::new();
+    let server = root.script("lazy.sh", "#!/bin/sh\nexit 0\n");
+    root.xinetd_conf(
+        " log_on_success = PID\n",
+        &service(
+            "waiter",
+            &format!(
+                " socket_type = dgram\n wait = yes\n user = root\n server = {}\n",
+                server.display()
+            ),
+        ),
+    );
+    let d = Daemon::start(&root, &[]);
+    let u = udp_client(&root);
+    let unread = "FAIL: waiter server exited without reading its datagram";
+    for n in 1..=5 {
+        u.send_to(format!("request {n}").as_bytes(), root.at(WAITER))
+            .unwrap();
+        wait_for(&format!("unread datagram {n}"), || d.count(unread) >= n);
+        // The datagram is gone with the failure: one start each, no more.
+        assert_eq!(d.count("START: waiter"), n);
+    }
+    d.wait_log("service waiter: its server exited 5 times in a row without reading: not taking requests for 10 s");
+}
+
 #[test]
 fn a_tcp_wait_server_accepts_for_itself() {
     // perl-base is Essential on Debian; .ci/run installs it elsewhere.

@@ -72,6 +72,9 @@ const EXHAUSTED_PAUSE: Duration = Duration::from_secs(1);
 /// How long a wait service rests after its server could not be started (its request
 /// stays queued; retrying at once would spin).
 const FAILED_WAIT_PAUSE: Duration = Duration::from_secs(10);
+/// A datagram wait service whose server exits this many times in a row without reading
+/// the datagram it was started for pauses for FAILED_WAIT_PAUSE.
+const UNREAD_LIMIT: u32 = 5;
 
 const SIGNAL_TOKEN: u64 = u64::MAX;
 const CONN_BASE: u64 = 1 << 32;
@@ -206,6 +209,9 @@ struct Service {
     /// credentials), built once per configuration; each request adds its own
     /// descriptors and peer variables to a copy.
     template: Option<Spawn>,
+    /// Servers (of a datagram wait service) that exited in a row without reading the
+    /// datagram they were started for.
+    unread_exits: u32,
 }
 
 /// Servers (or internal connections) running for one service id.
@@ -249,6 +255,8 @@ struct Child {
     started: Instant,
     /// The socket it was handed (wait services).
     handover: Option<ListenKey>,
+    /// The datagram it was started for (datagram wait services).
+    request: Option<socket::Waiting>,
     log: LogSpec,
 }
 
@@ -387,6 +395,7 @@ impl Superserver {
                 paused_until,
                 rate,
                 template,
+                unread_exits: 0,
             });
         }
         self.internal_udp_ports = self
@@ -675,6 +684,9 @@ impl Superserver {
         self.release(&child.service, child.peer);
         if let Some(key) = &child.handover {
             self.busy.remove(key);
+            if let Some(request) = child.request {
+                self.check_request_taken(&child, key, request);
+            }
         }
         let exit = Exit {
             how: &how,
@@ -801,12 +813,13 @@ impl Superserver {
         fd: i32,
         peer: Option<SocketAddr>,
         local: Option<SocketAddr>,
-        handover: Option<ListenKey>,
+        handover: Option<(ListenKey, Option<socket::Waiting>)>,
     ) -> bool {
         let svc = &self.services[index];
         let Some(template) = &svc.template else {
             return false;
         };
+        let (handover, request) = handover.unzip();
         let mut spawn = template.clone();
         if let Some(peer) = peer {
             let ip = canonical(peer.ip()).to_string();
@@ -837,6 +850,7 @@ impl Superserver {
                         peer: ip,
                         started: Instant::now(),
                         handover,
+                        request: request.flatten(),
                         log,
                     },
                 );
@@ -857,10 +871,10 @@ impl Superserver {
         };
         let fd = listener.raw_fd();
         let key = svc.spec.listen.clone();
-        let mut peer = None;
+        let mut request = None;
         if key.protocol == Protocol::Udp {
-            match socket::peek_source(fd) {
-                Ok(Some(p)) => peer = Some(p),
+            match socket::peek_waiting(fd) {
+                Ok(Some(waiting)) => request = Some(waiting),
                 Ok(None) => return,
                 Err(e) => {
                     let id = svc.spec.id.clone();
@@ -872,7 +886,7 @@ impl Superserver {
                     return;
                 }
             }
-            let ip = peer.map(|p| canonical(p.ip()));
+            let ip = request.map(|w| canonical(w.source.ip()));
             if let Some(Err(denial)) = ip.map(|ip| svc.spec.access.decide(ip)) {
                 let (id, log) = (svc.spec.id.clone(), svc.spec.log.clone());
                 socket::drop_datagram(fd);
@@ -884,7 +898,8 @@ impl Superserver {
             return;
         }
         self.services[index].rate.record();
-        if self.start_server(index, fd, peer, None, Some(key.clone())) {
+        let peer = request.map(|w| w.source);
+        if self.start_server(index, fd, peer, None, Some((key.clone(), request))) {
             self.busy.insert(key);
         } else if key.protocol == Protocol::Udp {
             socket::drop_datagram(fd);
@@ -892,6 +907,36 @@ impl Superserver {
             self.pause(index, FAILED_WAIT_PAUSE, "its server could not be started");
         }
         self.refresh(index);
+    }
+
+    /// The server of a datagram wait service is gone. If the datagram it was started
+    /// for still waits, it never read it: that datagram is dropped (it would start the
+    /// server again at once, and again, without end), and after UNREAD_LIMIT such exits
+    /// in a row the service pauses.
+    fn check_request_taken(&mut self, child: &Child, key: &ListenKey, request: socket::Waiting) {
+        let Some(&index) = self.by_id.get(&child.service) else {
+            return;
+        };
+        let svc = &mut self.services[index];
+        let Some(listener) = svc.listener.as_ref().filter(|_| svc.spec.listen == *key) else {
+            return;
+        };
+        let fd = listener.raw_fd();
+        if socket::peek_waiting(fd).ok().flatten() != Some(request) {
+            svc.unread_exits = 0;
+            return;
+        }
+        socket::drop_datagram(fd);
+        svc.unread_exits += 1;
+        let unread = svc.unread_exits;
+        let log = svc.spec.log.clone();
+        let why = "server exited without reading its datagram";
+        self.fail(&child.service, &log, why, child.peer);
+        if unread >= UNREAD_LIMIT {
+            self.services[index].unread_exits = 0;
+            let why = format!("its server exited {unread} times in a row without reading");
+            self.pause(index, FAILED_WAIT_PAUSE, &why);
+        }
     }
 
     fn answer_datagrams(&mut self, index: usize, builtin: Builtin) {
