@@ -668,6 +668,61 @@ fn sighup_reloads_the_configuration_and_keeps_it_when_unreadable() {
     assert_eq!(texts(&r.join("second.log")), ["two", "three"]);
 }
 
+/// A FIFO in place of syslog.conf is refused, never waited on: at start it is an error,
+/// on a reload the configuration in force stays.
+#[test]
+fn a_fifo_syslog_conf_is_refused_without_waiting() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let conf = r.join("etc/syslog.conf");
+    std::fs::create_dir_all(r.join("etc")).unwrap();
+    nix::unistd::mkfifo(&conf, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let (status, stderr) = run_to_exit(r, &["--no-pidfile"]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("syslog.conf: not a regular file"), "{stderr}");
+    assert!(!r.join("dev/log").exists());
+
+    std::fs::remove_file(&conf).unwrap();
+    let log = r.join("first.log");
+    let d = Syslogd::start(r, Some(&format!("*.* {}\n", log.display())), &["--no-pidfile"]);
+    d.logger(&["-t", "t", "one"]);
+    std::fs::remove_file(&conf).unwrap();
+    nix::unistd::mkfifo(&conf, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    d.signal(libc::SIGHUP);
+    wait_for("the refused reload", || read(&log).contains("not reloaded"));
+    d.logger(&["-t", "t", "two"]);
+    assert!(d.stop().0.success());
+    assert!(read(&log).contains("syslog.conf: not a regular file"));
+    assert_eq!(texts(&log), ["one", "two"]);
+}
+
+/// Runs `vinit syslogd -n --root ROOT ARGS` expecting it to exit by itself (it is
+/// killed, and the test fails, if it still runs after 20 s); its status and stderr.
+fn run_to_exit(root: &Path, args: &[&str]) -> (ExitStatus, String) {
+    let child = Command::new(BIN)
+        .args(["syslogd", "-n", "--root"])
+        .arg(root)
+        .args(args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut daemon = Syslogd {
+        child: Some(child),
+        root: root.to_path_buf(),
+    };
+    let child = daemon.child.as_mut().unwrap();
+    wait_for("syslogd to exit", || child.try_wait().unwrap().is_some());
+    let mut child = daemon.child.take().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (child.wait().unwrap(), stderr)
+}
+
 #[test]
 fn kernel_log_records_are_read() {
     let tmp = tempfile::tempdir().unwrap();

@@ -1123,6 +1123,64 @@ fn daemon_mode_returns_once_serving() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
 }
 
+/// Runs `vinit xinetd --root ROOT ARGS` expecting it to exit by itself (it is killed,
+/// and the test fails, if it still runs after 20 s); its status and stderr.
+fn run_to_exit(root: &TestRoot, args: &[&str]) -> (std::process::ExitStatus, String) {
+    let mut child = Command::new(BIN)
+        .arg("xinetd")
+        .arg("--root")
+        .arg(root.dir.path())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("vinit xinetd {args:?} did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (status, stderr)
+}
+
+/// A FIFO named by `include` is refused at once, not waited on for a writer: at start
+/// (the superserver exits, saying why) and on a reload (the services in force stay).
+#[test]
+fn a_fifo_include_is_refused_without_waiting() {
+    let root = TestRoot::new();
+    let fifo = root.path("etc/fifo.conf");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let include = format!("include {}\n", fifo.display());
+    root.xinetd_conf("", &(internal("echo", true) + &include));
+    let (status, stderr) = run_to_exit(&root, &["-dontfork"]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("fifo.conf: not a regular file"), "{stderr}");
+
+    root.xinetd_conf("", &internal("echo", true));
+    let d = Daemon::start(&root, &[]);
+    root.xinetd_conf("", &(internal("echo", true) + &include));
+    d.reload();
+    d.wait_log("reload failed, the current configuration stays in force");
+    assert!(d.log().contains("fifo.conf: not a regular file"));
+    let mut s = connect(root.at(ECHO));
+    assert_eq!(echo_round(&mut s, b"still"), b"still");
+}
+
 #[test]
 fn the_init_script_starts_reloads_and_stops_the_example_configuration() {
     let root = TestRoot::new();

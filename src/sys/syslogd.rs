@@ -68,11 +68,16 @@ pub struct Syslogd {
 }
 
 impl Syslogd {
-    /// Binds the sockets, reads the configuration and opens the outputs. Errors here
-    /// are fatal (another syslogd listens, the socket cannot be made).
+    /// Reads the configuration, binds the sockets and opens the outputs. Errors here
+    /// are fatal (a configuration that cannot be read, another syslogd listens, the
+    /// socket cannot be made).
     pub fn start(settings: Settings) -> Result<Syslogd, String> {
         // Before the socket exists: a HUP sent as soon as it answers must not kill us.
         let signals = block_signals().map_err(|e| format!("signals: {}", e.desc()))?;
+        // A configuration that exists but cannot be read is an error to fix, not a
+        // reason to run with no rules (and lose everything).
+        let mut problems = Vec::new();
+        let config = load_config(&settings, &mut problems).ok_or_else(|| problems.join("; "))?;
         let unix = bind_local(&settings.socket)?;
         let socket_id = std::fs::metadata(&settings.socket)
             .map(|m| (m.dev(), m.ino()))
@@ -81,7 +86,6 @@ impl Syslogd {
         for addr in &settings.udp {
             udp.push(bind_udp(*addr)?);
         }
-        let mut problems = Vec::new();
         let kmsg = settings.kmsg.as_ref().and_then(|path| {
             open_kmsg(path)
                 .map_err(|e| {
@@ -93,7 +97,6 @@ impl Syslogd {
                 })
                 .ok()
         });
-        let config = load_config(&settings, &mut problems).unwrap_or_default();
         let (sinks, open_problems) = Sinks::open(&config, &settings.root, settings.forward_remote);
         problems.extend(open_problems);
         let pidfile = match &settings.pidfile {
@@ -422,12 +425,13 @@ impl Syslogd {
 }
 
 /// Reads the configuration: the root's file, or the embedded default when the root has
-/// none. None when the file exists but cannot be read. Bad lines are skipped and
-/// reported as `FILE:LINE: problem`.
+/// none. None when the file exists but cannot be read (not a regular file, too large,
+/// not readable). Bad lines are skipped and reported as `FILE:LINE: problem`.
 fn load_config(settings: &Settings, problems: &mut Vec<String>) -> Option<Config> {
-    match std::fs::read(&settings.conf) {
-        Ok(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
+    // A regular file only, read without blocking: a FIFO would stop all logging while
+    // syslogd waits for a writer.
+    match crate::sys::fs::read_config_text(&settings.conf) {
+        Ok(text) => {
             let (config, errors) = Config::parse(&text);
             for e in errors {
                 problems.push(format!(
