@@ -668,6 +668,25 @@ fn sighup_reloads_the_configuration_and_keeps_it_when_unreadable() {
     assert_eq!(texts(&r.join("second.log")), ["two", "three"]);
 }
 
+/// A syslog.conf that is gone at a reload is reported, and the configuration in force
+/// stays (rather than the embedded default taking over).
+#[test]
+fn sighup_keeps_the_configuration_when_the_file_is_gone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let log = r.join("first.log");
+    let d = Syslogd::start(r, Some(&format!("*.* {}\n", log.display())), &["--no-pidfile"]);
+    d.logger(&["-t", "t", "one"]);
+    std::fs::remove_file(r.join("etc/syslog.conf")).unwrap();
+    d.signal(libc::SIGHUP);
+    wait_for("the refused reload", || read(&log).contains("not reloaded"));
+    d.logger(&["-t", "t", "two"]);
+    assert!(d.stop().0.success());
+    assert!(read(&log).contains("syslog.conf: No such file or directory"));
+    assert_eq!(texts(&log), ["one", "two"]);
+    assert!(!r.join("var/log/messages").exists(), "not the default");
+}
+
 /// A FIFO in place of syslog.conf is refused, never waited on: at start it is an error,
 /// on a reload the configuration in force stays.
 #[test]

@@ -65,6 +65,7 @@ pub struct Syslogd {
     batch: Batch,
     pidfile: Option<HeldPidfile>,
     problems: Vec<String>,
+    conf_source: ConfSource,
 }
 
 impl Syslogd {
@@ -77,7 +78,8 @@ impl Syslogd {
         // A configuration that exists but cannot be read is an error to fix, not a
         // reason to run with no rules (and lose everything).
         let mut problems = Vec::new();
-        let config = load_config(&settings, &mut problems).ok_or_else(|| problems.join("; "))?;
+        let (config, conf_source) =
+            load_config(&settings, &mut problems, true).ok_or_else(|| problems.join("; "))?;
         let unix = bind_local(&settings.socket)?;
         let socket_id = std::fs::metadata(&settings.socket)
             .map(|m| (m.dev(), m.ino()))
@@ -125,6 +127,7 @@ impl Syslogd {
             batch: Batch::new(),
             pidfile,
             problems,
+            conf_source,
             settings,
         };
         daemon.internal(
@@ -347,12 +350,17 @@ impl Syslogd {
     }
 
     /// SIGHUP: write out, close and reopen every output with the configuration read
-    /// again (the previous one stays if the file cannot be read at all).
+    /// again (the previous one stays if the file cannot be read at all, or is gone).
     fn reload(&mut self) {
         self.flush();
         let mut problems = Vec::new();
-        let config = load_config(&self.settings, &mut problems);
-        if let Some(config) = config {
+        // A file that went missing is a mistake to report (say, a package upgrade in
+        // the middle), not an order to fall back to the default: only a syslogd that
+        // started without one keeps using the default.
+        let default_when_missing = self.conf_source == ConfSource::Default;
+        let config = load_config(&self.settings, &mut problems, default_when_missing);
+        if let Some((config, source)) = config {
+            self.conf_source = source;
             let (sinks, open_problems) =
                 Sinks::open(&config, &self.settings.root, self.settings.forward_remote);
             let old = std::mem::replace(&mut self.sinks, sinks);
@@ -424,10 +432,23 @@ impl Syslogd {
     }
 }
 
+/// Where the configuration in force came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ConfSource {
+    File,
+    /// The embedded default: there was no file.
+    Default,
+}
+
 /// Reads the configuration: the root's file, or the embedded default when the root has
-/// none. None when the file exists but cannot be read (not a regular file, too large,
-/// not readable). Bad lines are skipped and reported as `FILE:LINE: problem`.
-fn load_config(settings: &Settings, problems: &mut Vec<String>) -> Option<Config> {
+/// none and `default_when_missing`. None when it cannot be read (not a regular file, too
+/// large, not readable; missing where the default is not wanted). Bad lines are skipped
+/// and reported as `FILE:LINE: problem`.
+fn load_config(
+    settings: &Settings,
+    problems: &mut Vec<String>,
+    default_when_missing: bool,
+) -> Option<(Config, ConfSource)> {
     // A regular file only, read without blocking: a FIFO would stop all logging while
     // syslogd waits for a writer.
     match crate::sys::fs::read_config_text(&settings.conf) {
@@ -441,11 +462,12 @@ fn load_config(settings: &Settings, problems: &mut Vec<String>) -> Option<Config
                     e.message
                 ));
             }
-            Some(config)
+            Some((config, ConfSource::File))
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            Some(Config::default_for(settings.root.dir()))
-        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound && default_when_missing => Some((
+            Config::default_for(settings.root.dir()),
+            ConfSource::Default,
+        )),
         Err(e) => {
             problems.push(format!(
                 "{}: {}",
