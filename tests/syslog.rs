@@ -715,6 +715,37 @@ fn a_fifo_syslog_conf_is_refused_without_waiting() {
     assert_eq!(texts(&log), ["one", "two"]);
 }
 
+/// Every read is bounded: a syslog.conf past the size limit is refused at start, and a
+/// utmp that is not a regular file (a FIFO would stop syslogd, /dev/zero never end) is
+/// not read for `*`.
+#[test]
+fn oversized_or_endless_files_are_not_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    std::fs::create_dir_all(r.join("etc")).unwrap();
+    let conf = r.join("etc/syslog.conf");
+    std::fs::File::create(&conf)
+        .unwrap()
+        .set_len((4 << 20) + 1)
+        .unwrap();
+    let (status, stderr) = run_to_exit(r, &["--no-pidfile"]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("syslog.conf: larger than 4194304 bytes"), "{stderr}");
+
+    std::fs::create_dir_all(r.join("run")).unwrap();
+    nix::unistd::mkfifo(&r.join("run/utmp"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let log = r.join("all.log");
+    let d = Syslogd::start(
+        r,
+        Some(&format!("*.emerg *\n*.* {}\n", log.display())),
+        &["--no-pidfile"],
+    );
+    d.logger(&["-p", "user.emerg", "-t", "t", "to everyone"]);
+    d.logger(&["-t", "t", "after"]);
+    wait_for("the message after the wall", || texts(&log).contains(&"after".to_string()));
+    assert!(d.stop().0.success());
+}
+
 /// Runs `vinit syslogd -n --root ROOT ARGS` expecting it to exit by itself (it is
 /// killed, and the test fails, if it still runs after 20 s); its status and stderr.
 fn run_to_exit(root: &Path, args: &[&str]) -> (ExitStatus, String) {

@@ -25,6 +25,9 @@ mod paths;
 /// A buffer is written out early when it grows past this.
 const BUFFER_LIMIT: usize = 256 * 1024;
 
+/// The most of utmp read: one 384-byte record per session, so ten thousand sessions.
+const UTMP_LIMIT: u64 = 4 << 20;
+
 /// How long a sink that could not be opened waits before trying again.
 const RETRY: Duration = Duration::from_secs(5);
 
@@ -452,7 +455,9 @@ impl ForwardSink {
 /// as sysklogd does for `*`. Terminals that would block are skipped, and so is any
 /// line of utmp that does not name a terminal.
 fn wall(root: &Root, users: Option<&[String]>, entry: &Entry) {
-    let Ok(utmp) = std::fs::read(root.utmp()) else {
+    // Read like a configuration file: a FIFO there would stop syslogd, and a link to
+    // /dev/zero would never end.
+    let Ok(utmp) = crate::sys::fs::read_regular(&root.utmp(), UTMP_LIMIT) else {
         return;
     };
     let mut text = Vec::new();

@@ -297,6 +297,36 @@ mod tests {
         let e = load(&fifo_services).unwrap_err();
         assert!(e.contains("fifo.conf: not a regular file"), "{e}");
 
+        // Every file is read up to the size limit and no further (a file grown
+        // without bound, or a link to one, would take all memory).
+        let big = tmp.path().join("big");
+        fs::File::create(&big)
+            .unwrap()
+            .set_len(crate::sys::fs::CONFIG_LIMIT + 1)
+            .unwrap();
+        let too_big = format!("big: larger than {} bytes", crate::sys::fs::CONFIG_LIMIT);
+        for (conf_text, dir_file) in [("include big\n", None), ("includedir d\n", Some("d/x"))] {
+            fs::write(&conf, conf_text).unwrap();
+            if let Some(file) = dir_file {
+                fs::create_dir_all(tmp.path().join("d")).unwrap();
+                std::os::unix::fs::symlink(&big, tmp.path().join(file)).unwrap();
+            }
+            let e = load(&sources).unwrap_err();
+            assert!(e.contains(&too_big) || e.contains("x: larger than"), "{e}");
+        }
+        fs::write(&conf, "").unwrap();
+        let big_services = Sources {
+            services: big.clone(),
+            ..sources.clone()
+        };
+        assert!(load(&big_services).unwrap_err().contains(&too_big));
+        let big_inetd = Sources {
+            xinetd: None,
+            inetd: Some(big.clone()),
+            ..sources.clone()
+        };
+        assert!(load(&big_inetd).unwrap_err().contains(&too_big));
+
         // inetd.conf along with xinetd.conf may be missing; alone, it may not.
         fs::write(&conf, "").unwrap();
         let both = Sources {
