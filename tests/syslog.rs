@@ -33,17 +33,28 @@ impl Syslogd {
     /// Starts `syslogd -n` on `root` with `conf` (None: no syslog.conf) and waits until
     /// it listens.
     fn start(root: &Path, conf: Option<&str>, extra: &[&str]) -> Syslogd {
+        Syslogd::start_with(root, conf, extra, |_| {})
+    }
+
+    /// [`Syslogd::start`], with the command adjusted by `adjust` first.
+    fn start_with(
+        root: &Path,
+        conf: Option<&str>,
+        extra: &[&str],
+        adjust: impl FnOnce(&mut Command),
+    ) -> Syslogd {
         std::fs::create_dir_all(root.join("etc")).unwrap();
         if let Some(conf) = conf {
             std::fs::write(root.join("etc/syslog.conf"), conf).unwrap();
         }
-        let child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        command
             .args(["syslogd", "-n", "--root"])
             .arg(root)
             .args(extra)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
+        adjust(&mut command);
+        let child = command.spawn().unwrap();
         let log = root.join("dev/log");
         wait_for("syslogd to listen", || {
             UnixDatagram::unbound().unwrap().connect(&log).is_ok()
@@ -666,6 +677,45 @@ fn sighup_reloads_the_configuration_and_keeps_it_when_unreadable() {
     assert!(d.stop().0.success());
     assert_eq!(texts(&r.join("first.log")), ["one"]);
     assert_eq!(texts(&r.join("second.log")), ["two", "three"]);
+}
+
+/// A reload closes the files before it opens them again: with both sets open at once,
+/// a syslogd with many files runs out of descriptors and loses messages.
+#[test]
+fn sighup_closes_the_old_files_before_opening_the_new_ones() {
+    use std::os::unix::process::CommandExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let files: Vec<PathBuf> = (0..25).map(|i| r.join(format!("f{i:02}.log"))).collect();
+    let conf: String = files
+        .iter()
+        .map(|f| format!("*.* -{}\n", f.display()))
+        .collect();
+    // Room for one set of files and a few descriptors more, not for two sets.
+    let d = Syslogd::start_with(r, Some(&conf), &["--no-pidfile"], |command| unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 40,
+                rlim_max: 40,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    });
+    d.logger(&["-t", "t", "before"]);
+    d.signal(libc::SIGHUP);
+    wait_for("the reload in every file", || {
+        files.iter().all(|f| read(f).contains("syslogd[") && read(f).contains(": restart"))
+    });
+    d.logger(&["-t", "t", "after"]);
+    let (status, stderr) = d.stop();
+    assert!(status.success());
+    assert!(!stderr.contains("Too many open files"), "{stderr}");
+    for f in &files {
+        assert_eq!(texts(f), ["before", "after"], "{}", f.display());
+    }
 }
 
 /// A syslog.conf that is gone at a reload is reported, and the configuration in force

@@ -146,9 +146,11 @@ impl Sinks {
         }
     }
 
-    /// Flushes and closes everything (before a reload or at exit).
-    pub fn close(mut self, problems: &mut Vec<String>) {
+    /// Flushes and closes everything (before a reload): no rule is left.
+    pub fn close(&mut self, problems: &mut Vec<String>) {
         self.flush(problems);
+        self.rules.clear();
+        self.sinks.clear();
     }
 }
 

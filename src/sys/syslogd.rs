@@ -361,10 +361,12 @@ impl Syslogd {
         let config = load_config(&self.settings, &mut problems, default_when_missing);
         if let Some((config, source)) = config {
             self.conf_source = source;
+            // Close, then open: with both sets open at once, many outputs would run out
+            // of descriptors and lose messages until the next retry.
+            self.sinks.close(&mut problems);
             let (sinks, open_problems) =
                 Sinks::open(&config, &self.settings.root, self.settings.forward_remote);
-            let old = std::mem::replace(&mut self.sinks, sinks);
-            old.close(&mut problems);
+            self.sinks = sinks;
             problems.extend(open_problems);
         } else {
             problems.push("configuration not reloaded: keeping the previous one".to_string());
