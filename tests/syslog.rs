@@ -718,6 +718,33 @@ fn sighup_closes_the_old_files_before_opening_the_new_ones() {
     }
 }
 
+/// syslogd's own messages are cut like received ones, and a flood of problems is
+/// reported up to a count: a configuration quoting long words in many bad lines cannot
+/// make syslogd write without bound.
+#[test]
+fn own_messages_are_cut_and_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let log = r.join("all.log");
+    let mut conf = format!("*.* {}\n{}.info /x\n", log.display(), "a".repeat(200_000));
+    for _ in 0..150 {
+        conf.push_str("bogus.info /x\n");
+    }
+    let d = Syslogd::start(r, Some(&conf), &["--no-pidfile"]);
+    let (status, stderr) = d.stop();
+    assert!(status.success());
+    let written = read(&log);
+    let longest = written.lines().map(str::len).max().unwrap();
+    assert!(longest < 8192 + 200, "a line of {longest} bytes");
+    assert!(written.contains("unknown facility \"aaaa"));
+    assert_eq!(written.matches("unknown facility").count(), 100);
+    assert!(written
+        .lines()
+        .any(|l| l.ends_with("]: 51 more problems not shown")));
+    assert!(stderr.lines().all(|l| l.len() < 8192 + 100));
+    assert_eq!(stderr.matches("unknown facility").count(), 100);
+}
+
 /// A syslog.conf that is gone at a reload is reported, and the configuration in force
 /// stays (rather than the embedded default taking over).
 #[test]

@@ -29,6 +29,9 @@ use crate::sys::syslog_sinks::{Entry, Sinks};
 /// The longest message kept whole (rsyslog's default); longer ones are cut.
 pub const MAX_MESSAGE: usize = 8192;
 
+/// Problems logged one by one at a time; the rest are only counted.
+const MAX_REPORTED: usize = 100;
+
 /// Datagrams taken per `recvmmsg` call.
 const BATCH: usize = 32;
 
@@ -385,13 +388,20 @@ impl Syslogd {
         }
     }
 
-    /// Logs the problems gathered so far as syslog.err messages of syslogd itself.
+    /// Logs the problems gathered so far as syslog.err messages of syslogd itself: the
+    /// first MAX_REPORTED, each cut like a received message, then how many more there
+    /// were. (A configuration of many bad lines quoting long words would otherwise
+    /// write its size times the number of matching rules.)
     fn report_problems(&mut self) {
-        for problem in std::mem::take(&mut self.problems) {
+        let problems = std::mem::take(&mut self.problems);
+        let more = problems.len().saturating_sub(MAX_REPORTED);
+        let note = (more > 0).then(|| format!("{more} more problems not shown"));
+        for problem in problems.iter().take(MAX_REPORTED).chain(note.as_ref()) {
+            let problem = cut(problem);
             if self.settings.echo_problems {
                 eprintln!("syslogd: {problem}");
             }
-            self.internal(Severity::Err, &problem);
+            self.internal(Severity::Err, problem);
         }
         // Problems met while logging those are not logged again (no loop).
         self.problems.clear();
@@ -408,7 +418,7 @@ impl Syslogd {
             app: b"syslogd",
             pid: Some(pid.as_bytes()),
             data: None,
-            text: text.as_bytes(),
+            text: cut(text).as_bytes(),
         };
         let stamp = self.clock.now();
         let entry = Entry {
@@ -432,6 +442,16 @@ impl Syslogd {
             pidfile.remove();
         }
     }
+}
+
+/// At most MAX_MESSAGE bytes of a message of syslogd itself (received ones are cut
+/// there too), ending on a whole character.
+fn cut(text: &str) -> &str {
+    let mut end = text.len().min(MAX_MESSAGE);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Where the configuration in force came from.
@@ -716,6 +736,15 @@ pub fn notify_ready(fd: OwnedFd) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_messages_are_cut_on_a_character() {
+        assert_eq!(cut("short"), "short");
+        let long = "é".repeat(MAX_MESSAGE);
+        let kept = cut(&long);
+        assert!(kept.len() <= MAX_MESSAGE && kept.len() >= MAX_MESSAGE - 1);
+        assert!(kept.chars().all(|c| c == 'é'));
+    }
 
     #[test]
     fn classic_time_is_fifteen_bytes() {
