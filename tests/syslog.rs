@@ -472,7 +472,8 @@ struct Pty {
 impl Pty {
     fn open() -> Pty {
         use std::os::fd::{AsRawFd, FromRawFd};
-        let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK) };
+        let master =
+            unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK) };
         assert!(master >= 0);
         let mut name = [0 as libc::c_char; 128];
         unsafe {
@@ -567,7 +568,11 @@ fn users_action_writes_to_logged_in_terminals_and_nothing_else() {
         bob.contains("t: everyone") && bob.contains("t: bob only"),
         "{bob:?}"
     );
-    assert_eq!(read(&r.join("dev/pts/3")), "", "not a terminal: never written");
+    assert_eq!(
+        read(&r.join("dev/pts/3")),
+        "",
+        "not a terminal: never written"
+    );
     assert!(!tmp.path().join("etc/evil").exists());
 }
 
@@ -707,7 +712,9 @@ fn sighup_closes_the_old_files_before_opening_the_new_ones() {
     d.logger(&["-t", "t", "before"]);
     d.signal(libc::SIGHUP);
     wait_for("the reload in every file", || {
-        files.iter().all(|f| read(f).contains("syslogd[") && read(f).contains(": restart"))
+        files
+            .iter()
+            .all(|f| read(f).contains("syslogd[") && read(f).contains(": restart"))
     });
     d.logger(&["-t", "t", "after"]);
     let (status, stderr) = d.stop();
@@ -752,7 +759,11 @@ fn sighup_keeps_the_configuration_when_the_file_is_gone() {
     let tmp = tempfile::tempdir().unwrap();
     let r = tmp.path();
     let log = r.join("first.log");
-    let d = Syslogd::start(r, Some(&format!("*.* {}\n", log.display())), &["--no-pidfile"]);
+    let d = Syslogd::start(
+        r,
+        Some(&format!("*.* {}\n", log.display())),
+        &["--no-pidfile"],
+    );
     d.logger(&["-t", "t", "one"]);
     std::fs::remove_file(r.join("etc/syslog.conf")).unwrap();
     d.signal(libc::SIGHUP);
@@ -775,12 +786,19 @@ fn a_fifo_syslog_conf_is_refused_without_waiting() {
     nix::unistd::mkfifo(&conf, nix::sys::stat::Mode::S_IRWXU).unwrap();
     let (status, stderr) = run_to_exit(r, &["--no-pidfile"]);
     assert_eq!(status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("syslog.conf: not a regular file"), "{stderr}");
+    assert!(
+        stderr.contains("syslog.conf: not a regular file"),
+        "{stderr}"
+    );
     assert!(!r.join("dev/log").exists());
 
     std::fs::remove_file(&conf).unwrap();
     let log = r.join("first.log");
-    let d = Syslogd::start(r, Some(&format!("*.* {}\n", log.display())), &["--no-pidfile"]);
+    let d = Syslogd::start(
+        r,
+        Some(&format!("*.* {}\n", log.display())),
+        &["--no-pidfile"],
+    );
     d.logger(&["-t", "t", "one"]);
     std::fs::remove_file(&conf).unwrap();
     nix::unistd::mkfifo(&conf, nix::sys::stat::Mode::S_IRWXU).unwrap();
@@ -807,7 +825,10 @@ fn oversized_or_endless_files_are_not_read() {
         .unwrap();
     let (status, stderr) = run_to_exit(r, &["--no-pidfile"]);
     assert_eq!(status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("syslog.conf: larger than 4194304 bytes"), "{stderr}");
+    assert!(
+        stderr.contains("syslog.conf: larger than 4194304 bytes"),
+        "{stderr}"
+    );
 
     std::fs::create_dir_all(r.join("run")).unwrap();
     nix::unistd::mkfifo(&r.join("run/utmp"), nix::sys::stat::Mode::S_IRWXU).unwrap();
@@ -819,7 +840,9 @@ fn oversized_or_endless_files_are_not_read() {
     );
     d.logger(&["-p", "user.emerg", "-t", "t", "to everyone"]);
     d.logger(&["-t", "t", "after"]);
-    wait_for("the message after the wall", || texts(&log).contains(&"after".to_string()));
+    wait_for("the message after the wall", || {
+        texts(&log).contains(&"after".to_string())
+    });
     assert!(d.stop().0.success());
 }
 

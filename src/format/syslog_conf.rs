@@ -51,7 +51,10 @@ pub enum Action {
     /// Another syslogd, over UDP.
     Forward { host: String, port: u16 },
     /// A named pipe (written when a reader has it open).
-    Fifo { path: PathBuf, follow_symlinks: bool },
+    Fifo {
+        path: PathBuf,
+        follow_symlinks: bool,
+    },
     /// Every logged-in user's terminal.
     AllUsers,
     /// The terminals of these users.

@@ -77,11 +77,23 @@ impl Sinks {
                 Some(i) => {
                     // One rule asking is enough: the option is about the path.
                     match (&mut sinks[i], &rule.action) {
-                        (Sink::File(f), Action::File { sync, follow_symlinks, .. }) => {
+                        (
+                            Sink::File(f),
+                            Action::File {
+                                sync,
+                                follow_symlinks,
+                                ..
+                            },
+                        ) => {
                             f.sync |= *sync;
                             f.follow_symlinks |= *follow_symlinks;
                         }
-                        (Sink::Fifo(f), Action::Fifo { follow_symlinks, .. }) => {
+                        (
+                            Sink::Fifo(f),
+                            Action::Fifo {
+                                follow_symlinks, ..
+                            },
+                        ) => {
                             f.follow_symlinks |= *follow_symlinks;
                         }
                         _ => {}

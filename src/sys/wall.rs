@@ -94,7 +94,10 @@ mod tests {
         let plain = tmp.path().join("tty1");
         std::fs::write(&plain, "").unwrap();
         assert!(open_terminal(&plain).is_none(), "a regular file");
-        assert!(open_terminal(Path::new("/dev/null")).is_none(), "a device, not a tty");
+        assert!(
+            open_terminal(Path::new("/dev/null")).is_none(),
+            "a device, not a tty"
+        );
         assert!(open_terminal(tmp.path()).is_none(), "a directory");
         assert!(open_terminal(&tmp.path().join("missing")).is_none());
         let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY) };

@@ -315,7 +315,9 @@ mod tests {
         let may = |peer: &str| may_reply_to(peer.parse().unwrap(), &ports);
         assert!(may("127.0.0.1:19").unwrap_err().contains("privileged"));
         assert!(may("127.0.0.1:0").is_err());
-        assert!(may("10.0.0.1:20007").unwrap_err().contains("internal service"));
+        assert!(may("10.0.0.1:20007")
+            .unwrap_err()
+            .contains("internal service"));
         assert!(may("[::1]:20007").is_err());
         assert!(may("127.0.0.1:40000").is_ok());
     }

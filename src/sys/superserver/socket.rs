@@ -332,7 +332,8 @@ mod tests {
         let Listener::Udp(u) = open_listener(&k, &SocketOptions::default()).unwrap() else {
             panic!()
         };
-        let thief = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+        let thief =
+            unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
         let thief = unsafe { OwnedFd::from_raw_fd(check(thief).unwrap()) };
         set_int(thief.as_raw_fd(), libc::SOL_SOCKET, libc::SO_REUSEADDR, 1).unwrap();
         let e = bind(thief.as_raw_fd(), u.local_addr().unwrap()).unwrap_err();
