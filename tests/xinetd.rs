@@ -9,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_vinit");
 
 /// Ports of the services in the test roots' etc/services.
@@ -143,7 +145,13 @@ struct Daemon {
 }
 
 impl Daemon {
+    /// `vinit xinetd -dontfork` (which implies -stayalive, as in xinetd) with `args`.
     fn start(root: &TestRoot, args: &[&str]) -> Daemon {
+        Daemon::start_in(root, "-dontfork", args)
+    }
+
+    /// `vinit xinetd MODE` (-dontfork, -d) with `args`, in the foreground.
+    fn start_in(root: &TestRoot, mode: &str, args: &[&str]) -> Daemon {
         let log = root.path("xinetd.log");
         let started = std::fs::read_to_string(&log)
             .unwrap_or_default()
@@ -153,7 +161,7 @@ impl Daemon {
             .arg("xinetd")
             .arg("--root")
             .arg(root.dir.path())
-            .args(["-dontfork", "-filelog"])
+            .args([mode, "-filelog"])
             .arg(&log)
             .args(args)
             .stdin(Stdio::null())
@@ -1181,9 +1189,204 @@ fn a_fifo_include_is_refused_without_waiting() {
     assert_eq!(echo_round(&mut s, b"still"), b"still");
 }
 
+/// The directory of libwrap.so.0, which Debian's xinetd is linked with.
+fn libwrap_dir() -> PathBuf {
+    let top = common::peer("libwrap0", "usr/lib");
+    let mut dirs = vec![top.clone()];
+    while let Some(dir) = dirs.pop() {
+        if dir.join("libwrap.so.0").exists() {
+            return dir;
+        }
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            if entry.file_type().unwrap().is_dir() {
+                dirs.push(entry.path());
+            }
+        }
+    }
+    panic!("no libwrap.so.0 below {}", top.display());
+}
+
+/// Debian's xinetd with `args`.
+fn real_xinetd(args: &[&str]) -> Command {
+    let mut command = Command::new(common::peer("xinetd", "usr/sbin/xinetd"));
+    command
+        .args(args)
+        .env("LD_LIBRARY_PATH", libwrap_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+/// Runs Debian's xinetd with `args` on a pseudo-terminal (its -d writes to /dev/tty),
+/// expecting it to exit by itself within 20 s; its status and all it wrote.
+fn real_xinetd_on_a_terminal(args: &[&str]) -> (std::process::ExitStatus, String) {
+    use std::os::fd::FromRawFd;
+    use std::os::unix::process::CommandExt;
+    let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
+    assert!(master >= 0);
+    let mut name = [0 as libc::c_char; 128];
+    unsafe {
+        assert_eq!(libc::grantpt(master), 0);
+        assert_eq!(libc::unlockpt(master), 0);
+        assert_eq!(libc::ptsname_r(master, name.as_mut_ptr(), name.len()), 0);
+    }
+    let mut master = unsafe { std::fs::File::from_raw_fd(master) };
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        // Ends with EIO once the terminal's last user is gone.
+        let _ = master.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    });
+    let mut command = real_xinetd(args);
+    unsafe {
+        command.pre_exec(move || {
+            // A session of its own, with the terminal as its controlling one and as
+            // its standard descriptors.
+            libc::setsid();
+            let tty = libc::open(name.as_ptr(), libc::O_RDWR);
+            if tty < 0 || libc::ioctl(tty, libc::TIOCSCTTY, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            for fd in 0..3 {
+                libc::dup2(tty, fd);
+            }
+            libc::close(tty);
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("xinetd {args:?} did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    (status, reader.join().unwrap())
+}
+
+/// With nothing it can serve (here: no port, as the root has no etc/services), vinit's
+/// xinetd exits with status 1 and says why, as Debian's does in the foreground (-d);
+/// -dontfork, for supervisors, implies -stayalive in both. In the background, vinit's
+/// starting command fails too (xinetd's has returned 0 before reading anything).
 #[test]
-fn the_init_script_starts_reloads_and_stops_the_example_configuration() {
+fn with_nothing_to_serve_it_refuses_to_start_as_xinetd_does() {
     let root = TestRoot::new();
+    std::fs::remove_file(root.path("etc/services")).unwrap();
+    let conf = root.path("etc/xinetd.conf");
+    let conf_text = format!(
+        "service vinit-nosuch\n{{\n socket_type = stream\n wait = no\n user = root\n \
+         server = /bin/cat\n bind = {}\n}}\n",
+        root.addr
+    );
+    root.write("etc/xinetd.conf", &conf_text);
+    let real_pidfile = root.path("run/real.pid");
+    let real_args = |mode: &'static str| {
+        vec![
+            mode.to_string(),
+            "-f".into(),
+            conf.display().to_string(),
+            "-pidfile".into(),
+            real_pidfile.display().to_string(),
+        ]
+    };
+    let args: Vec<String> = real_args("-d");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (status, said) = real_xinetd_on_a_terminal(&args);
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(said.contains("can't find service: vinit-nosuch"), "{said}");
+    assert!(said.contains("no services. Exiting..."), "{said}");
+
+    let reason = "vinit-nosuch/tcp is not in etc/services";
+    for mode in [&["-d"][..], &[][..]] {
+        let (status, stderr) = run_to_exit(&root, mode);
+        assert_eq!(status.code(), Some(1), "{mode:?}: {stderr}");
+        assert!(stderr.contains(reason), "{mode:?}: {stderr}");
+        assert!(
+            stderr.contains("no service to run: 1 error (the first: "),
+            "{mode:?}: {stderr}"
+        );
+        assert!(stderr.contains("; exiting (-stayalive keeps"), "{stderr}");
+        assert!(!root.path("run/xinetd.pid").exists());
+    }
+
+    // In the background, xinetd's command succeeds; its daemon then gives up.
+    let real_log = root.path("real.log");
+    let mut args = real_args("-filelog");
+    args.insert(1, real_log.display().to_string());
+    let status = real_xinetd(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    wait_for("xinetd's daemon to give up", || {
+        std::fs::read_to_string(&real_log).is_ok_and(|l| l.contains("no services. Exiting..."))
+    });
+
+    // -dontfork: both stay, with nothing to serve.
+    std::fs::remove_file(&real_log).unwrap();
+    let mut args = real_args("-dontfork");
+    args.extend(["-filelog".to_string(), real_log.display().to_string()]);
+    let mut real = real_xinetd(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .spawn()
+        .unwrap();
+    wait_for("xinetd to run with nothing", || {
+        std::fs::read_to_string(&real_log)
+            .is_ok_and(|l| l.contains("Started working: 0 available services"))
+    });
+    assert!(real.try_wait().unwrap().is_none());
+    real.kill().unwrap();
+    real.wait().unwrap();
+    let d = Daemon::start(&root, &[]);
+    d.wait_log("started with 0 services");
+    assert!(d.log().contains(reason));
+}
+
+/// Without -stayalive, a reload that would leave nothing to serve is refused: the
+/// services in force stay (xinetd would exit). With it, the reload applies.
+#[test]
+fn a_reload_to_nothing_keeps_the_services_unless_stayalive() {
+    let root = TestRoot::new();
+    root.xinetd_conf("", &internal("echo", true));
+    let d = Daemon::start_in(&root, "-d", &[]);
+    root.xinetd_conf(
+        "",
+        &service(
+            "echo",
+            " type = INTERNAL\n socket_type = stream\n wait = no\n disable = yes\n",
+        ),
+    );
+    d.reload();
+    d.wait_log(
+        "reload failed, the current configuration stays in force: no service to run: 1 service switched off",
+    );
+    let mut s = connect(root.at(ECHO));
+    assert_eq!(echo_round(&mut s, b"kept"), b"kept");
+    drop((s, d));
+
+    root.xinetd_conf("", &internal("echo", true));
+    let d = Daemon::start(&root, &["-stayalive"]);
+    root.xinetd_conf(
+        "",
+        &service(
+            "echo",
+            " type = INTERNAL\n socket_type = stream\n wait = no\n disable = yes\n",
+        ),
+    );
+    d.reload();
+    d.wait_log("reloaded: 0 services");
+    assert!(TcpStream::connect(root.at(ECHO)).is_err());
+}
+
+/// The repository's example system in `root`: init.d/functions and init.d/xinetd,
+/// xinetd.conf and xinetd.d (every service off). The example services listen on every
+/// address: daytime gets a port found free (returned); the others stay off.
+fn example_system(root: &TestRoot) -> u16 {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     std::fs::create_dir_all(root.path("etc/init.d")).unwrap();
     std::fs::create_dir_all(root.path("etc/default")).unwrap();
@@ -1203,8 +1406,6 @@ fn the_init_script_starts_reloads_and_stops_the_example_configuration() {
         )
         .unwrap();
     }
-    // The example services listen on every address: daytime gets a port found free;
-    // the others stay off.
     let probe = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
     let port = probe.local_addr().unwrap().port();
     drop(probe);
@@ -1214,17 +1415,49 @@ fn the_init_script_starts_reloads_and_stops_the_example_configuration() {
         .chain([format!("daytime {port}/tcp\ndaytime {port}/udp\n")])
         .collect();
     root.write("etc/services", &services);
+    port
+}
+
+/// `etc/init.d/xinetd ACTION` of the example system in `root`.
+fn init_script(root: &TestRoot, action: &str) -> std::process::Output {
+    Command::new(root.path("etc/init.d/xinetd"))
+        .arg(action)
+        .env("VINIT_ROOT", root.dir.path())
+        .env("VINIT", BIN)
+        .env_remove("VINIT_RC")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Every example service is off: there is nothing to serve, and the init script says
+/// so (the superserver refuses to start, as xinetd does without -stayalive).
+#[test]
+fn the_init_script_fails_when_there_is_nothing_to_serve() {
+    let root = TestRoot::new();
+    example_system(&root);
+    let out = init_script(&root, "start");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.starts_with("Starting xinetd: [FAILED]"), "{stdout}");
+    assert!(
+        stderr.contains("error: no service to run: 10 services switched off"),
+        "{stderr}"
+    );
+    assert_eq!(init_script(&root, "status").status.code(), Some(3));
+    assert!(!root.path("run/xinetd.pid").exists());
+    assert!(!root.path("var/lock/subsys/xinetd").exists());
+}
+
+#[test]
+fn the_init_script_starts_reloads_and_stops_the_example_configuration() {
+    let root = TestRoot::new();
+    let port = example_system(&root);
+    // As Debian ships it: the superserver runs even while every service is off.
+    root.write("etc/default/xinetd", "XINETD_OPTS=-stayalive\n");
     let daytime = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
-    let run = |action: &str| {
-        Command::new(root.path("etc/init.d/xinetd"))
-            .arg(action)
-            .env("VINIT_ROOT", root.dir.path())
-            .env("VINIT", BIN)
-            .env_remove("VINIT_RC")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    };
+    let run = |action: &str| init_script(&root, action);
 
     // Stops the superserver even when an assertion below fails.
     struct Guard(PathBuf);

@@ -40,7 +40,7 @@ use crate::plan::access::canonical;
 use crate::plan::superserver::limits::{at_capacity, may_start, RateWindow};
 use crate::plan::superserver::reload::plan_reload;
 use crate::plan::superserver::{
-    Builtin, Exec, Handler, ListenKey, LogSpec, Protocol, ServiceSet, ServiceSpec,
+    nothing_to_serve, Builtin, Exec, Handler, ListenKey, LogSpec, Protocol, ServiceSet, ServiceSpec,
 };
 use crate::sys::pidfile::HeldPidfile;
 use crate::sys::spawn::{Credentials, Spawn, Stdio};
@@ -62,6 +62,10 @@ pub struct Options {
     pub pidfile: PathBuf,
     pub log: MainLog,
     pub dev_log: PathBuf,
+    /// Run (and let a reload leave the superserver) with no service at all (xinetd's
+    /// -stayalive). Without it there must be something to serve: a start with nothing
+    /// fails, saying why, and a reload to nothing keeps the services in force.
+    pub stayalive: bool,
 }
 
 /// Connections accepted (or datagrams taken) for one service before the loop looks at
@@ -141,7 +145,19 @@ fn start(options: Options, mask: &SigSet) -> Result<Superserver, i32> {
         1
     })?;
     let mut server = Superserver::new(options, logs, epoll, signals);
+    let why_nothing = nothing_to_serve(&set);
+    let resolved = set.services.len();
     server.install(set);
+    if server.services.is_empty() && !server.options.stayalive {
+        let why = why_nothing.unwrap_or_else(|| {
+            let resolved = services_count(resolved);
+            format!("no service to run: none of the {resolved} could listen (see above)")
+        });
+        server.logs.error(&format!(
+            "{why}; exiting (-stayalive keeps the superserver running with none)"
+        ));
+        return Err(1);
+    }
     if let Err(e) = server.write_pidfile() {
         server.logs.error(&e);
         return Err(1);
@@ -444,7 +460,13 @@ impl Superserver {
 
     fn reload(&mut self) {
         self.logs.reopen();
-        match config::load(&self.options.sources) {
+        let loaded = config::load(&self.options.sources).and_then(|set| {
+            match nothing_to_serve(&set).filter(|_| !self.options.stayalive) {
+                Some(why) => Err(why),
+                None => Ok(set),
+            }
+        });
+        match loaded {
             Ok(set) => {
                 self.install(set);
                 let count = services_count(self.services.len());
