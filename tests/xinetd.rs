@@ -1636,6 +1636,12 @@ fn reload_survives_random_configurations_and_leaks_nothing() {
     let baseline = d.fds();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ u64::from(std::process::id()));
     let dir = root.path("etc/xinetd.d");
+    // A file past the size limit: a configuration with a link to it is refused whole.
+    let big = root.path("big");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len((4 << 20) + 1)
+        .unwrap();
     for round in 0..60 {
         for entry in std::fs::read_dir(&dir).unwrap() {
             std::fs::remove_file(entry.unwrap().path()).unwrap();
@@ -1646,12 +1652,21 @@ fn reload_survives_random_configurations_and_leaks_nothing() {
                 .collect();
             std::fs::write(dir.join(format!("random{file}")), text).unwrap();
         }
+        let broken = rng.below(8) == 0;
+        if broken {
+            std::os::unix::fs::symlink(&big, dir.join("toobig")).unwrap();
+        }
+        let refused = d.count("reload failed");
         d.reload();
         assert!(
             d.child.try_wait().unwrap().is_none(),
             "round {round}: the superserver died\n{}",
             d.log()
         );
+        if broken {
+            assert!(d.count("reload failed") > refused, "round {round}");
+            assert!(d.log().contains("toobig: larger than 4194304 bytes"));
+        }
         let mut s = connect(root.at(sentinel));
         assert_eq!(echo_round(&mut s, b"alive"), b"alive", "round {round}");
         // Whatever came up answers or refuses, but never hangs the loop.

@@ -1250,6 +1250,12 @@ service time
             for p in set.errors.iter().chain(&set.warnings) {
                 prop_assert!(p.at.line >= 1 && p.at.line <= lines.len() + 2, "{p}");
             }
+            // Nothing to serve is refused exactly when no service resolved, naming why.
+            let why = nothing_to_serve(&set);
+            prop_assert_eq!(why.is_some(), set.services.is_empty());
+            if let (Some(why), Some(first)) = (&why, set.errors.first()) {
+                prop_assert!(why.contains(&first.to_string()), "{why}");
+            }
         }
     }
 }
