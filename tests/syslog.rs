@@ -33,17 +33,28 @@ impl Syslogd {
     /// Starts `syslogd -n` on `root` with `conf` (None: no syslog.conf) and waits until
     /// it listens.
     fn start(root: &Path, conf: Option<&str>, extra: &[&str]) -> Syslogd {
+        Syslogd::start_with(root, conf, extra, |_| {})
+    }
+
+    /// [`Syslogd::start`], with the command adjusted by `adjust` first.
+    fn start_with(
+        root: &Path,
+        conf: Option<&str>,
+        extra: &[&str],
+        adjust: impl FnOnce(&mut Command),
+    ) -> Syslogd {
         std::fs::create_dir_all(root.join("etc")).unwrap();
         if let Some(conf) = conf {
             std::fs::write(root.join("etc/syslog.conf"), conf).unwrap();
         }
-        let child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        command
             .args(["syslogd", "-n", "--root"])
             .arg(root)
             .args(extra)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
+        adjust(&mut command);
+        let child = command.spawn().unwrap();
         let log = root.join("dev/log");
         wait_for("syslogd to listen", || {
             UnixDatagram::unbound().unwrap().connect(&log).is_ok()
@@ -396,8 +407,119 @@ fn fifo_action_writes_when_a_reader_is_there() {
     assert!(d.stop().0.success());
 }
 
+/// A log path another user could redirect is refused (as root, syslogd would otherwise
+/// append to whatever file a planted link names); a link is followed only when the
+/// action ends in `;follow-symlinks`.
 #[test]
-fn users_action_writes_to_logged_in_terminals() {
+fn log_files_are_not_written_through_links_or_in_directories_of_others() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let secret = r.join("secret");
+    std::fs::write(&secret, "precious\n").unwrap();
+    // A log directory that belongs to a user, who planted a link in it.
+    let theirs = r.join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    symlink(&secret, theirs.join("app.log")).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(4242), Some(4242)).expect("chown needs root");
+    // A directory everyone may write to.
+    let open = r.join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    // Links root made in root's own directory: followed only when asked.
+    let logs = r.join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    symlink("real.log", logs.join("current.log")).unwrap();
+    symlink("target.log", logs.join("followed.log")).unwrap();
+    let conf = format!(
+        "syslog.* {r}/problems.log\n\
+         local0.* {r}/theirs/app.log\n\
+         local0.* {r}/open/x.log\n\
+         local0.* {r}/logs/current.log\n\
+         local0.* -{r}/logs/followed.log;follow-symlinks\n\
+         local0.* |{r}/theirs/app.log\n",
+        r = r.display()
+    );
+    let d = Syslogd::start(r, Some(&conf), &["--no-pidfile"]);
+    d.logger(&["-p", "local0.info", "-t", "t", "hello"]);
+    let (status, stderr) = d.stop();
+    assert!(status.success());
+    assert_eq!(read(&secret), "precious\n");
+    assert!(!open.join("x.log").exists());
+    assert!(!logs.join("real.log").exists());
+    assert_eq!(texts(&logs.join("target.log")), ["hello"]);
+    let problems = read(&r.join("problems.log"));
+    for what in [
+        "theirs/app.log: the directory",
+        "belongs to uid 4242",
+        "open/x.log: the directory",
+        "is writable by others (mode 0777",
+        "current.log is a symbolic link (end the action with ;follow-symlinks",
+    ] {
+        assert!(problems.contains(what), "{what} in:\n{problems}");
+        assert!(stderr.contains(what), "{what} on stderr:\n{stderr}");
+    }
+}
+
+/// A pseudo-terminal in raw mode: its master (to read what is written to the terminal),
+/// the terminal's path, and the terminal itself, held open so that its mode stays.
+struct Pty {
+    master: std::fs::File,
+    path: String,
+    _slave: std::fs::File,
+}
+
+impl Pty {
+    fn open() -> Pty {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        let master =
+            unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK) };
+        assert!(master >= 0);
+        let mut name = [0 as libc::c_char; 128];
+        unsafe {
+            assert_eq!(libc::grantpt(master), 0);
+            assert_eq!(libc::unlockpt(master), 0);
+            assert_eq!(libc::ptsname_r(master, name.as_mut_ptr(), name.len()), 0);
+        }
+        let path = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }
+            .to_string_lossy()
+            .into_owned();
+        let slave = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOCTTY)
+            .open(&path)
+            .unwrap();
+        // Raw output: what is written to the terminal is what the master reads.
+        let mut tio: libc::termios = unsafe { std::mem::zeroed() };
+        unsafe {
+            libc::tcgetattr(slave.as_raw_fd(), &mut tio);
+            libc::cfmakeraw(&mut tio);
+            libc::tcsetattr(slave.as_raw_fd(), libc::TCSANOW, &tio);
+        }
+        Pty {
+            master: unsafe { std::fs::File::from_raw_fd(master) },
+            path,
+            _slave: slave,
+        }
+    }
+
+    /// Everything written to the terminal so far.
+    fn output(&mut self) -> String {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = self.master.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&got).into_owned()
+    }
+}
+
+#[test]
+fn users_action_writes_to_logged_in_terminals_and_nothing_else() {
     use vinit::format::utmp::{UtmpRecord, USER_PROCESS};
     let encode_login = |user: &str, line: &str, pid: i32| {
         UtmpRecord {
@@ -413,19 +535,30 @@ fn users_action_writes_to_logged_in_terminals() {
     let r = tmp.path();
     std::fs::create_dir_all(r.join("run")).unwrap();
     std::fs::create_dir_all(r.join("dev/pts")).unwrap();
+    // dev/pts/1 and 2 of the root are two real terminals; dev/pts/3 is a plain file,
+    // dev/disk a device that is not a terminal.
+    let (mut alice_tty, mut bob_tty) = (Pty::open(), Pty::open());
+    std::os::unix::fs::symlink(&alice_tty.path, r.join("dev/pts/1")).unwrap();
+    std::os::unix::fs::symlink(&bob_tty.path, r.join("dev/pts/2")).unwrap();
+    std::fs::write(r.join("dev/pts/3"), "").unwrap();
+    std::os::unix::fs::symlink("/dev/null", r.join("dev/disk")).unwrap();
     let mut utmp = encode_login("alice", "pts/1", 100).to_vec();
     utmp.extend_from_slice(&encode_login("bob", "pts/2", 101));
-    utmp.extend_from_slice(&encode_login("mallory", "../../etc/evil", 102));
+    utmp.extend_from_slice(&encode_login("carol", "pts/3", 102));
+    utmp.extend_from_slice(&encode_login("dave", "disk", 103));
+    utmp.extend_from_slice(&encode_login("mallory", "../../etc/evil", 104));
     std::fs::write(r.join("run/utmp"), utmp).unwrap();
-    for tty in ["dev/pts/1", "dev/pts/2"] {
-        std::fs::write(r.join(tty), "").unwrap();
-    }
-    let d = Syslogd::start(r, Some("*.emerg *\nlocal1.* bob\n"), &["--no-pidfile"]);
+    let d = Syslogd::start(
+        r,
+        Some("*.emerg *\nlocal1.* bob\nlocal2.* carol\n"),
+        &["--no-pidfile"],
+    );
     d.logger(&["-p", "user.emerg", "-t", "t", "everyone"]);
     d.logger(&["-p", "local1.info", "-t", "t", "bob only"]);
+    d.logger(&["-p", "local2.info", "-t", "t", "carol only"]);
     assert!(d.stop().0.success());
-    let alice = read(&r.join("dev/pts/1"));
-    let bob = read(&r.join("dev/pts/2"));
+    let alice = alice_tty.output();
+    let bob = bob_tty.output();
     assert!(
         alice.contains("Message from syslogd@") && alice.contains("t: everyone\r\n"),
         "{alice:?}"
@@ -435,61 +568,28 @@ fn users_action_writes_to_logged_in_terminals() {
         bob.contains("t: everyone") && bob.contains("t: bob only"),
         "{bob:?}"
     );
+    assert_eq!(
+        read(&r.join("dev/pts/3")),
+        "",
+        "not a terminal: never written"
+    );
     assert!(!tmp.path().join("etc/evil").exists());
 }
 
 #[test]
 fn terminal_action_gets_crlf_lines() {
-    let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY) };
-    assert!(master >= 0);
-    unsafe {
-        assert_eq!(libc::grantpt(master), 0);
-        assert_eq!(libc::unlockpt(master), 0);
-    }
-    let mut name = [0 as libc::c_char; 128];
-    assert_eq!(
-        unsafe { libc::ptsname_r(master, name.as_mut_ptr(), name.len()) },
-        0
-    );
-    let slave = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }
-        .to_string_lossy()
-        .into_owned();
-    // Raw output on the terminal: what syslogd writes is what the master reads.
-    let slave_fd = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_NOCTTY)
-        .open(&slave)
-        .unwrap();
-    let mut tio: libc::termios = unsafe { std::mem::zeroed() };
-    unsafe {
-        libc::tcgetattr(std::os::fd::AsRawFd::as_raw_fd(&slave_fd), &mut tio);
-        libc::cfmakeraw(&mut tio);
-        libc::tcsetattr(
-            std::os::fd::AsRawFd::as_raw_fd(&slave_fd),
-            libc::TCSANOW,
-            &tio,
-        );
-    }
+    let mut tty = Pty::open();
     let tmp = tempfile::tempdir().unwrap();
     let r = tmp.path();
-    let d = Syslogd::start(r, Some(&format!("user.* {slave}\n")), &["--no-pidfile"]);
+    let conf = format!("user.* {}\n", tty.path);
+    let d = Syslogd::start(r, Some(&conf), &["--no-pidfile"]);
     d.logger(&["-t", "t", "on the console"]);
-    let mut got = Vec::new();
-    unsafe {
-        let flags = libc::fcntl(master, libc::F_GETFL);
-        libc::fcntl(master, libc::F_SETFL, flags | libc::O_NONBLOCK);
-    }
+    let mut got = String::new();
     wait_for("the terminal line", || {
-        let mut buf = [0u8; 4096];
-        let n = unsafe { libc::read(master, buf.as_mut_ptr().cast(), buf.len()) };
-        if n > 0 {
-            got.extend_from_slice(&buf[..n as usize]);
-        }
-        String::from_utf8_lossy(&got).contains(" t: on the console\r\n")
+        got.push_str(&tty.output());
+        got.contains(" t: on the console\r\n")
     });
     assert!(d.stop().0.success());
-    unsafe { libc::close(master) };
 }
 
 #[test]
@@ -582,6 +682,195 @@ fn sighup_reloads_the_configuration_and_keeps_it_when_unreadable() {
     assert!(d.stop().0.success());
     assert_eq!(texts(&r.join("first.log")), ["one"]);
     assert_eq!(texts(&r.join("second.log")), ["two", "three"]);
+}
+
+/// A reload closes the files before it opens them again: with both sets open at once,
+/// a syslogd with many files runs out of descriptors and loses messages.
+#[test]
+fn sighup_closes_the_old_files_before_opening_the_new_ones() {
+    use std::os::unix::process::CommandExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let files: Vec<PathBuf> = (0..25).map(|i| r.join(format!("f{i:02}.log"))).collect();
+    let conf: String = files
+        .iter()
+        .map(|f| format!("*.* -{}\n", f.display()))
+        .collect();
+    // Room for one set of files and a few descriptors more, not for two sets.
+    let d = Syslogd::start_with(r, Some(&conf), &["--no-pidfile"], |command| unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 40,
+                rlim_max: 40,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    });
+    d.logger(&["-t", "t", "before"]);
+    d.signal(libc::SIGHUP);
+    wait_for("the reload in every file", || {
+        files
+            .iter()
+            .all(|f| read(f).contains("syslogd[") && read(f).contains(": restart"))
+    });
+    d.logger(&["-t", "t", "after"]);
+    let (status, stderr) = d.stop();
+    assert!(status.success());
+    assert!(!stderr.contains("Too many open files"), "{stderr}");
+    for f in &files {
+        assert_eq!(texts(f), ["before", "after"], "{}", f.display());
+    }
+}
+
+/// syslogd's own messages are cut like received ones, and a flood of problems is
+/// reported up to a count: a configuration quoting long words in many bad lines cannot
+/// make syslogd write without bound.
+#[test]
+fn own_messages_are_cut_and_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let log = r.join("all.log");
+    let mut conf = format!("*.* {}\n{}.info /x\n", log.display(), "a".repeat(200_000));
+    for _ in 0..150 {
+        conf.push_str("bogus.info /x\n");
+    }
+    let d = Syslogd::start(r, Some(&conf), &["--no-pidfile"]);
+    let (status, stderr) = d.stop();
+    assert!(status.success());
+    let written = read(&log);
+    let longest = written.lines().map(str::len).max().unwrap();
+    assert!(longest < 8192 + 200, "a line of {longest} bytes");
+    assert!(written.contains("unknown facility \"aaaa"));
+    assert_eq!(written.matches("unknown facility").count(), 100);
+    assert!(written
+        .lines()
+        .any(|l| l.ends_with("]: 51 more problems not shown")));
+    assert!(stderr.lines().all(|l| l.len() < 8192 + 100));
+    assert_eq!(stderr.matches("unknown facility").count(), 100);
+}
+
+/// A syslog.conf that is gone at a reload is reported, and the configuration in force
+/// stays (rather than the embedded default taking over).
+#[test]
+fn sighup_keeps_the_configuration_when_the_file_is_gone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let log = r.join("first.log");
+    let d = Syslogd::start(
+        r,
+        Some(&format!("*.* {}\n", log.display())),
+        &["--no-pidfile"],
+    );
+    d.logger(&["-t", "t", "one"]);
+    std::fs::remove_file(r.join("etc/syslog.conf")).unwrap();
+    d.signal(libc::SIGHUP);
+    wait_for("the refused reload", || read(&log).contains("not reloaded"));
+    d.logger(&["-t", "t", "two"]);
+    assert!(d.stop().0.success());
+    assert!(read(&log).contains("syslog.conf: No such file or directory"));
+    assert_eq!(texts(&log), ["one", "two"]);
+    assert!(!r.join("var/log/messages").exists(), "not the default");
+}
+
+/// A FIFO in place of syslog.conf is refused, never waited on: at start it is an error,
+/// on a reload the configuration in force stays.
+#[test]
+fn a_fifo_syslog_conf_is_refused_without_waiting() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let conf = r.join("etc/syslog.conf");
+    std::fs::create_dir_all(r.join("etc")).unwrap();
+    nix::unistd::mkfifo(&conf, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let (status, stderr) = run_to_exit(r, &["--no-pidfile"]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("syslog.conf: not a regular file"),
+        "{stderr}"
+    );
+    assert!(!r.join("dev/log").exists());
+
+    std::fs::remove_file(&conf).unwrap();
+    let log = r.join("first.log");
+    let d = Syslogd::start(
+        r,
+        Some(&format!("*.* {}\n", log.display())),
+        &["--no-pidfile"],
+    );
+    d.logger(&["-t", "t", "one"]);
+    std::fs::remove_file(&conf).unwrap();
+    nix::unistd::mkfifo(&conf, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    d.signal(libc::SIGHUP);
+    wait_for("the refused reload", || read(&log).contains("not reloaded"));
+    d.logger(&["-t", "t", "two"]);
+    assert!(d.stop().0.success());
+    assert!(read(&log).contains("syslog.conf: not a regular file"));
+    assert_eq!(texts(&log), ["one", "two"]);
+}
+
+/// Every read is bounded: a syslog.conf past the size limit is refused at start, and a
+/// utmp that is not a regular file (a FIFO would stop syslogd, /dev/zero never end) is
+/// not read for `*`.
+#[test]
+fn oversized_or_endless_files_are_not_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    std::fs::create_dir_all(r.join("etc")).unwrap();
+    let conf = r.join("etc/syslog.conf");
+    std::fs::File::create(&conf)
+        .unwrap()
+        .set_len((4 << 20) + 1)
+        .unwrap();
+    let (status, stderr) = run_to_exit(r, &["--no-pidfile"]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("syslog.conf: larger than 4194304 bytes"),
+        "{stderr}"
+    );
+
+    std::fs::create_dir_all(r.join("run")).unwrap();
+    nix::unistd::mkfifo(&r.join("run/utmp"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let log = r.join("all.log");
+    let d = Syslogd::start(
+        r,
+        Some(&format!("*.emerg *\n*.* {}\n", log.display())),
+        &["--no-pidfile"],
+    );
+    d.logger(&["-p", "user.emerg", "-t", "t", "to everyone"]);
+    d.logger(&["-t", "t", "after"]);
+    wait_for("the message after the wall", || {
+        texts(&log).contains(&"after".to_string())
+    });
+    assert!(d.stop().0.success());
+}
+
+/// Runs `vinit syslogd -n --root ROOT ARGS` expecting it to exit by itself (it is
+/// killed, and the test fails, if it still runs after 20 s); its status and stderr.
+fn run_to_exit(root: &Path, args: &[&str]) -> (ExitStatus, String) {
+    let child = Command::new(BIN)
+        .args(["syslogd", "-n", "--root"])
+        .arg(root)
+        .args(args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut daemon = Syslogd {
+        child: Some(child),
+        root: root.to_path_buf(),
+    };
+    let child = daemon.child.as_mut().unwrap();
+    wait_for("syslogd to exit", || child.try_wait().unwrap().is_some());
+    let mut child = daemon.child.take().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (child.wait().unwrap(), stderr)
 }
 
 #[test]

@@ -2,12 +2,14 @@
 //! foreground on a temporary root, on its own 127.x.y.z address.
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, SocketAddrV4, TcpStream, UdpSocket};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
+
+mod common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vinit");
 
@@ -143,7 +145,13 @@ struct Daemon {
 }
 
 impl Daemon {
+    /// `vinit xinetd -dontfork` (which implies -stayalive, as in xinetd) with `args`.
     fn start(root: &TestRoot, args: &[&str]) -> Daemon {
+        Daemon::start_in(root, "-dontfork", args)
+    }
+
+    /// `vinit xinetd MODE` (-dontfork, -d) with `args`, in the foreground.
+    fn start_in(root: &TestRoot, mode: &str, args: &[&str]) -> Daemon {
         let log = root.path("xinetd.log");
         let started = std::fs::read_to_string(&log)
             .unwrap_or_default()
@@ -153,7 +161,7 @@ impl Daemon {
             .arg("xinetd")
             .arg("--root")
             .arg(root.dir.path())
-            .args(["-dontfork", "-filelog"])
+            .args([mode, "-filelog"])
             .arg(&log)
             .args(args)
             .stdin(Stdio::null())
@@ -422,6 +430,81 @@ fn no_udp_reply_goes_to_a_privileged_port() {
 }
 
 #[test]
+fn no_udp_reply_goes_to_the_port_of_an_internal_service() {
+    let root = TestRoot::new();
+    root.xinetd_conf("", &(internal("echo", false) + &internal("chargen", false)));
+    let d = Daemon::start(&root, &[]);
+    // Forged sources on unprivileged ports: chargen's (echo <-> chargen) and echo's own
+    // (echo <-> echo), from another address, as another host's superserver would be.
+    let elsewhere = IpAddr::V4(test_addr());
+    let forged: Vec<UdpSocket> = [CHARGEN, ECHO]
+        .iter()
+        .map(|&port| UdpSocket::bind(SocketAddr::new(elsewhere, port)).unwrap())
+        .collect();
+    for socket in &forged {
+        socket.send_to(b"loop", root.at(ECHO)).unwrap();
+        socket.send_to(b"loop", root.at(CHARGEN)).unwrap();
+    }
+    wait_for("four refusals", || {
+        d.count("reply to the port of an internal service refused (a loop)") >= 4
+    });
+    for socket in &forged {
+        socket.set_nonblocking(true).unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(
+            socket.recv_from(&mut buf).unwrap_err().kind(),
+            ErrorKind::WouldBlock
+        );
+    }
+    assert_eq!(udp_ask(&udp_client(&root), root.at(ECHO), b"ok"), b"ok");
+}
+
+/// Binds a UDP socket with SO_REUSEADDR set, as a user trying to share a port would.
+fn bind_udp_reusing(addr: SocketAddrV4) -> std::io::Result<UdpSocket> {
+    use std::os::fd::FromRawFd;
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    assert!(fd >= 0);
+    let socket = unsafe { UdpSocket::from_raw_fd(fd) };
+    let one: libc::c_int = 1;
+    let sin = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: addr.port().to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from_ne_bytes(addr.ip().octets()),
+        },
+        sin_zero: [0; 8],
+    };
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_REUSEADDR,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of_val(&one) as libc::socklen_t,
+        );
+        libc::bind(
+            fd,
+            (&sin as *const libc::sockaddr_in).cast(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(socket)
+}
+
+#[test]
+fn nobody_can_bind_beside_a_udp_service_and_take_its_datagrams() {
+    let root = TestRoot::new();
+    root.xinetd_conf("", &internal("echo", false));
+    let _d = Daemon::start(&root, &[]);
+    let e = bind_udp_reusing(SocketAddrV4::new(root.addr, ECHO)).unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::EADDRINUSE));
+    assert_eq!(udp_ask(&udp_client(&root), root.at(ECHO), b"mine"), b"mine");
+}
+
+#[test]
 fn a_nowait_server_gets_exactly_the_connection_and_runs_as_its_user() {
     if !is_root() {
         return;
@@ -545,6 +628,36 @@ fn a_wait_service_gets_the_socket_and_is_not_watched_until_it_exits() {
         d.count("START: waiter") >= 2
     });
     assert_eq!(d.count("START: waiter"), 2);
+}
+
+/// A datagram wait server that exits without reading its datagram would be started
+/// again for it at once, for ever: the datagram is dropped, and a service whose server
+/// keeps doing so pauses.
+#[test]
+fn a_wait_server_that_never_reads_is_not_restarted_for_ever() {
+    let root = TestRoot::new();
+    let server = root.script("lazy.sh", "#!/bin/sh\nexit 0\n");
+    root.xinetd_conf(
+        " log_on_success = PID\n",
+        &service(
+            "waiter",
+            &format!(
+                " socket_type = dgram\n wait = yes\n user = root\n server = {}\n",
+                server.display()
+            ),
+        ),
+    );
+    let d = Daemon::start(&root, &[]);
+    let u = udp_client(&root);
+    let unread = "FAIL: waiter server exited without reading its datagram";
+    for n in 1..=5 {
+        u.send_to(format!("request {n}").as_bytes(), root.at(WAITER))
+            .unwrap();
+        wait_for(&format!("unread datagram {n}"), || d.count(unread) >= n);
+        // The datagram is gone with the failure: one start each, no more.
+        assert_eq!(d.count("START: waiter"), n);
+    }
+    d.wait_log("service waiter: its server exited 5 times in a row without reading: not taking requests for 10 s");
 }
 
 #[test]
@@ -1018,9 +1131,262 @@ fn daemon_mode_returns_once_serving() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
 }
 
+/// Runs `vinit xinetd --root ROOT ARGS` expecting it to exit by itself (it is killed,
+/// and the test fails, if it still runs after 20 s); its status and stderr.
+fn run_to_exit(root: &TestRoot, args: &[&str]) -> (std::process::ExitStatus, String) {
+    let mut child = Command::new(BIN)
+        .arg("xinetd")
+        .arg("--root")
+        .arg(root.dir.path())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("vinit xinetd {args:?} did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (status, stderr)
+}
+
+/// A FIFO named by `include` is refused at once, not waited on for a writer: at start
+/// (the superserver exits, saying why) and on a reload (the services in force stay).
 #[test]
-fn the_init_script_starts_reloads_and_stops_the_example_configuration() {
+fn a_fifo_include_is_refused_without_waiting() {
     let root = TestRoot::new();
+    let fifo = root.path("etc/fifo.conf");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let include = format!("include {}\n", fifo.display());
+    root.xinetd_conf("", &(internal("echo", true) + &include));
+    let (status, stderr) = run_to_exit(&root, &["-dontfork"]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("fifo.conf: not a regular file"), "{stderr}");
+
+    root.xinetd_conf("", &internal("echo", true));
+    let d = Daemon::start(&root, &[]);
+    root.xinetd_conf("", &(internal("echo", true) + &include));
+    d.reload();
+    d.wait_log("reload failed, the current configuration stays in force");
+    assert!(d.log().contains("fifo.conf: not a regular file"));
+    let mut s = connect(root.at(ECHO));
+    assert_eq!(echo_round(&mut s, b"still"), b"still");
+}
+
+/// The directory of libwrap.so.0, which Debian's xinetd is linked with.
+fn libwrap_dir() -> PathBuf {
+    let top = common::peer("libwrap0", "usr/lib");
+    let mut dirs = vec![top.clone()];
+    while let Some(dir) = dirs.pop() {
+        if dir.join("libwrap.so.0").exists() {
+            return dir;
+        }
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            if entry.file_type().unwrap().is_dir() {
+                dirs.push(entry.path());
+            }
+        }
+    }
+    panic!("no libwrap.so.0 below {}", top.display());
+}
+
+/// Debian's xinetd with `args`.
+fn real_xinetd(args: &[&str]) -> Command {
+    let mut command = Command::new(common::peer("xinetd", "usr/sbin/xinetd"));
+    command
+        .args(args)
+        .env("LD_LIBRARY_PATH", libwrap_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+/// Runs Debian's xinetd with `args` on a pseudo-terminal (its -d writes to /dev/tty),
+/// expecting it to exit by itself within 20 s; its status and all it wrote.
+fn real_xinetd_on_a_terminal(args: &[&str]) -> (std::process::ExitStatus, String) {
+    use std::os::fd::FromRawFd;
+    use std::os::unix::process::CommandExt;
+    let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
+    assert!(master >= 0);
+    let mut name = [0 as libc::c_char; 128];
+    unsafe {
+        assert_eq!(libc::grantpt(master), 0);
+        assert_eq!(libc::unlockpt(master), 0);
+        assert_eq!(libc::ptsname_r(master, name.as_mut_ptr(), name.len()), 0);
+    }
+    let mut master = unsafe { std::fs::File::from_raw_fd(master) };
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        // Ends with EIO once the terminal's last user is gone.
+        let _ = master.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    });
+    let mut command = real_xinetd(args);
+    unsafe {
+        command.pre_exec(move || {
+            // A session of its own, with the terminal as its controlling one and as
+            // its standard descriptors.
+            libc::setsid();
+            let tty = libc::open(name.as_ptr(), libc::O_RDWR);
+            if tty < 0 || libc::ioctl(tty, libc::TIOCSCTTY, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            for fd in 0..3 {
+                libc::dup2(tty, fd);
+            }
+            libc::close(tty);
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("xinetd {args:?} did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    (status, reader.join().unwrap())
+}
+
+/// With nothing it can serve (here: no port, as the root has no etc/services), vinit's
+/// xinetd exits with status 1 and says why, as Debian's does in the foreground (-d);
+/// -dontfork, for supervisors, implies -stayalive in both. In the background, vinit's
+/// starting command fails too (xinetd's has returned 0 before reading anything).
+#[test]
+fn with_nothing_to_serve_it_refuses_to_start_as_xinetd_does() {
+    let root = TestRoot::new();
+    std::fs::remove_file(root.path("etc/services")).unwrap();
+    let conf = root.path("etc/xinetd.conf");
+    let conf_text = format!(
+        "service vinit-nosuch\n{{\n socket_type = stream\n wait = no\n user = root\n \
+         server = /bin/cat\n bind = {}\n}}\n",
+        root.addr
+    );
+    root.write("etc/xinetd.conf", &conf_text);
+    let real_pidfile = root.path("run/real.pid");
+    let real_args = |mode: &'static str| {
+        vec![
+            mode.to_string(),
+            "-f".into(),
+            conf.display().to_string(),
+            "-pidfile".into(),
+            real_pidfile.display().to_string(),
+        ]
+    };
+    let args: Vec<String> = real_args("-d");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (status, said) = real_xinetd_on_a_terminal(&args);
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(said.contains("can't find service: vinit-nosuch"), "{said}");
+    assert!(said.contains("no services. Exiting..."), "{said}");
+
+    let reason = "vinit-nosuch/tcp is not in etc/services";
+    for mode in [&["-d"][..], &[][..]] {
+        let (status, stderr) = run_to_exit(&root, mode);
+        assert_eq!(status.code(), Some(1), "{mode:?}: {stderr}");
+        assert!(stderr.contains(reason), "{mode:?}: {stderr}");
+        assert!(
+            stderr.contains("no service to run: 1 error (the first: "),
+            "{mode:?}: {stderr}"
+        );
+        assert!(stderr.contains("; exiting (-stayalive keeps"), "{stderr}");
+        assert!(!root.path("run/xinetd.pid").exists());
+    }
+
+    // In the background, xinetd's command succeeds; its daemon then gives up.
+    let real_log = root.path("real.log");
+    let mut args = real_args("-filelog");
+    args.insert(1, real_log.display().to_string());
+    let status = real_xinetd(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    wait_for("xinetd's daemon to give up", || {
+        std::fs::read_to_string(&real_log).is_ok_and(|l| l.contains("no services. Exiting..."))
+    });
+
+    // -dontfork: both stay, with nothing to serve.
+    std::fs::remove_file(&real_log).unwrap();
+    let mut args = real_args("-dontfork");
+    args.extend(["-filelog".to_string(), real_log.display().to_string()]);
+    let mut real = real_xinetd(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .spawn()
+        .unwrap();
+    wait_for("xinetd to run with nothing", || {
+        std::fs::read_to_string(&real_log)
+            .is_ok_and(|l| l.contains("Started working: 0 available services"))
+    });
+    assert!(real.try_wait().unwrap().is_none());
+    real.kill().unwrap();
+    real.wait().unwrap();
+    let d = Daemon::start(&root, &[]);
+    d.wait_log("started with 0 services");
+    assert!(d.log().contains(reason));
+}
+
+/// Without -stayalive, a reload that would leave nothing to serve is refused: the
+/// services in force stay (xinetd would exit). With it, the reload applies.
+#[test]
+fn a_reload_to_nothing_keeps_the_services_unless_stayalive() {
+    let root = TestRoot::new();
+    root.xinetd_conf("", &internal("echo", true));
+    let d = Daemon::start_in(&root, "-d", &[]);
+    root.xinetd_conf(
+        "",
+        &service(
+            "echo",
+            " type = INTERNAL\n socket_type = stream\n wait = no\n disable = yes\n",
+        ),
+    );
+    d.reload();
+    d.wait_log(
+        "reload failed, the current configuration stays in force: no service to run: 1 service switched off",
+    );
+    let mut s = connect(root.at(ECHO));
+    assert_eq!(echo_round(&mut s, b"kept"), b"kept");
+    drop((s, d));
+
+    root.xinetd_conf("", &internal("echo", true));
+    let d = Daemon::start(&root, &["-stayalive"]);
+    root.xinetd_conf(
+        "",
+        &service(
+            "echo",
+            " type = INTERNAL\n socket_type = stream\n wait = no\n disable = yes\n",
+        ),
+    );
+    d.reload();
+    d.wait_log("reloaded: 0 services");
+    assert!(TcpStream::connect(root.at(ECHO)).is_err());
+}
+
+/// The repository's example system in `root`: init.d/functions and init.d/xinetd,
+/// xinetd.conf and xinetd.d (every service off). The example services listen on every
+/// address: daytime gets a port found free (returned); the others stay off.
+fn example_system(root: &TestRoot) -> u16 {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     std::fs::create_dir_all(root.path("etc/init.d")).unwrap();
     std::fs::create_dir_all(root.path("etc/default")).unwrap();
@@ -1040,8 +1406,6 @@ fn the_init_script_starts_reloads_and_stops_the_example_configuration() {
         )
         .unwrap();
     }
-    // The example services listen on every address: daytime gets a port found free;
-    // the others stay off.
     let probe = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
     let port = probe.local_addr().unwrap().port();
     drop(probe);
@@ -1051,17 +1415,49 @@ fn the_init_script_starts_reloads_and_stops_the_example_configuration() {
         .chain([format!("daytime {port}/tcp\ndaytime {port}/udp\n")])
         .collect();
     root.write("etc/services", &services);
+    port
+}
+
+/// `etc/init.d/xinetd ACTION` of the example system in `root`.
+fn init_script(root: &TestRoot, action: &str) -> std::process::Output {
+    Command::new(root.path("etc/init.d/xinetd"))
+        .arg(action)
+        .env("VINIT_ROOT", root.dir.path())
+        .env("VINIT", BIN)
+        .env_remove("VINIT_RC")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Every example service is off: there is nothing to serve, and the init script says
+/// so (the superserver refuses to start, as xinetd does without -stayalive).
+#[test]
+fn the_init_script_fails_when_there_is_nothing_to_serve() {
+    let root = TestRoot::new();
+    example_system(&root);
+    let out = init_script(&root, "start");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.starts_with("Starting xinetd: [FAILED]"), "{stdout}");
+    assert!(
+        stderr.contains("error: no service to run: 10 services switched off"),
+        "{stderr}"
+    );
+    assert_eq!(init_script(&root, "status").status.code(), Some(3));
+    assert!(!root.path("run/xinetd.pid").exists());
+    assert!(!root.path("var/lock/subsys/xinetd").exists());
+}
+
+#[test]
+fn the_init_script_starts_reloads_and_stops_the_example_configuration() {
+    let root = TestRoot::new();
+    let port = example_system(&root);
+    // As Debian ships it: the superserver runs even while every service is off.
+    root.write("etc/default/xinetd", "XINETD_OPTS=-stayalive\n");
     let daytime = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
-    let run = |action: &str| {
-        Command::new(root.path("etc/init.d/xinetd"))
-            .arg(action)
-            .env("VINIT_ROOT", root.dir.path())
-            .env("VINIT", BIN)
-            .env_remove("VINIT_RC")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    };
+    let run = |action: &str| init_script(&root, action);
 
     // Stops the superserver even when an assertion below fails.
     struct Guard(PathBuf);
@@ -1240,6 +1636,12 @@ fn reload_survives_random_configurations_and_leaks_nothing() {
     let baseline = d.fds();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ u64::from(std::process::id()));
     let dir = root.path("etc/xinetd.d");
+    // A file past the size limit: a configuration with a link to it is refused whole.
+    let big = root.path("big");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len((4 << 20) + 1)
+        .unwrap();
     for round in 0..60 {
         for entry in std::fs::read_dir(&dir).unwrap() {
             std::fs::remove_file(entry.unwrap().path()).unwrap();
@@ -1250,12 +1652,21 @@ fn reload_survives_random_configurations_and_leaks_nothing() {
                 .collect();
             std::fs::write(dir.join(format!("random{file}")), text).unwrap();
         }
+        let broken = rng.below(8) == 0;
+        if broken {
+            std::os::unix::fs::symlink(&big, dir.join("toobig")).unwrap();
+        }
+        let refused = d.count("reload failed");
         d.reload();
         assert!(
             d.child.try_wait().unwrap().is_none(),
             "round {round}: the superserver died\n{}",
             d.log()
         );
+        if broken {
+            assert!(d.count("reload failed") > refused, "round {round}");
+            assert!(d.log().contains("toobig: larger than 4194304 bytes"));
+        }
         let mut s = connect(root.at(sentinel));
         assert_eq!(echo_round(&mut s, b"alive"), b"alive", "round {round}");
         // Whatever came up answers or refuses, but never hangs the loop.

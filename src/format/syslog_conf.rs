@@ -7,7 +7,10 @@
 //! sysklogd: `*.info;mail.none` is everything from info up except mail.
 //!
 //! Actions: `/file` (synced), `-/file` (not synced), `@host[:port]` or `@[v6addr]:port`
-//! (UDP forwarding), `|/fifo`, `*` (every logged-in user) or `user1,user2`.
+//! (UDP forwarding), `|/fifo`, `*` (every logged-in user) or `user1,user2`. A file or
+//! FIFO action may end in `;follow-symlinks`: only then may its path be a symbolic link
+//! (syslogd runs as root, and a link planted in a log directory would otherwise make it
+//! write wherever the link points).
 //! A bad line is reported with its number and skipped; the others stay in force.
 
 use std::fmt;
@@ -38,12 +41,20 @@ impl Selector {
 /// Where matching messages go.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// A file or a terminal; `sync`: flushed to disk after every batch.
-    File { path: PathBuf, sync: bool },
+    /// A file or a terminal; `sync`: flushed to disk after every batch;
+    /// `follow_symlinks`: the path may be a symbolic link (`;follow-symlinks`).
+    File {
+        path: PathBuf,
+        sync: bool,
+        follow_symlinks: bool,
+    },
     /// Another syslogd, over UDP.
     Forward { host: String, port: u16 },
     /// A named pipe (written when a reader has it open).
-    Fifo(PathBuf),
+    Fifo {
+        path: PathBuf,
+        follow_symlinks: bool,
+    },
     /// Every logged-in user's terminal.
     AllUsers,
     /// The terminals of these users.
@@ -121,7 +132,7 @@ impl Config {
         let below = |p: &Path| root.join(p.strip_prefix("/").unwrap_or(p));
         for rule in &mut self.rules {
             match &mut rule.action {
-                Action::File { path, .. } | Action::Fifo(path) => *path = below(path),
+                Action::File { path, .. } | Action::Fifo { path, .. } => *path = below(path),
                 _ => {}
             }
         }
@@ -282,6 +293,9 @@ fn parse_level(text: &str) -> Result<Level, String> {
     })
 }
 
+/// The option a file or FIFO action may end with.
+pub const FOLLOW_SYMLINKS: &str = "follow-symlinks";
+
 fn parse_action(text: &str) -> Result<Action, String> {
     if let Some(path) = text.strip_prefix('-') {
         if !path.starts_with('/') {
@@ -296,11 +310,14 @@ fn parse_action(text: &str) -> Result<Action, String> {
         return parse_forward(dest);
     }
     if let Some(path) = text.strip_prefix('|') {
-        let path = path.trim_start();
+        let (path, follow_symlinks) = path_and_option(path.trim_start())?;
         if !path.starts_with('/') {
             return Err(format!("\"{text}\": a FIFO action is |/absolute/path"));
         }
-        return Ok(Action::Fifo(PathBuf::from(path)));
+        return Ok(Action::Fifo {
+            path: PathBuf::from(path),
+            follow_symlinks,
+        });
     }
     if text == "*" {
         return Ok(Action::AllUsers);
@@ -319,16 +336,27 @@ fn parse_action(text: &str) -> Result<Action, String> {
     ))
 }
 
-fn file_action(path: &str, sync: bool) -> Result<Action, String> {
-    if path.contains(';') {
-        return Err(format!(
-            "\"{path}\": templates (;NAME) are not supported; lines are always in the traditional format"
-        ));
-    }
+fn file_action(text: &str, sync: bool) -> Result<Action, String> {
+    let (path, follow_symlinks) = path_and_option(text)?;
     Ok(Action::File {
         path: PathBuf::from(path),
         sync,
+        follow_symlinks,
     })
+}
+
+/// Splits `PATH[ ];OPTION`: the only option is `follow-symlinks` (rsyslog's `;TEMPLATE`
+/// is refused: lines are always in the traditional format).
+fn path_and_option(text: &str) -> Result<(&str, bool), String> {
+    let Some((path, option)) = text.split_once(';') else {
+        return Ok((text, false));
+    };
+    match option.trim() {
+        FOLLOW_SYMLINKS => Ok((path.trim_end(), true)),
+        other => Err(format!(
+            "\"{text}\": unknown option \";{other}\" (the only option is ;{FOLLOW_SYMLINKS}; templates are not supported, lines are always in the traditional format)"
+        )),
+    }
 }
 
 fn parse_forward(dest: &str) -> Result<Action, String> {
@@ -435,11 +463,13 @@ mod tests {
             vec![
                 &Action::File {
                     path: "/var/log/messages".into(),
-                    sync: true
+                    sync: true,
+                    follow_symlinks: false
                 },
                 &Action::File {
                     path: "/var/log/mail".into(),
-                    sync: false
+                    sync: false,
+                    follow_symlinks: false
                 },
                 &Action::Forward {
                     host: "loghost".into(),
@@ -453,12 +483,16 @@ mod tests {
                     host: "::1".into(),
                     port: 5514
                 },
-                &Action::Fifo("/run/fifo".into()),
+                &Action::Fifo {
+                    path: "/run/fifo".into(),
+                    follow_symlinks: false
+                },
                 &Action::AllUsers,
                 &Action::Users(vec!["root".into(), "admin".into()]),
                 &Action::File {
                     path: "/var/log/user".into(),
-                    sync: true
+                    sync: true,
+                    follow_symlinks: false
                 },
             ]
         );
@@ -484,13 +518,49 @@ mod tests {
     }
 
     #[test]
+    fn symlinks_are_followed_only_when_the_action_asks() {
+        let text = "*.* /var/log/a;follow-symlinks\n*.* -/var/log/b ; follow-symlinks\n\
+                    *.* |/run/fifo;follow-symlinks\n*.* /var/log/c\n*.* /var/log/d;follow\n";
+        let (config, errors) = Config::parse(text);
+        let actions: Vec<&Action> = config.rules.iter().map(|r| &r.action).collect();
+        assert_eq!(
+            actions,
+            vec![
+                &Action::File {
+                    path: "/var/log/a".into(),
+                    sync: true,
+                    follow_symlinks: true
+                },
+                &Action::File {
+                    path: "/var/log/b".into(),
+                    sync: false,
+                    follow_symlinks: true
+                },
+                &Action::Fifo {
+                    path: "/run/fifo".into(),
+                    follow_symlinks: true
+                },
+                &Action::File {
+                    path: "/var/log/c".into(),
+                    sync: true,
+                    follow_symlinks: false
+                },
+            ]
+        );
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, 5);
+        assert!(errors[0].message.contains("unknown option \";follow\""));
+    }
+
+    #[test]
     fn default_is_relocated() {
         let config = Config::default_for(Path::new("/tmp/r"));
         assert_eq!(
             config.rules[0].action,
             Action::File {
                 path: "/tmp/r/var/log/messages".into(),
-                sync: true
+                sync: true,
+                follow_symlinks: false
             }
         );
         assert!(config.rules[0].selector.matches(p("daemon.info")));
@@ -503,6 +573,31 @@ mod tests {
         fn parse_never_panics(text in "\\PC{0,200}") {
             let (config, errors) = Config::parse(&text);
             prop_assert!(config.rules.len() + errors.len() <= text.lines().count() + 1);
+        }
+
+        /// Any option but `;follow-symlinks` after a file or FIFO path is refused, and
+        /// a path never carries its option along.
+        #[test]
+        fn only_follow_symlinks_is_an_option(
+            kind in prop_oneof![Just(""), Just("-"), Just("|")],
+            path in "/[a-z/]{1,12}",
+            option in prop_oneof![Just("follow-symlinks".to_string()), "[A-Za-z_ -]{0,16}"],
+            space in prop_oneof![Just(""), Just(" ")],
+        ) {
+            let (config, errors) = Config::parse(&format!("*.* {kind}{path}{space};{option}\n"));
+            if option.trim() == FOLLOW_SYMLINKS {
+                prop_assert!(errors.is_empty());
+                let (written, follow) = match &config.rules[0].action {
+                    Action::File { path, follow_symlinks, .. } => (path, *follow_symlinks),
+                    Action::Fifo { path, follow_symlinks } => (path, *follow_symlinks),
+                    other => panic!("{other:?}"),
+                };
+                prop_assert_eq!(written, &PathBuf::from(&path));
+                prop_assert!(follow);
+            } else {
+                prop_assert!(config.rules.is_empty());
+                prop_assert!(errors[0].message.contains("unknown option"), "{}", errors[0].message);
+            }
         }
 
         #[test]

@@ -20,8 +20,13 @@ use crate::format::utmp::{records, USER_PROCESS};
 use crate::sys::describe_io;
 use crate::sys::layout::Root;
 
+mod paths;
+
 /// A buffer is written out early when it grows past this.
 const BUFFER_LIMIT: usize = 256 * 1024;
+
+/// The most of utmp read: one 384-byte record per session, so ten thousand sessions.
+const UTMP_LIMIT: u64 = 4 << 20;
 
 /// How long a sink that could not be opened waits before trying again.
 const RETRY: Duration = Duration::from_secs(5);
@@ -65,15 +70,33 @@ impl Sinks {
             // Rules naming the same file share one writer, so lines keep their order.
             let existing = sinks.iter().position(|s| match (s, &rule.action) {
                 (Sink::File(f), Action::File { path, .. }) => f.path == *path,
-                (Sink::Fifo(f), Action::Fifo(path)) => f.path == *path,
+                (Sink::Fifo(f), Action::Fifo { path, .. }) => f.path == *path,
                 _ => false,
             });
             let index = match existing {
                 Some(i) => {
-                    if let (Sink::File(f), Action::File { sync: true, .. }) =
-                        (&mut sinks[i], &rule.action)
-                    {
-                        f.sync = true;
+                    // One rule asking is enough: the option is about the path.
+                    match (&mut sinks[i], &rule.action) {
+                        (
+                            Sink::File(f),
+                            Action::File {
+                                sync,
+                                follow_symlinks,
+                                ..
+                            },
+                        ) => {
+                            f.sync |= *sync;
+                            f.follow_symlinks |= *follow_symlinks;
+                        }
+                        (
+                            Sink::Fifo(f),
+                            Action::Fifo {
+                                follow_symlinks, ..
+                            },
+                        ) => {
+                            f.follow_symlinks |= *follow_symlinks;
+                        }
+                        _ => {}
                     }
                     i
                 }
@@ -107,7 +130,7 @@ impl Sinks {
             }
             match &mut self.sinks[index] {
                 Sink::File(f) => f.push(&self.line, problems),
-                Sink::Fifo(f) => f.push(&self.line),
+                Sink::Fifo(f) => f.push(&self.line, problems),
                 Sink::Forward(f) => {
                     if entry.remote && !self.forward_remote {
                         continue;
@@ -135,9 +158,11 @@ impl Sinks {
         }
     }
 
-    /// Flushes and closes everything (before a reload or at exit).
-    pub fn close(mut self, problems: &mut Vec<String>) {
+    /// Flushes and closes everything (before a reload): no rule is left.
+    pub fn close(&mut self, problems: &mut Vec<String>) {
         self.flush(problems);
+        self.rules.clear();
+        self.sinks.clear();
     }
 }
 
@@ -149,10 +174,15 @@ fn render_line(out: &mut Vec<u8>, entry: &Entry) {
 impl Sink {
     fn new(action: &Action, problems: &mut Vec<String>) -> Sink {
         match action {
-            Action::File { path, sync } => {
+            Action::File {
+                path,
+                sync,
+                follow_symlinks,
+            } => {
                 let mut f = FileSink {
                     path: path.clone(),
                     sync: *sync,
+                    follow_symlinks: *follow_symlinks,
                     file: None,
                     terminal: false,
                     buf: Vec::new(),
@@ -162,8 +192,13 @@ impl Sink {
                 f.open(problems);
                 Sink::File(f)
             }
-            Action::Fifo(path) => Sink::Fifo(FifoSink {
+            Action::Fifo {
+                path,
+                follow_symlinks,
+            } => Sink::Fifo(FifoSink {
                 path: path.clone(),
+                follow_symlinks: *follow_symlinks,
+                failing: false,
                 file: None,
                 retry_at: Instant::now(),
                 buf: Vec::new(),
@@ -188,6 +223,8 @@ impl Sink {
 struct FileSink {
     path: PathBuf,
     sync: bool,
+    /// The path may be a symbolic link (`;follow-symlinks`).
+    follow_symlinks: bool,
     file: Option<File>,
     /// Terminals get `\r\n` and are never waited for.
     terminal: bool,
@@ -200,7 +237,7 @@ struct FileSink {
 impl FileSink {
     fn open(&mut self, problems: &mut Vec<String>) {
         self.retry_at = Instant::now() + RETRY;
-        match open_append(&self.path) {
+        match open_append(&self.path, self.follow_symlinks) {
             Ok(file) => {
                 // SAFETY: isatty on a descriptor we own.
                 self.terminal = unsafe { libc::isatty(file.as_raw_fd()) } == 1;
@@ -261,18 +298,29 @@ impl FileSink {
     }
 }
 
-fn open_append(path: &Path) -> io::Result<File> {
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() && !dir.exists() {
-            std::fs::create_dir_all(dir)?;
-        }
-    }
+/// Opens a file (or terminal) for appending, creating it mode 0640 if missing, where
+/// no other user can redirect it (see [`paths`]). The path opened is the checked real
+/// one, with O_NOFOLLOW: a link that appeared since is not followed either.
+fn open_append(path: &Path, follow_symlinks: bool) -> io::Result<File> {
+    let real = paths::trusted_location(path, follow_symlinks)?;
     OpenOptions::new()
         .append(true)
         .create(true)
         .mode(0o640)
-        .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
-        .open(path)
+        .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC | libc::O_NOFOLLOW)
+        .open(real)
+        .map_err(|e| link_refused(e, path))
+}
+
+/// O_NOFOLLOW's ELOOP, said plainly.
+fn link_refused(e: io::Error, path: &Path) -> io::Error {
+    if e.raw_os_error() != Some(libc::ELOOP) {
+        return e;
+    }
+    io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        format!("{} became a symbolic link", path.display()),
+    )
 }
 
 fn set_nonblocking(file: &File) {
@@ -289,26 +337,39 @@ fn set_nonblocking(file: &File) {
 /// while nobody reads or the pipe is full.
 struct FifoSink {
     path: PathBuf,
+    /// The path may be a symbolic link (`;follow-symlinks`).
+    follow_symlinks: bool,
     file: Option<File>,
     retry_at: Instant,
     buf: Vec<u8>,
+    /// A refusal was reported; reported again only after the FIFO could be opened.
+    failing: bool,
 }
 
 impl FifoSink {
-    fn push(&mut self, line: &[u8]) {
+    fn push(&mut self, line: &[u8], problems: &mut Vec<String>) {
         if self.file.is_none() && Instant::now() >= self.retry_at {
-            // O_NONBLOCK: opening fails (ENXIO) instead of waiting for a reader.
-            self.file = OpenOptions::new()
-                .write(true)
-                .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
-                .open(&self.path)
-                .ok();
-            if self.file.is_none() {
-                self.retry_at = Instant::now() + Duration::from_secs(1);
-            }
+            self.open(problems);
         }
         if self.file.is_some() {
             self.buf.extend_from_slice(line);
+        }
+    }
+
+    fn open(&mut self, problems: &mut Vec<String>) {
+        match open_fifo(&self.path, self.follow_symlinks) {
+            Ok(file) => {
+                self.file = Some(file);
+                self.failing = false;
+            }
+            Err(e) => {
+                self.retry_at = Instant::now() + Duration::from_secs(1);
+                // No reader yet (ENXIO) is the normal wait, not a problem.
+                if e.raw_os_error() != Some(libc::ENXIO) && !self.failing {
+                    self.failing = true;
+                    problems.push(format!("{}: {}", self.path.display(), describe_io(&e)));
+                }
+            }
         }
     }
 
@@ -334,6 +395,26 @@ impl FifoSink {
         }
         self.buf.clear();
     }
+}
+
+/// Opens a FIFO for writing without waiting for a reader (O_NONBLOCK: ENXIO while there
+/// is none), where no other user can redirect it; anything but a FIFO is refused (a
+/// regular file in its place would be overwritten from its first byte).
+fn open_fifo(path: &Path, follow_symlinks: bool) -> io::Result<File> {
+    use std::os::unix::fs::FileTypeExt;
+    let real = paths::trusted_location(path, follow_symlinks)?;
+    let file = OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC | libc::O_NOFOLLOW)
+        .open(real)
+        .map_err(|e| link_refused(e, path))?;
+    if !file.metadata()?.file_type().is_fifo() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a FIFO (make it with mkfifo)",
+        ));
+    }
+    Ok(file)
 }
 
 /// Another syslogd. The name is resolved when the configuration is loaded, and again
@@ -385,9 +466,12 @@ impl ForwardSink {
 }
 
 /// Writes a message to the terminals of logged-in users (`users` None: all of them),
-/// as sysklogd does for `*`. Terminals that would block are skipped.
+/// as sysklogd does for `*`. Terminals that would block are skipped, and so is any
+/// line of utmp that does not name a terminal.
 fn wall(root: &Root, users: Option<&[String]>, entry: &Entry) {
-    let Ok(utmp) = std::fs::read(root.utmp()) else {
+    // Read like a configuration file: a FIFO there would stop syslogd, and a link to
+    // /dev/zero would never end.
+    let Ok(utmp) = crate::sys::fs::read_regular(&root.utmp(), UTMP_LIMIT) else {
         return;
     };
     let mut text = Vec::new();
@@ -410,12 +494,9 @@ fn wall(root: &Root, users: Option<&[String]>, entry: &Entry) {
         if written.contains(&tty) {
             continue;
         }
-        let opened = OpenOptions::new()
-            .append(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
-            .open(&tty);
-        if let Ok(mut file) = opened {
-            let _ = file.write(&text);
+        // Only a terminal: whatever else a utmp line names (a disk, a file) is left alone.
+        if let Some(mut terminal) = crate::sys::wall::open_terminal(&tty) {
+            let _ = terminal.write(&text);
         }
         written.push(tty);
     }

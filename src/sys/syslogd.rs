@@ -29,6 +29,9 @@ use crate::sys::syslog_sinks::{Entry, Sinks};
 /// The longest message kept whole (rsyslog's default); longer ones are cut.
 pub const MAX_MESSAGE: usize = 8192;
 
+/// Problems logged one by one at a time; the rest are only counted.
+const MAX_REPORTED: usize = 100;
+
 /// Datagrams taken per `recvmmsg` call.
 const BATCH: usize = 32;
 
@@ -65,14 +68,21 @@ pub struct Syslogd {
     batch: Batch,
     pidfile: Option<HeldPidfile>,
     problems: Vec<String>,
+    conf_source: ConfSource,
 }
 
 impl Syslogd {
-    /// Binds the sockets, reads the configuration and opens the outputs. Errors here
-    /// are fatal (another syslogd listens, the socket cannot be made).
+    /// Reads the configuration, binds the sockets and opens the outputs. Errors here
+    /// are fatal (a configuration that cannot be read, another syslogd listens, the
+    /// socket cannot be made).
     pub fn start(settings: Settings) -> Result<Syslogd, String> {
         // Before the socket exists: a HUP sent as soon as it answers must not kill us.
         let signals = block_signals().map_err(|e| format!("signals: {}", e.desc()))?;
+        // A configuration that exists but cannot be read is an error to fix, not a
+        // reason to run with no rules (and lose everything).
+        let mut problems = Vec::new();
+        let (config, conf_source) =
+            load_config(&settings, &mut problems, true).ok_or_else(|| problems.join("; "))?;
         let unix = bind_local(&settings.socket)?;
         let socket_id = std::fs::metadata(&settings.socket)
             .map(|m| (m.dev(), m.ino()))
@@ -81,7 +91,6 @@ impl Syslogd {
         for addr in &settings.udp {
             udp.push(bind_udp(*addr)?);
         }
-        let mut problems = Vec::new();
         let kmsg = settings.kmsg.as_ref().and_then(|path| {
             open_kmsg(path)
                 .map_err(|e| {
@@ -93,7 +102,6 @@ impl Syslogd {
                 })
                 .ok()
         });
-        let config = load_config(&settings, &mut problems).unwrap_or_default();
         let (sinks, open_problems) = Sinks::open(&config, &settings.root, settings.forward_remote);
         problems.extend(open_problems);
         let pidfile = match &settings.pidfile {
@@ -122,6 +130,7 @@ impl Syslogd {
             batch: Batch::new(),
             pidfile,
             problems,
+            conf_source,
             settings,
         };
         daemon.internal(
@@ -344,16 +353,23 @@ impl Syslogd {
     }
 
     /// SIGHUP: write out, close and reopen every output with the configuration read
-    /// again (the previous one stays if the file cannot be read at all).
+    /// again (the previous one stays if the file cannot be read at all, or is gone).
     fn reload(&mut self) {
         self.flush();
         let mut problems = Vec::new();
-        let config = load_config(&self.settings, &mut problems);
-        if let Some(config) = config {
+        // A file that went missing is a mistake to report (say, a package upgrade in
+        // the middle), not an order to fall back to the default: only a syslogd that
+        // started without one keeps using the default.
+        let default_when_missing = self.conf_source == ConfSource::Default;
+        let config = load_config(&self.settings, &mut problems, default_when_missing);
+        if let Some((config, source)) = config {
+            self.conf_source = source;
+            // Close, then open: with both sets open at once, many outputs would run out
+            // of descriptors and lose messages until the next retry.
+            self.sinks.close(&mut problems);
             let (sinks, open_problems) =
                 Sinks::open(&config, &self.settings.root, self.settings.forward_remote);
-            let old = std::mem::replace(&mut self.sinks, sinks);
-            old.close(&mut problems);
+            self.sinks = sinks;
             problems.extend(open_problems);
         } else {
             problems.push("configuration not reloaded: keeping the previous one".to_string());
@@ -372,13 +388,20 @@ impl Syslogd {
         }
     }
 
-    /// Logs the problems gathered so far as syslog.err messages of syslogd itself.
+    /// Logs the problems gathered so far as syslog.err messages of syslogd itself: the
+    /// first MAX_REPORTED, each cut like a received message, then how many more there
+    /// were. (A configuration of many bad lines quoting long words would otherwise
+    /// write its size times the number of matching rules.)
     fn report_problems(&mut self) {
-        for problem in std::mem::take(&mut self.problems) {
+        let problems = std::mem::take(&mut self.problems);
+        let more = problems.len().saturating_sub(MAX_REPORTED);
+        let note = (more > 0).then(|| format!("{more} more problems not shown"));
+        for problem in problems.iter().take(MAX_REPORTED).chain(note.as_ref()) {
+            let problem = cut(problem);
             if self.settings.echo_problems {
                 eprintln!("syslogd: {problem}");
             }
-            self.internal(Severity::Err, &problem);
+            self.internal(Severity::Err, problem);
         }
         // Problems met while logging those are not logged again (no loop).
         self.problems.clear();
@@ -395,7 +418,7 @@ impl Syslogd {
             app: b"syslogd",
             pid: Some(pid.as_bytes()),
             data: None,
-            text: text.as_bytes(),
+            text: cut(text).as_bytes(),
         };
         let stamp = self.clock.now();
         let entry = Entry {
@@ -421,13 +444,37 @@ impl Syslogd {
     }
 }
 
+/// At most MAX_MESSAGE bytes of a message of syslogd itself (received ones are cut
+/// there too), ending on a whole character.
+fn cut(text: &str) -> &str {
+    let mut end = text.len().min(MAX_MESSAGE);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Where the configuration in force came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ConfSource {
+    File,
+    /// The embedded default: there was no file.
+    Default,
+}
+
 /// Reads the configuration: the root's file, or the embedded default when the root has
-/// none. None when the file exists but cannot be read. Bad lines are skipped and
-/// reported as `FILE:LINE: problem`.
-fn load_config(settings: &Settings, problems: &mut Vec<String>) -> Option<Config> {
-    match std::fs::read(&settings.conf) {
-        Ok(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
+/// none and `default_when_missing`. None when it cannot be read (not a regular file, too
+/// large, not readable; missing where the default is not wanted). Bad lines are skipped
+/// and reported as `FILE:LINE: problem`.
+fn load_config(
+    settings: &Settings,
+    problems: &mut Vec<String>,
+    default_when_missing: bool,
+) -> Option<(Config, ConfSource)> {
+    // A regular file only, read without blocking: a FIFO would stop all logging while
+    // syslogd waits for a writer.
+    match crate::sys::fs::read_config_text(&settings.conf) {
+        Ok(text) => {
             let (config, errors) = Config::parse(&text);
             for e in errors {
                 problems.push(format!(
@@ -437,11 +484,12 @@ fn load_config(settings: &Settings, problems: &mut Vec<String>) -> Option<Config
                     e.message
                 ));
             }
-            Some(config)
+            Some((config, ConfSource::File))
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            Some(Config::default_for(settings.root.dir()))
-        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound && default_when_missing => Some((
+            Config::default_for(settings.root.dir()),
+            ConfSource::Default,
+        )),
         Err(e) => {
             problems.push(format!(
                 "{}: {}",
@@ -688,6 +736,15 @@ pub fn notify_ready(fd: OwnedFd) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_messages_are_cut_on_a_character() {
+        assert_eq!(cut("short"), "short");
+        let long = "é".repeat(MAX_MESSAGE);
+        let kept = cut(&long);
+        assert!(kept.len() <= MAX_MESSAGE && kept.len() >= MAX_MESSAGE - 1);
+        assert!(kept.chars().all(|c| c == 'é'));
+    }
 
     #[test]
     fn classic_time_is_fifteen_bytes() {

@@ -45,18 +45,29 @@ fn tty_path(line: &str) -> Option<std::path::PathBuf> {
 }
 
 fn write_to_tty(path: &Path, bytes: &[u8]) {
+    if let Some(mut tty) = open_terminal(path) {
+        let _ = tty.write_all(bytes);
+    }
+}
+
+/// Opens `path` for writing only if it is a terminal: a character device (checked
+/// before the open, which on some devices has effects of its own, and again on the
+/// descriptor) that `isatty` accepts. A utmp line can name any file below /dev (a disk,
+/// /dev/mem); nothing but a terminal is ever written. Never blocks, never becomes the
+/// controlling terminal.
+pub fn open_terminal(path: &Path) -> Option<std::fs::File> {
+    let is_char_device = |m: std::fs::Metadata| m.file_type().is_char_device();
+    if !std::fs::metadata(path).is_ok_and(is_char_device) {
+        return None;
+    }
     let file = std::fs::OpenOptions::new()
         .write(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
-        .open(path);
-    if let Ok(mut file) = file {
-        if file
-            .metadata()
-            .is_ok_and(|m| m.file_type().is_char_device())
-        {
-            let _ = file.write_all(bytes);
-        }
-    }
+        .open(path)
+        .ok()?;
+    // SAFETY: isatty only looks at a descriptor we own.
+    let tty = unsafe { libc::isatty(std::os::fd::AsRawFd::as_raw_fd(&file)) } == 1;
+    (tty && file.metadata().is_ok_and(is_char_device)).then_some(file)
 }
 
 fn user_name() -> String {
@@ -76,6 +87,31 @@ fn host_name() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_terminals_are_opened() {
+        let tmp = tempfile::tempdir().unwrap();
+        let plain = tmp.path().join("tty1");
+        std::fs::write(&plain, "").unwrap();
+        assert!(open_terminal(&plain).is_none(), "a regular file");
+        assert!(
+            open_terminal(Path::new("/dev/null")).is_none(),
+            "a device, not a tty"
+        );
+        assert!(open_terminal(tmp.path()).is_none(), "a directory");
+        assert!(open_terminal(&tmp.path().join("missing")).is_none());
+        let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY) };
+        assert!(master >= 0);
+        let mut name = [0 as libc::c_char; 64];
+        unsafe {
+            assert_eq!(libc::grantpt(master), 0);
+            assert_eq!(libc::unlockpt(master), 0);
+            assert_eq!(libc::ptsname_r(master, name.as_mut_ptr(), name.len()), 0);
+        }
+        let slave = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) };
+        assert!(open_terminal(Path::new(slave.to_str().unwrap())).is_some());
+        unsafe { libc::close(master) };
+    }
 
     #[test]
     fn tty_paths_stay_in_dev() {

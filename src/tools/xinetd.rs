@@ -11,7 +11,7 @@ use clap::Parser;
 
 use super::{parse_args, Context};
 use crate::format::syslog::Facility;
-use crate::plan::superserver::{Handler, Limits, ServiceSet, ServiceSpec};
+use crate::plan::superserver::{nothing_to_serve, Handler, Limits, ServiceSet, ServiceSpec};
 use crate::sys::layout::Root;
 use crate::sys::superserver::config::{self, Sources};
 use crate::sys::superserver::log::MainLog;
@@ -19,8 +19,9 @@ use crate::sys::superserver::{self, Options};
 
 const SIGNALS: &str = "\
 Signals:
-  SIGHUP   reload the configuration (a broken one is refused, the old one stays);
-           sockets of unchanged services are kept, running servers are not touched
+  SIGHUP   reload the configuration (a broken one, or one with nothing to serve
+           without -stayalive, is refused: the old one stays); sockets of unchanged
+           services are kept, running servers are not touched
   SIGTERM  stop listening and exit; servers already started finish their sessions
   SIGINT   the same as SIGTERM
   SIGQUIT  stop listening, send SIGTERM to every running server, exit
@@ -55,7 +56,7 @@ struct Args {
     /// Also read etc/inetd.conf.
     #[arg(long = "inetd-compat")]
     inetd_compat: bool,
-    /// Accepted for compatibility: the superserver always stays up, even with no services.
+    /// Keep running with no service to serve (-dontfork implies it, as in xinetd).
     #[arg(long)]
     stayalive: bool,
     /// Log the superserver's own messages to syslog with this facility.
@@ -137,8 +138,11 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
             services: root.services(),
         }
     };
+    // xinetd: -dontfork (for a supervisor) implies -stayalive. inetd: openbsd-inetd
+    // runs with nothing to serve.
+    let stayalive = args.stayalive || args.dontfork || tag == "inetd";
     if args.check {
-        return check(&sources);
+        return check(&sources, stayalive);
     }
     let foreground = args.debug || args.dontfork;
     let log = match (&args.syslog, &args.filelog) {
@@ -166,11 +170,13 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
             .unwrap_or_else(|| root.pidfile(tag)),
         log,
         dev_log: root.dev_log(),
+        stayalive,
     })
 }
 
-/// `--check`: validate, print the effective services, exit 1 on any error.
-fn check(sources: &Sources) -> i32 {
+/// `--check`: validate, print the effective services, exit 1 on any error (nothing to
+/// serve is one, unless the superserver would stay alive with it).
+fn check(sources: &Sources, stayalive: bool) -> i32 {
     let set = match config::load(sources) {
         Ok(set) => set,
         Err(e) => {
@@ -179,7 +185,11 @@ fn check(sources: &Sources) -> i32 {
         }
     };
     print!("{}", describe(&set));
-    i32::from(!set.errors.is_empty())
+    let nothing = nothing_to_serve(&set).filter(|_| !stayalive);
+    if let Some(why) = &nothing {
+        println!("error: {why}");
+    }
+    i32::from(!set.errors.is_empty() || nothing.is_some())
 }
 
 fn describe(set: &ServiceSet) -> String {

@@ -395,6 +395,32 @@ fn drop_conflicts(set: &mut ServiceSet) {
     set.services = kept;
 }
 
+/// Why `set` leaves the superserver nothing to serve (None: it has a service), in the
+/// words of the message that refuses to start or reload with it.
+pub fn nothing_to_serve(set: &ServiceSet) -> Option<String> {
+    if !set.services.is_empty() {
+        return None;
+    }
+    let counted = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let mut why = match (set.disabled.len(), set.errors.len()) {
+        (0, 0) => return Some("no service to run: the configuration has none".to_string()),
+        (off, 0) => format!(
+            "no service to run: {} switched off",
+            counted(off, "service")
+        ),
+        (0, bad) => format!("no service to run: {}", counted(bad, "error")),
+        (off, bad) => format!(
+            "no service to run: {} switched off, {}",
+            counted(off, "service"),
+            counted(bad, "error")
+        ),
+    };
+    if let Some(first) = set.errors.first() {
+        why.push_str(&format!(" (the first: {first})"));
+    }
+    Some(why)
+}
+
 /// The "any address" of a family.
 pub fn any_addr(family: Family) -> IpAddr {
     match family {

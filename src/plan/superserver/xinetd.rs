@@ -911,6 +911,34 @@ mod tests {
     }
 
     #[test]
+    fn nothing_to_serve_says_why() {
+        let echo = "service echo\n{\n type = INTERNAL\n socket_type = stream\n wait = no\n";
+        assert_eq!(
+            nothing_to_serve(&resolve_text(&format!("{echo}}}\n"))),
+            None
+        );
+        assert_eq!(
+            nothing_to_serve(&resolve_text("")).unwrap(),
+            "no service to run: the configuration has none"
+        );
+        let off = resolve_text(&format!("{echo} disable = yes\n}}\n"));
+        assert_eq!(
+            nothing_to_serve(&off).unwrap(),
+            "no service to run: 1 service switched off"
+        );
+        let unknown =
+            "service nosuch\n{\n socket_type = stream\n wait = no\n user = root\n server = /bin/cat\n}\n";
+        let why = nothing_to_serve(&resolve_text(&format!(
+            "{unknown}{echo} disable = yes\n}}\n"
+        )));
+        assert_eq!(
+            why.unwrap(),
+            "no service to run: 1 service switched off, 1 error (the first: xinetd.conf:1: \
+             service nosuch: nosuch/tcp is not in etc/services; set 'port' (and type = UNLISTED))"
+        );
+    }
+
+    #[test]
     fn an_internal_and_an_exec_service() {
         let echo = one("service echo\n{\n type = INTERNAL\n id = echo-stream\n socket_type = stream\n wait = no\n}\n");
         assert_eq!(echo.id, "echo-stream");
@@ -1221,6 +1249,12 @@ service time
             prop_assert!(total >= 1, "{set:?}");
             for p in set.errors.iter().chain(&set.warnings) {
                 prop_assert!(p.at.line >= 1 && p.at.line <= lines.len() + 2, "{p}");
+            }
+            // Nothing to serve is refused exactly when no service resolved, naming why.
+            let why = nothing_to_serve(&set);
+            prop_assert_eq!(why.is_some(), set.services.is_empty());
+            if let (Some(why), Some(first)) = (&why, set.errors.first()) {
+                prop_assert!(why.contains(&first.to_string()), "{why}");
             }
         }
     }

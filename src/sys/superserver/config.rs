@@ -45,9 +45,11 @@ pub fn load(sources: &Sources) -> Result<ServiceSet, String> {
             line_errors = conf.errors;
         }
     }
-    let services = match std::fs::read(&sources.services) {
-        Ok(bytes) => Services::parse(&String::from_utf8_lossy(&bytes)),
-        Err(_) => Services::default(),
+    let services = match crate::sys::fs::read_config_text(&sources.services) {
+        Ok(text) => Services::parse(&text),
+        // No database: no service name can be looked up (each one says so).
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Services::default(),
+        Err(e) => return Err(cannot_read(&sources.services, &e)),
     };
     let mut set = resolve(&items, &entries, &services, &SystemLookup::new());
     set.errors.extend(
@@ -63,16 +65,18 @@ pub fn load(sources: &Sources) -> Result<ServiceSet, String> {
     Ok(set)
 }
 
+/// A configuration file: a regular file (a FIFO or a device would hang or never end
+/// the read) of bounded size, read without blocking.
 fn read_text(path: &Path) -> Result<String, String> {
-    std::fs::read(path)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .map_err(|e| {
-            format!(
-                "cannot read {}: {}",
-                path.display(),
-                crate::sys::describe_io(&e)
-            )
-        })
+    crate::sys::fs::read_config_text(path).map_err(|e| cannot_read(path, &e))
+}
+
+fn cannot_read(path: &Path, e: &std::io::Error) -> String {
+    format!(
+        "cannot read {}: {}",
+        path.display(),
+        crate::sys::describe_io(e)
+    )
 }
 
 fn relative_to(base: &Path, written: &str) -> PathBuf {
@@ -279,6 +283,49 @@ mod tests {
         fs::write(&conf, "includedir nowhere\n").unwrap();
         let e = load(&sources).unwrap_err();
         assert!(e.contains("xinetd.conf:1: cannot read directory"), "{e}");
+        // A FIFO (or a device) is refused at once instead of waiting for a writer.
+        let fifo = tmp.path().join("fifo.conf");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        fs::write(&conf, "include fifo.conf\n").unwrap();
+        let e = load(&sources).unwrap_err();
+        assert!(e.contains("fifo.conf: not a regular file"), "{e}");
+        fs::write(&conf, "").unwrap();
+        let fifo_services = Sources {
+            services: fifo.clone(),
+            ..sources.clone()
+        };
+        let e = load(&fifo_services).unwrap_err();
+        assert!(e.contains("fifo.conf: not a regular file"), "{e}");
+
+        // Every file is read up to the size limit and no further (a file grown
+        // without bound, or a link to one, would take all memory).
+        let big = tmp.path().join("big");
+        fs::File::create(&big)
+            .unwrap()
+            .set_len(crate::sys::fs::CONFIG_LIMIT + 1)
+            .unwrap();
+        let too_big = format!("big: larger than {} bytes", crate::sys::fs::CONFIG_LIMIT);
+        for (conf_text, dir_file) in [("include big\n", None), ("includedir d\n", Some("d/x"))] {
+            fs::write(&conf, conf_text).unwrap();
+            if let Some(file) = dir_file {
+                fs::create_dir_all(tmp.path().join("d")).unwrap();
+                std::os::unix::fs::symlink(&big, tmp.path().join(file)).unwrap();
+            }
+            let e = load(&sources).unwrap_err();
+            assert!(e.contains(&too_big) || e.contains("x: larger than"), "{e}");
+        }
+        fs::write(&conf, "").unwrap();
+        let big_services = Sources {
+            services: big.clone(),
+            ..sources.clone()
+        };
+        assert!(load(&big_services).unwrap_err().contains(&too_big));
+        let big_inetd = Sources {
+            xinetd: None,
+            inetd: Some(big.clone()),
+            ..sources.clone()
+        };
+        assert!(load(&big_inetd).unwrap_err().contains(&too_big));
 
         // inetd.conf along with xinetd.conf may be missing; alone, it may not.
         fs::write(&conf, "").unwrap();

@@ -2,9 +2,11 @@
 //! (RFC 862), discard (RFC 863), daytime (RFC 867), chargen (RFC 864) and time
 //! (RFC 868), over TCP and UDP.
 //!
-//! A UDP reply never goes to a privileged source port: echo and chargen answering each
-//! other (or themselves) through a forged source address is the classic loop attack.
+//! A UDP reply never goes to a privileged source port, nor to the port of one of the
+//! superserver's own UDP services: echo and chargen answering each other (or
+//! themselves) through a forged source address is the classic loop attack.
 
+use std::collections::HashSet;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::Instant;
@@ -209,9 +211,18 @@ pub fn answer_once(builtin: Builtin, mut stream: TcpStream) {
     let _ = stream.write(&reply);
 }
 
-/// Whether the superserver may answer a datagram from `peer`.
-pub fn may_reply_to(peer: SocketAddr) -> bool {
-    peer.port() >= 1024
+/// Whether the superserver may answer a datagram from `peer`; Err says why not.
+/// `service_ports`: the ports of its internal UDP services (as openbsd-inetd does: a
+/// forged source on one of them would make two services, or one, answer each other
+/// for ever, whatever the port number).
+pub fn may_reply_to(peer: SocketAddr, service_ports: &HashSet<u16>) -> Result<(), &'static str> {
+    if peer.port() < 1024 {
+        return Err("reply to a privileged port refused");
+    }
+    if service_ports.contains(&peer.port()) {
+        return Err("reply to the port of an internal service refused (a loop)");
+    }
+    Ok(())
 }
 
 /// A small generator for chargen's random reply lengths (no need for a crate: the
@@ -300,8 +311,14 @@ mod tests {
         for _ in 0..1000 {
             assert!(l.next() <= CHARGEN_DGRAM_MAX);
         }
-        assert!(!may_reply_to("127.0.0.1:19".parse().unwrap()));
-        assert!(!may_reply_to("127.0.0.1:0".parse().unwrap()));
-        assert!(may_reply_to("127.0.0.1:40000".parse().unwrap()));
+        let ports = HashSet::from([20007]);
+        let may = |peer: &str| may_reply_to(peer.parse().unwrap(), &ports);
+        assert!(may("127.0.0.1:19").unwrap_err().contains("privileged"));
+        assert!(may("127.0.0.1:0").is_err());
+        assert!(may("10.0.0.1:20007")
+            .unwrap_err()
+            .contains("internal service"));
+        assert!(may("[::1]:20007").is_err());
+        assert!(may("127.0.0.1:40000").is_ok());
     }
 }

@@ -40,7 +40,7 @@ use crate::plan::access::canonical;
 use crate::plan::superserver::limits::{at_capacity, may_start, RateWindow};
 use crate::plan::superserver::reload::plan_reload;
 use crate::plan::superserver::{
-    Builtin, Exec, Handler, ListenKey, LogSpec, Protocol, ServiceSet, ServiceSpec,
+    nothing_to_serve, Builtin, Exec, Handler, ListenKey, LogSpec, Protocol, ServiceSet, ServiceSpec,
 };
 use crate::sys::pidfile::HeldPidfile;
 use crate::sys::spawn::{Credentials, Spawn, Stdio};
@@ -62,6 +62,10 @@ pub struct Options {
     pub pidfile: PathBuf,
     pub log: MainLog,
     pub dev_log: PathBuf,
+    /// Run (and let a reload leave the superserver) with no service at all (xinetd's
+    /// -stayalive). Without it there must be something to serve: a start with nothing
+    /// fails, saying why, and a reload to nothing keeps the services in force.
+    pub stayalive: bool,
 }
 
 /// Connections accepted (or datagrams taken) for one service before the loop looks at
@@ -72,6 +76,9 @@ const EXHAUSTED_PAUSE: Duration = Duration::from_secs(1);
 /// How long a wait service rests after its server could not be started (its request
 /// stays queued; retrying at once would spin).
 const FAILED_WAIT_PAUSE: Duration = Duration::from_secs(10);
+/// A datagram wait service whose server exits this many times in a row without reading
+/// the datagram it was started for pauses for FAILED_WAIT_PAUSE.
+const UNREAD_LIMIT: u32 = 5;
 
 const SIGNAL_TOKEN: u64 = u64::MAX;
 const CONN_BASE: u64 = 1 << 32;
@@ -138,7 +145,19 @@ fn start(options: Options, mask: &SigSet) -> Result<Superserver, i32> {
         1
     })?;
     let mut server = Superserver::new(options, logs, epoll, signals);
+    let why_nothing = nothing_to_serve(&set);
+    let resolved = set.services.len();
     server.install(set);
+    if server.services.is_empty() && !server.options.stayalive {
+        let why = why_nothing.unwrap_or_else(|| {
+            let resolved = services_count(resolved);
+            format!("no service to run: none of the {resolved} could listen (see above)")
+        });
+        server.logs.error(&format!(
+            "{why}; exiting (-stayalive keeps the superserver running with none)"
+        ));
+        return Err(1);
+    }
     if let Err(e) = server.write_pidfile() {
         server.logs.error(&e);
         return Err(1);
@@ -206,6 +225,9 @@ struct Service {
     /// credentials), built once per configuration; each request adds its own
     /// descriptors and peer variables to a copy.
     template: Option<Spawn>,
+    /// Servers (of a datagram wait service) that exited in a row without reading the
+    /// datagram they were started for.
+    unread_exits: u32,
 }
 
 /// Servers (or internal connections) running for one service id.
@@ -249,6 +271,8 @@ struct Child {
     started: Instant,
     /// The socket it was handed (wait services).
     handover: Option<ListenKey>,
+    /// The datagram it was started for (datagram wait services).
+    request: Option<socket::Waiting>,
     log: LogSpec,
 }
 
@@ -266,6 +290,8 @@ struct Superserver {
     /// Sockets currently held by a wait server.
     busy: HashSet<ListenKey>,
     lengths: ReplyLengths,
+    /// The ports of the internal UDP services: no reply goes to one of them.
+    internal_udp_ports: HashSet<u16>,
     stop: Option<Stop>,
     /// The service list changed in this turn of the loop: its events are stale.
     reloaded: bool,
@@ -288,6 +314,7 @@ impl Superserver {
             next_conn: 0,
             busy: HashSet::new(),
             lengths: ReplyLengths::new(),
+            internal_udp_ports: HashSet::new(),
             stop: None,
             reloaded: false,
             is_root: nix::unistd::geteuid().is_root(),
@@ -384,8 +411,16 @@ impl Superserver {
                 paused_until,
                 rate,
                 template,
+                unread_exits: 0,
             });
         }
+        self.internal_udp_ports = self
+            .services
+            .iter()
+            .filter(|s| matches!(s.spec.handler, Handler::Internal(_)))
+            .filter(|s| s.spec.listen.protocol == Protocol::Udp)
+            .map(|s| s.spec.listen.port)
+            .collect();
         for index in 0..self.services.len() {
             self.refresh(index);
         }
@@ -425,7 +460,13 @@ impl Superserver {
 
     fn reload(&mut self) {
         self.logs.reopen();
-        match config::load(&self.options.sources) {
+        let loaded = config::load(&self.options.sources).and_then(|set| {
+            match nothing_to_serve(&set).filter(|_| !self.options.stayalive) {
+                Some(why) => Err(why),
+                None => Ok(set),
+            }
+        });
+        match loaded {
             Ok(set) => {
                 self.install(set);
                 let count = services_count(self.services.len());
@@ -665,6 +706,9 @@ impl Superserver {
         self.release(&child.service, child.peer);
         if let Some(key) = &child.handover {
             self.busy.remove(key);
+            if let Some(request) = child.request {
+                self.check_request_taken(&child, key, request);
+            }
         }
         let exit = Exit {
             how: &how,
@@ -791,12 +835,13 @@ impl Superserver {
         fd: i32,
         peer: Option<SocketAddr>,
         local: Option<SocketAddr>,
-        handover: Option<ListenKey>,
+        handover: Option<(ListenKey, Option<socket::Waiting>)>,
     ) -> bool {
         let svc = &self.services[index];
         let Some(template) = &svc.template else {
             return false;
         };
+        let (handover, request) = handover.unzip();
         let mut spawn = template.clone();
         if let Some(peer) = peer {
             let ip = canonical(peer.ip()).to_string();
@@ -827,6 +872,7 @@ impl Superserver {
                         peer: ip,
                         started: Instant::now(),
                         handover,
+                        request: request.flatten(),
                         log,
                     },
                 );
@@ -847,10 +893,10 @@ impl Superserver {
         };
         let fd = listener.raw_fd();
         let key = svc.spec.listen.clone();
-        let mut peer = None;
+        let mut request = None;
         if key.protocol == Protocol::Udp {
-            match socket::peek_source(fd) {
-                Ok(Some(p)) => peer = Some(p),
+            match socket::peek_waiting(fd) {
+                Ok(Some(waiting)) => request = Some(waiting),
                 Ok(None) => return,
                 Err(e) => {
                     let id = svc.spec.id.clone();
@@ -862,7 +908,7 @@ impl Superserver {
                     return;
                 }
             }
-            let ip = peer.map(|p| canonical(p.ip()));
+            let ip = request.map(|w| canonical(w.source.ip()));
             if let Some(Err(denial)) = ip.map(|ip| svc.spec.access.decide(ip)) {
                 let (id, log) = (svc.spec.id.clone(), svc.spec.log.clone());
                 socket::drop_datagram(fd);
@@ -874,7 +920,8 @@ impl Superserver {
             return;
         }
         self.services[index].rate.record();
-        if self.start_server(index, fd, peer, None, Some(key.clone())) {
+        let peer = request.map(|w| w.source);
+        if self.start_server(index, fd, peer, None, Some((key.clone(), request))) {
             self.busy.insert(key);
         } else if key.protocol == Protocol::Udp {
             socket::drop_datagram(fd);
@@ -882,6 +929,36 @@ impl Superserver {
             self.pause(index, FAILED_WAIT_PAUSE, "its server could not be started");
         }
         self.refresh(index);
+    }
+
+    /// The server of a datagram wait service is gone. If the datagram it was started
+    /// for still waits, it never read it: that datagram is dropped (it would start the
+    /// server again at once, and again, without end), and after UNREAD_LIMIT such exits
+    /// in a row the service pauses.
+    fn check_request_taken(&mut self, child: &Child, key: &ListenKey, request: socket::Waiting) {
+        let Some(&index) = self.by_id.get(&child.service) else {
+            return;
+        };
+        let svc = &mut self.services[index];
+        let Some(listener) = svc.listener.as_ref().filter(|_| svc.spec.listen == *key) else {
+            return;
+        };
+        let fd = listener.raw_fd();
+        if socket::peek_waiting(fd).ok().flatten() != Some(request) {
+            svc.unread_exits = 0;
+            return;
+        }
+        socket::drop_datagram(fd);
+        svc.unread_exits += 1;
+        let unread = svc.unread_exits;
+        let log = svc.spec.log.clone();
+        let why = "server exited without reading its datagram";
+        self.fail(&child.service, &log, why, child.peer);
+        if unread >= UNREAD_LIMIT {
+            self.services[index].unread_exits = 0;
+            let why = format!("its server exited {unread} times in a row without reading");
+            self.pause(index, FAILED_WAIT_PAUSE, &why);
+        }
     }
 
     fn answer_datagrams(&mut self, index: usize, builtin: Builtin) {
@@ -910,9 +987,11 @@ impl Superserver {
                 self.fail(&id, &log, denial.describe(), Some(ip));
                 continue;
             }
-            if builtin != Builtin::Discard && !internal::may_reply_to(peer) {
-                self.fail(&id, &log, "reply to a privileged port refused", Some(ip));
-                continue;
+            if builtin != Builtin::Discard {
+                if let Err(why) = internal::may_reply_to(peer, &self.internal_udp_ports) {
+                    self.fail(&id, &log, why, Some(ip));
+                    continue;
+                }
             }
             self.services[index].rate.record();
             let Some(Listener::Udp(sock)) = &self.services[index].listener else {

@@ -75,7 +75,12 @@ pub fn open_listener(key: &ListenKey, options: &SocketOptions) -> io::Result<Lis
     // SAFETY: socket() returns a new descriptor that we own at once.
     let fd = unsafe { OwnedFd::from_raw_fd(check(libc::socket(domain, kind, 0))?) };
     let raw = fd.as_raw_fd();
-    set_int(raw, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
+    // TCP: a restarted superserver binds again while old connections linger in
+    // TIME_WAIT. Never UDP: there any other socket setting it too could bind the same
+    // address and port, and take a share of the datagrams.
+    if key.protocol == Protocol::Tcp {
+        set_int(raw, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
+    }
     if domain == libc::AF_INET6 {
         let only = i32::from(key.family != Family::Dual);
         set_int(raw, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, only)?;
@@ -183,19 +188,29 @@ fn from_sockaddr(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
     }
 }
 
-/// The source of the next datagram, without taking it and without blocking (the
-/// socket of a wait service is blocking, for its server). None: nothing is waiting.
-pub fn peek_source(fd: RawFd) -> io::Result<Option<SocketAddr>> {
+/// A datagram waiting on a socket, as far as it can be told from another: its source,
+/// its length and a digest of its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Waiting {
+    pub source: SocketAddr,
+    len: usize,
+    digest: u64,
+}
+
+/// The next datagram, without taking it and without blocking (the socket of a wait
+/// service is blocking, for its server). None: nothing is waiting.
+pub fn peek_waiting(fd: RawFd) -> io::Result<Option<Waiting>> {
     // SAFETY: all-zero storage is valid; recvfrom fills at most `len` bytes of it.
     let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
     let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    let mut byte = [0u8; 1];
+    let mut data = vec![0u8; 64 * 1024];
+    // MSG_TRUNC: the datagram's whole length, even past the buffer.
     let n = unsafe {
         libc::recvfrom(
             fd,
-            byte.as_mut_ptr().cast(),
-            byte.len(),
-            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+            data.as_mut_ptr().cast(),
+            data.len(),
+            libc::MSG_PEEK | libc::MSG_DONTWAIT | libc::MSG_TRUNC,
             (&mut storage as *mut libc::sockaddr_storage).cast(),
             &mut len,
         )
@@ -207,7 +222,14 @@ pub fn peek_source(fd: RawFd) -> io::Result<Option<SocketAddr>> {
             _ => Err(e),
         };
     }
-    Ok(from_sockaddr(&storage))
+    let len = n as usize;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hasher::write(&mut hasher, &data[..len.min(data.len())]);
+    Ok(from_sockaddr(&storage).map(|source| Waiting {
+        source,
+        len,
+        digest: std::hash::Hasher::finish(&hasher),
+    }))
 }
 
 /// Takes the next datagram and throws it away, without blocking.
@@ -276,22 +298,46 @@ mod tests {
             panic!()
         };
         let fd = u.as_raw_fd();
-        assert_eq!(peek_source(fd).unwrap(), None);
+        assert_eq!(peek_waiting(fd).unwrap(), None);
         let client = UdpSocket::bind("127.0.0.1:0").unwrap();
         client.send_to(b"hello", u.local_addr().unwrap()).unwrap();
-        let mut source = None;
+        client.send_to(b"hello", u.local_addr().unwrap()).unwrap();
+        client.send_to(b"other", u.local_addr().unwrap()).unwrap();
+        let mut first = None;
         for _ in 0..1000 {
-            source = peek_source(fd).unwrap();
-            if source.is_some() {
+            first = peek_waiting(fd).unwrap();
+            if first.is_some() {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
-        assert_eq!(source, Some(client.local_addr().unwrap()));
-        // Peeking left it there; dropping takes it.
-        assert_eq!(peek_source(fd).unwrap(), source);
+        let first = first.unwrap();
+        assert_eq!(first.source, client.local_addr().unwrap());
+        // Peeking left it there; dropping takes it. The same bytes from the same
+        // source look the same; other bytes do not.
+        assert_eq!(peek_waiting(fd).unwrap(), Some(first));
         drop_datagram(fd);
-        assert_eq!(peek_source(fd).unwrap(), None);
+        assert_eq!(peek_waiting(fd).unwrap(), Some(first));
+        drop_datagram(fd);
+        let other = peek_waiting(fd).unwrap().unwrap();
+        assert_eq!(other.source, first.source);
+        assert_ne!(other, first);
+        drop_datagram(fd);
+        assert_eq!(peek_waiting(fd).unwrap(), None);
+    }
+
+    #[test]
+    fn nobody_else_can_bind_a_udp_port_alongside() {
+        let k = key(Protocol::Udp, Family::V4, "127.0.0.1", false);
+        let Listener::Udp(u) = open_listener(&k, &SocketOptions::default()).unwrap() else {
+            panic!()
+        };
+        let thief =
+            unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+        let thief = unsafe { OwnedFd::from_raw_fd(check(thief).unwrap()) };
+        set_int(thief.as_raw_fd(), libc::SOL_SOCKET, libc::SO_REUSEADDR, 1).unwrap();
+        let e = bind(thief.as_raw_fd(), u.local_addr().unwrap()).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EADDRINUSE));
     }
 
     #[test]
