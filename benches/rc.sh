@@ -1,7 +1,8 @@
 #!/bin/sh
-# Benchmark: entering a runlevel of 200 trivial S scripts, three ways, on the same tree,
-# in one run:
-#   vinit      `vinit rc 3`
+# Benchmark: entering a runlevel of 200 trivial S scripts (no LSB headers: they keep
+# their numeric places, two scripts per number), four ways, on the same tree, in one run:
+#   vinit      `vinit rc --sequential 3` (one at a time, the goal: at the cost of a bare loop)
+#   vinit -j   `vinit rc 3` (concurrent: the two scripts of each number together)
 #   sysv-rc    Debian's /etc/init.d/rc 3 (package sysv-rc, sequential mode)
 #   bare loop  `for s in /etc/rc3.d/S*; do "$s" start; done` in sh
 # Each runs chrooted into the same scratch root (the host's /usr bind-mounted read-only),
@@ -39,14 +40,15 @@ mount --bind -o ro /usr "$root/usr"
 mount --rbind /dev "$root/dev"
 mount --rbind /proc "$root/proc"
 hyperfine --warmup 3 --runs "$runs" --export-json "$root/tmp/rc.json" \
-	-n vinit "chroot $root /vinit rc --timeout 0 3" \
+	-n vinit "chroot $root /vinit rc --sequential --timeout 0 3" \
+	-n 'vinit -j' "chroot $root /vinit rc --timeout 0 3" \
 	-n sysv-rc "chroot $root /bin/sh /debian-rc 3" \
 	-n 'bare loop' "chroot $root /bin/sh -c 'for s in /etc/rc3.d/S*; do \"\$s\" start; done'"
 python3 - "$root/tmp/rc.json" <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 v = r["vinit"]["median"]
-for name in ("sysv-rc", "bare loop"):
+for name in ("sysv-rc", "bare loop", "vinit -j"):
     print(f"vinit / {name}: {v / r[name]['median']:.3f} (medians {v*1000:.1f} ms vs {r[name]['median']*1000:.1f} ms)")
 PY
 umount -l "$root/proc" "$root/dev" "$root/usr"
