@@ -5,9 +5,12 @@
 //! - [`plan`]: pure planners that decide what runs, in which order;
 //! - [`sys`]: the thin layer that touches the system (layout, spawning, links);
 //! - [`tools`]: one module per tool, its command line and its output;
-//! - [`cli`]: the multi-call dispatcher.
+//! - [`cli`]: the multi-call dispatcher;
+//! - [`error`]: the error types of the layers, turned into a message and an exit status
+//!   once, at a tool's edge.
 
 pub mod cli;
+pub mod error;
 pub mod format;
 pub mod plan;
 pub mod sys;

@@ -13,6 +13,7 @@ pub mod proc;
 pub mod rcdir;
 pub mod rcexec;
 pub mod rcorder;
+pub mod runtime;
 pub mod script;
 pub mod services;
 pub mod spawn;
@@ -27,13 +28,7 @@ pub mod wall;
 /// `PATH` for everything init and rc start (sysvinit's value).
 pub const DEFAULT_PATH: &str = "/sbin:/usr/sbin:/bin:/usr/bin";
 
-/// An I/O error as a short phrase, without Rust's "(os error N)" suffix.
-pub fn describe_io(e: &std::io::Error) -> String {
-    match e.raw_os_error() {
-        Some(code) => nix::errno::Errno::from_raw(code).desc().to_string(),
-        None => e.to_string(),
-    }
-}
+pub use crate::error::describe_io;
 
 /// The local time as `YYYY-MM-DD HH:MM:SS`, for logs.
 pub fn local_time_string() -> String {

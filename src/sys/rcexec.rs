@@ -5,13 +5,12 @@ use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::time::Instant;
 
-use nix::poll::{poll, PollFd, PollFlags};
-
 use crate::format::runlevel::{previous_name, Runlevel};
 use crate::plan::rc::Step;
 use crate::plan::schedule::Phase;
 use crate::sys::layout::Root;
-use crate::sys::script::{poll_timeout, Limits, Outcome, RunningScript};
+use crate::sys::runtime::reactor::{Interest, Reactor};
+use crate::sys::script::{Limits, Outcome, RunningScript};
 use crate::sys::spawn::Spawn;
 
 /// The value of `INIT_VERSION` scripts see.
@@ -141,6 +140,8 @@ struct Executor<'a> {
     /// Ready to start, in the plan's order (index order).
     ready: BTreeSet<usize>,
     running: Vec<(usize, RunningScript, Instant)>,
+    /// Readiness of the running scripts' output and exit (closing them unregisters).
+    reactor: Option<Reactor>,
     /// An interactive script has the console: nothing else starts.
     exclusive: bool,
     finished: Vec<Finished>,
@@ -162,6 +163,7 @@ impl<'a> Executor<'a> {
             next,
             ready: (0..n).filter(|&i| phase.after[i].is_empty()).collect(),
             running: Vec::new(),
+            reactor: Reactor::new().ok(),
             exclusive: false,
             finished: Vec::with_capacity(n),
         }
@@ -187,6 +189,7 @@ impl<'a> Executor<'a> {
             match RunningScript::start(&env.command(step), limits, !interactive) {
                 Ok(script) => {
                     self.exclusive = interactive;
+                    self.watch(i, &script);
                     self.running.push((i, script, start));
                 }
                 Err(outcome) => self.finish(i, start, outcome, reporter),
@@ -201,21 +204,24 @@ impl<'a> Executor<'a> {
             .iter()
             .filter_map(|(_, s, _)| s.deadline())
             .min();
-        let mut fds = Vec::with_capacity(self.running.len() * 2);
-        for (_, script, _) in &self.running {
-            let (output, exit) = script.fds();
-            fds.extend(output.map(|fd| PollFd::new(fd, PollFlags::POLLIN)));
-            fds.extend(exit.map(|fd| PollFd::new(fd, PollFlags::POLLIN)));
-        }
-        let _ = poll(&mut fds, poll_timeout(deadline));
-        drop(fds);
+        let ready = self
+            .reactor
+            .as_mut()
+            .map_or_else(Vec::new, |r| r.wait(deadline).unwrap_or_default());
+        let fired: BTreeSet<usize> = ready.iter().map(|r| (r.token / 2) as usize).collect();
         let now = Instant::now();
         let mut k = 0;
         while k < self.running.len() {
             let (i, script, start) = &mut self.running[k];
             let (i, start) = (*i, *start);
-            let outcome = script.check(now, &mut |chunk| reporter.output(i, chunk));
-            match outcome {
+            let due = self.reactor.is_none()
+                || fired.contains(&i)
+                || script.deadline().is_some_and(|d| d <= now);
+            if !due {
+                k += 1;
+                continue;
+            }
+            match script.check(now, &mut |chunk| reporter.output(i, chunk)) {
                 None => {
                     script.read_output(&mut |chunk| reporter.output(i, chunk));
                     k += 1;
@@ -228,6 +234,24 @@ impl<'a> Executor<'a> {
                     self.finish(i, start, outcome, reporter);
                 }
             }
+        }
+        if self.reactor.is_none() {
+            // Without epoll (never seen, but not worth dying for): a short nap.
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
+    /// Watches a started script's output and exit: tokens 2i and 2i+1.
+    fn watch(&self, i: usize, script: &RunningScript) {
+        let Some(reactor) = &self.reactor else {
+            return;
+        };
+        let (output, exit) = script.fds();
+        if let Some(fd) = output {
+            let _ = reactor.add(fd, 2 * i as u64, Interest::Read);
+        }
+        if let Some(fd) = exit {
+            let _ = reactor.add(fd, 2 * i as u64 + 1, Interest::Read);
         }
     }
 

@@ -210,20 +210,12 @@ pub fn run_script(spawn: &Spawn, limits: Limits, mut on_output: impl FnMut(&[u8]
             .flatten()
             .map(|fd| PollFd::new(fd, PollFlags::POLLIN))
             .collect();
-        let _ = poll(&mut fds, poll_timeout(script.deadline()));
+        let ms = crate::sys::runtime::timers::wait_millis(script.deadline());
+        let _ = poll(
+            &mut fds,
+            PollTimeout::try_from(ms).unwrap_or(PollTimeout::NONE),
+        );
         script.read_output(&mut on_output);
-    }
-}
-
-/// A poll timeout reaching `deadline` (rounded up: waking a little late is harmless,
-/// waking early spins).
-pub fn poll_timeout(deadline: Option<Instant>) -> PollTimeout {
-    match deadline {
-        None => PollTimeout::NONE,
-        Some(d) => {
-            let ms = d.saturating_duration_since(Instant::now()).as_millis() + 1;
-            PollTimeout::try_from(ms.min(i32::MAX as u128) as i32).unwrap_or(PollTimeout::MAX)
-        }
     }
 }
 
