@@ -5,36 +5,48 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use super::Context;
+use clap::{CommandFactory, Parser};
+
+use super::{parse_args_or, Context};
+use crate::error::{finish, SysError, ToolResult};
 use crate::format::initreq::Request;
 use crate::format::utmp::UtmpRecord;
 use crate::sys::init::tree::{reboot, Halt};
+use crate::sys::initctl::{send, SendError};
 use crate::sys::layout::Root;
 
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Parser, Debug, Default, PartialEq, Eq)]
+#[command(
+    name = "halt",
+    about = "Halt, reboot or power off the machine",
+    long_about = "Outside runlevels 0 and 6, asks init to shut down (like shutdown -h now, \
+                  or -r now for reboot). Inside them (the last step of a shutdown script) or \
+                  with -f, writes the wtmp shutdown record, syncs and calls reboot(2) at \
+                  once. The same program as reboot and poweroff."
+)]
 struct Args {
+    /// Work on the system below DIR.
+    #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
+    /// Do not sync before reboot(2).
+    #[arg(short = 'n')]
     no_sync: bool,
+    /// Only write the wtmp record.
+    #[arg(short = 'w')]
     wtmp_only: bool,
+    /// Do not write the wtmp record.
+    #[arg(short = 'd')]
     no_wtmp: bool,
+    /// Force: call reboot(2) now, without init.
+    #[arg(short = 'f')]
     force: bool,
+    /// Power off instead of halting.
+    #[arg(short = 'p')]
     power_off: bool,
 }
 
-fn usage(name: &str) -> String {
-    format!(
-        "Usage: {name} [--root DIR] [-n] [-w] [-d] [-f]{}\n  \
-         -n  do not sync before reboot(2)\n  \
-         -w  only write the wtmp record\n  \
-         -d  do not write the wtmp record\n  \
-         -f  force: call reboot(2) now, without init{}",
-        if name == "halt" { " [-p]" } else { "" },
-        if name == "halt" {
-            "\n  -p  power off instead of halting"
-        } else {
-            ""
-        }
-    )
+pub fn command() -> clap::Command {
+    Args::command()
 }
 
 pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
@@ -44,77 +56,43 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
     } else {
         "halt".to_string()
     };
-    let mut parsed = match parse(&args[1..]) {
-        Ok(a) => a,
-        Err(msg) if msg.is_empty() => {
-            println!("{}", usage(&name));
-            return 0;
-        }
-        Err(msg) => {
-            eprintln!("{name}: {msg}\n{}", usage(&name));
-            return 1;
-        }
-    };
+    let mut argv = args;
+    if let Some(first) = argv.first_mut() {
+        *first = OsString::from(&name);
+    }
+    // Usage errors exit 1, as sysvinit's halt does.
+    match parse_args_or::<Args>(argv, 1) {
+        Ok(parsed) => finish(&name, run(ctx, &name, parsed)),
+        Err(code) => code,
+    }
+}
+
+fn run(ctx: &Context, name: &str, mut parsed: Args) -> ToolResult {
     parsed.power_off |= name == "poweroff";
-    let how = match name.as_str() {
+    let how = match name {
         "reboot" => Halt::Reboot,
         _ if parsed.power_off => Halt::PowerOff,
         _ => Halt::Halt,
     };
     let root = ctx.root(parsed.root.as_deref());
     if !parsed.force && !parsed.wtmp_only && !in_shutdown_level(&root) {
-        return ask_init(&root, &name, how);
+        ask_init(&root, how)?;
+        return Ok(0);
     }
     if !parsed.no_wtmp {
-        if let Err(e) = crate::sys::utmp::append(
-            &root.wtmp(),
-            &crate::sys::utmp::stamped(&UtmpRecord::shutdown(0)),
-        ) {
-            eprintln!(
-                "{name}: {}: {}",
-                root.wtmp().display(),
-                crate::sys::describe_io(&e)
-            );
+        let record = crate::sys::utmp::stamped(&UtmpRecord::shutdown(0));
+        if let Err(e) = crate::sys::utmp::append(&root.wtmp(), &record) {
+            // Not worth failing the halt for.
+            eprintln!("{name}: {}", SysError::at(&root.wtmp(), e));
         }
     }
     if parsed.wtmp_only {
-        return 0;
+        return Ok(0);
     }
     if !parsed.no_sync {
         nix::unistd::sync();
     }
-    let e = reboot(how);
-    eprintln!("{name}: {}", crate::sys::describe_io(&e));
-    1
-}
-
-fn parse(args: &[OsString]) -> Result<Args, String> {
-    let mut out = Args::default();
-    let mut iter = args.iter().map(|a| a.to_string_lossy().into_owned());
-    while let Some(arg) = iter.next() {
-        match arg.as_str() {
-            "--help" => return Err(String::new()),
-            "--root" => {
-                out.root = Some(PathBuf::from(
-                    iter.next().ok_or("--root needs a directory")?,
-                ))
-            }
-            flags if flags.starts_with('-') && flags.len() > 1 => {
-                for flag in flags[1..].chars() {
-                    match flag {
-                        'n' => out.no_sync = true,
-                        'w' => out.wtmp_only = true,
-                        'd' => out.no_wtmp = true,
-                        'f' => out.force = true,
-                        'p' => out.power_off = true,
-                        _ => return Err(format!("invalid option -{flag}")),
-                    }
-                }
-            }
-            other => return Err(format!("invalid argument \"{other}\"")),
-        }
-    }
-    Ok(out)
+    Err(SysError::doing("reboot", reboot(how)).into())
 }
 
 /// Whether init is already in runlevel 0 or 6 (this is then the final step).
@@ -131,7 +109,7 @@ fn in_shutdown_level(root: &Root) -> bool {
     matches!(current, Some('0' | '6'))
 }
 
-fn ask_init(root: &Root, name: &str, how: Halt) -> i32 {
+fn ask_init(root: &Root, how: Halt) -> Result<(), SendError> {
     let (level, halt) = match how {
         Halt::Reboot => ('6', None),
         Halt::PowerOff => ('0', Some("POWEROFF")),
@@ -149,12 +127,9 @@ fn ask_init(root: &Root, name: &str, how: Halt) -> i32 {
         sleep_secs: 0,
     });
     for request in requests {
-        if let Err(e) = crate::sys::initctl::send(root, &request) {
-            eprintln!("{name}: {e}");
-            return 1;
-        }
+        send(root, &request)?;
     }
-    0
+    Ok(())
 }
 
 #[cfg(test)]
@@ -163,9 +138,13 @@ mod tests {
 
     #[test]
     fn flags() {
-        let a = parse(&["-nf".into(), "-p".into()]).unwrap();
+        let p = |list: &[&str]| {
+            Args::try_parse_from(std::iter::once("halt").chain(list.iter().copied()))
+        };
+        let a = p(&["-nf", "-p"]).unwrap();
         assert!(a.no_sync && a.force && a.power_off && !a.wtmp_only);
-        assert!(parse(&["-x".into()]).is_err());
-        assert!(parse(&["now".into()]).is_err());
+        assert!(p(&["-x"]).is_err());
+        assert!(p(&["now"]).is_err());
+        assert_eq!(p(&["--root=/r"]).unwrap().root, Some(PathBuf::from("/r")));
     }
 }

@@ -175,10 +175,16 @@ pub fn find(name: &str) -> Option<&'static Tool> {
 /// Parses a clap command line; on `--help`/`--version` or a usage error, prints what clap
 /// prints and returns the exit status to use (0, or 2 for usage errors).
 pub fn parse_args<P: clap::Parser>(args: Vec<OsString>) -> Result<P, i32> {
+    parse_args_or(args, 2)
+}
+
+/// [`parse_args`] for a tool whose usage errors exit with `usage_status` (sysvinit's
+/// tools exit 1).
+pub fn parse_args_or<P: clap::Parser>(args: Vec<OsString>, usage_status: i32) -> Result<P, i32> {
     P::try_parse_from(args).map_err(|e| {
         let _ = e.print();
         if e.use_stderr() {
-            2
+            usage_status
         } else {
             0
         }

@@ -4,30 +4,37 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use super::Context;
+use clap::{CommandFactory, Parser};
+
+use super::{parse_args_or, Context};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "runlevel",
+    about = "Print the previous and the current runlevel",
+    long_about = "Prints `PREVIOUS CURRENT` (`N` when there was no previous level) from the \
+                  RUN_LVL record of utmp, else from run/runlevel and run/prevlevel, which \
+                  vinit's init writes; `unknown` and exit status 1 when neither says."
+)]
+struct Args {
+    /// Work on the system below DIR.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Read this utmp file instead of the root's run/utmp.
+    utmp: Option<PathBuf>,
+}
+
+pub fn command() -> clap::Command {
+    Args::command()
+}
 
 pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
-    let mut root = None;
-    let mut utmp = None;
-    let mut iter = args.into_iter().skip(1);
-    while let Some(arg) = iter.next() {
-        match arg.to_str() {
-            Some("-h" | "--help") => {
-                println!("Usage: runlevel [--root DIR] [UTMP]");
-                return 0;
-            }
-            Some("--root") => match iter.next() {
-                Some(dir) => root = Some(PathBuf::from(dir)),
-                None => {
-                    eprintln!("runlevel: --root needs a directory");
-                    return 1;
-                }
-            },
-            _ => utmp = Some(PathBuf::from(arg)),
-        }
-    }
-    let root = ctx.root(root.as_deref());
-    let levels = match utmp {
+    let args = match parse_args_or::<Args>(args, 1) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let root = ctx.root(args.root.as_deref());
+    let levels = match args.utmp {
         Some(file) => crate::sys::utmp::read_runlevel(&file),
         None => crate::sys::utmp::read_runlevel(&root.utmp()).or_else(|| {
             let read = |p: PathBuf| {

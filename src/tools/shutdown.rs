@@ -6,27 +6,74 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use nix::errno::Errno;
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::unistd::Pid;
 
-use super::Context;
-use crate::format::initreq::Request;
-use crate::sys::initctl::send;
-use crate::sys::layout::Root;
+use clap::{CommandFactory, Parser};
 
-const USAGE: &str = "\
-Usage: shutdown [--root DIR] [-t SECS] [-h|-H|-P|-r|-k] TIME [MESSAGE...]
-       shutdown [--root DIR] -c [MESSAGE...]
-  -h          halt or power off (runlevel 0); -H halt, -P power off (sets INIT_HALT)
-  -r          reboot (runlevel 6); with neither -h nor -r: single user (runlevel 1)
-  -k          only warn users, do not shut down
-  -c          cancel a pending shutdown
-  -t SECS     seconds between TERM and KILL for processes leaving the runlevel
-  TIME        now, +MINUTES, MINUTES or hh:mm";
+use super::{parse_args_or, Context};
+use crate::error::{finish, Failure, SysError, ToolResult};
+use crate::format::initreq::Request;
+use crate::sys::initctl::{send, SendError};
+use crate::sys::layout::Root;
 
 /// Logins close this long before the time.
 const NOLOGIN_BEFORE: Duration = Duration::from_secs(300);
 
+/// The command line as written.
+#[derive(Parser, Debug)]
+#[command(
+    name = "shutdown",
+    disable_help_flag = true,
+    about = "Bring the system down at a given time, warning logged-in users",
+    long_about = "Warns the users logged in (wall) at every hour, every 15 minutes under an \
+                  hour, every minute under 15; closes logins (etc/nologin) in the last 5 \
+                  minutes; then asks init for runlevel 0 (-h, -H, -P), 6 (-r) or 1 \
+                  (neither). Only root may use it, as with sysvinit.",
+    after_help = "TIME is now, +MINUTES, MINUTES or hh:mm."
+)]
+struct Cli {
+    /// Work on the system below DIR.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Seconds between SIGTERM and SIGKILL for processes leaving the runlevel.
+    #[arg(short = 't', value_name = "SECS", default_value_t = 0)]
+    sleep: u32,
+    /// Halt or power off (runlevel 0).
+    #[arg(short = 'h')]
+    halt: bool,
+    /// Halt, not power off (sets INIT_HALT=HALT).
+    #[arg(short = 'H')]
+    halt_only: bool,
+    /// Power off (sets INIT_HALT=POWEROFF).
+    #[arg(short = 'P')]
+    power_off: bool,
+    /// Reboot (runlevel 6).
+    #[arg(short = 'r')]
+    reboot: bool,
+    /// Only warn the users; do not shut down.
+    #[arg(short = 'k')]
+    warn_only: bool,
+    /// Cancel a pending shutdown (MESSAGE, if given, is sent to the users).
+    #[arg(short = 'c')]
+    cancel: bool,
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    help: Option<bool>,
+    /// When: now, +MINUTES, MINUTES or hh:mm (not with -c).
+    #[arg(value_name = "TIME", required_unless_present = "cancel")]
+    time: Option<String>,
+    /// What to tell the users.
+    #[arg(
+        value_name = "MESSAGE",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    message: Vec<String>,
+}
+
+/// What the command line asks for.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Args {
     root: Option<PathBuf>,
@@ -45,33 +92,36 @@ enum When {
     At(u32, u32),
 }
 
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
 pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
-    let args = match parse(&args[1..]) {
-        Ok(a) => a,
-        Err(msg) if msg.is_empty() => {
-            println!("{USAGE}");
-            return 0;
-        }
-        Err(msg) => {
-            eprintln!("shutdown: {msg}\n{USAGE}");
-            return 1;
-        }
+    // Usage errors exit 1, as sysvinit's shutdown does.
+    let cli = match parse_args_or::<Cli>(args, 1) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
+    finish("shutdown", run(ctx, cli))
+}
+
+fn run(ctx: &Context, cli: Cli) -> ToolResult {
     // As sysvinit: only root shuts down, cancels or warns (any user could otherwise
     // send "The system is going down" to every terminal).
     if !nix::unistd::getuid().is_root() {
-        eprintln!("shutdown: you must be root to do that!\n{USAGE}");
-        return 1;
+        return Err(Failure::new(
+            1,
+            format!("you must be root to do that!\n{}", command().render_usage()),
+        )
+        .into());
     }
+    let args = resolve(cli).map_err(|e| Failure::new(1, e))?;
     let root = ctx.root(args.root.as_deref());
     if args.cancel {
         return cancel(&root, &args.message);
     }
     if !args.warn_only {
-        if let Err(e) = check_access(&root) {
-            eprintln!("shutdown: {e}");
-            return 1;
-        }
+        check_access(&root)?;
     }
     let delay = match args.when {
         Some(When::Minutes(m)) => Duration::from_secs(m * 60),
@@ -81,51 +131,36 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
     schedule(&root, &args, delay)
 }
 
-fn parse(args: &[OsString]) -> Result<Args, String> {
-    let mut out = Args {
-        level: '1',
-        ..Args::default()
+/// The command line resolved: the level, the halt kind, the time.
+fn resolve(cli: Cli) -> Result<Args, String> {
+    let (level, halt) = if cli.reboot {
+        ('6', None)
+    } else if cli.halt_only {
+        ('0', Some("HALT"))
+    } else if cli.power_off {
+        ('0', Some("POWEROFF"))
+    } else if cli.halt {
+        ('0', None)
+    } else {
+        ('1', None)
     };
-    let mut rest: Vec<String> = Vec::new();
-    let mut iter = args.iter().map(|a| a.to_string_lossy().into_owned());
-    while let Some(arg) = iter.next() {
-        if !rest.is_empty() || !arg.starts_with('-') || arg == "-" {
-            rest.push(arg);
-            continue;
-        }
-        match arg.as_str() {
-            "--help" => return Err(String::new()),
-            "--root" => {
-                out.root = Some(PathBuf::from(
-                    iter.next().ok_or("--root needs a directory")?,
-                ))
-            }
-            "-t" => {
-                let secs = iter.next().ok_or("-t needs seconds")?;
-                out.sleep_secs = secs.parse().map_err(|_| format!("invalid -t \"{secs}\""))?;
-            }
-            flags => {
-                for flag in flags[1..].chars() {
-                    match flag {
-                        'h' => out.level = '0',
-                        'H' => (out.level, out.halt) = ('0', Some("HALT")),
-                        'P' => (out.level, out.halt) = ('0', Some("POWEROFF")),
-                        'r' => out.level = '6',
-                        'k' => out.warn_only = true,
-                        'c' => out.cancel = true,
-                        _ => return Err(format!("invalid option -{flag}")),
-                    }
-                }
-            }
-        }
-    }
-    let mut rest = rest.into_iter();
-    if !out.cancel {
-        let time = rest.next().ok_or("no time given")?;
-        out.when = Some(parse_time(&time)?);
-    }
-    out.message = rest.collect::<Vec<_>>().join(" ");
-    Ok(out)
+    let mut words = cli.time.into_iter().chain(cli.message);
+    let when = if cli.cancel {
+        None
+    } else {
+        let time = words.next().ok_or("no time given")?;
+        Some(parse_time(&time)?)
+    };
+    Ok(Args {
+        root: cli.root,
+        level,
+        halt,
+        warn_only: cli.warn_only,
+        cancel: cli.cancel,
+        sleep_secs: cli.sleep,
+        when,
+        message: words.collect::<Vec<_>>().join(" "),
+    })
 }
 
 fn parse_time(s: &str) -> Result<When, String> {
@@ -170,18 +205,15 @@ fn seconds_until(hour: u32, minute: u32) -> Duration {
 }
 
 /// Fails early (not when the time comes) if init cannot be asked.
-fn check_access(root: &Root) -> Result<(), String> {
+fn check_access(root: &Root) -> ToolResult<()> {
     let path = root.initctl();
     match nix::unistd::access(&path, nix::unistd::AccessFlags::W_OK) {
         Ok(()) => Ok(()),
-        Err(nix::errno::Errno::EACCES | nix::errno::Errno::EPERM) => {
-            Err("you must be root to do that!".into())
+        Err(Errno::EACCES | Errno::EPERM) => {
+            Err(Failure::new(1, "you must be root to do that!").into())
         }
-        Err(nix::errno::Errno::ENOENT) => Err(format!(
-            "{}: no control channel (is init running?)",
-            path.display()
-        )),
-        Err(e) => Err(format!("{}: {}", path.display(), e.desc())),
+        Err(Errno::ENOENT) => Err(SendError::NoChannel(path).into()),
+        Err(e) => Err(SysError::at(&path, e.into()).into()),
     }
 }
 
@@ -214,13 +246,15 @@ fn warning(args: &Args, left: Duration) -> String {
 
 /// Waits for the time (warning users, closing logins), then asks init. SIGINT or SIGTERM
 /// (from `shutdown -c`) cancels.
-fn schedule(root: &Root, args: &Args, delay: Duration) -> i32 {
+fn schedule(root: &Root, args: &Args, delay: Duration) -> ToolResult {
     let pidfile = root.shutdown_pidfile();
     if !args.warn_only && delay > Duration::ZERO {
         if let Ok(Some(pid)) = crate::sys::pidfile::read_pidfile(&pidfile) {
             if kill(pid, None).is_ok() {
-                eprintln!("shutdown: a shutdown is already pending (pid {pid}); cancel it with shutdown -c");
-                return 1;
+                let why = format!(
+                    "a shutdown is already pending (pid {pid}); cancel it with shutdown -c"
+                );
+                return Err(Failure::new(1, why).into());
             }
         }
         if let Err(e) = crate::sys::pidfile::write_pidfile(&pidfile, Pid::this()) {
@@ -241,11 +275,11 @@ fn schedule(root: &Root, args: &Args, delay: Duration) -> i32 {
         let left = deadline.saturating_duration_since(Instant::now());
         crate::sys::wall::broadcast(root, &warning(args, left));
         if args.warn_only {
-            return 0;
+            return Ok(0);
         }
         if left <= NOLOGIN_BEFORE && !nologin_written {
             let text = format!("{}\n", warning(args, left));
-            if let Err(e) = std::fs::write(root.nologin(), text) {
+            if let Err(e) = crate::sys::fs::write_atomic(&root.nologin(), text.as_bytes(), 0o644) {
                 eprintln!(
                     "shutdown: {}: {}",
                     root.nologin().display(),
@@ -263,11 +297,12 @@ fn schedule(root: &Root, args: &Args, delay: Duration) -> i32 {
                 let _ = std::fs::remove_file(root.nologin());
             }
             let _ = std::fs::remove_file(&pidfile);
-            return 1;
+            return Ok(1);
         }
     }
     let _ = std::fs::remove_file(&pidfile);
-    ask_init(root, args)
+    ask_init(root, args)?;
+    Ok(0)
 }
 
 /// How long to sleep before the next warning: at every hour, every 15 minutes under an
@@ -300,7 +335,7 @@ fn wait_for_cancel(set: &SigSet, wait: Duration) -> bool {
     rc > 0
 }
 
-fn ask_init(root: &Root, args: &Args) -> i32 {
+fn ask_init(root: &Root, args: &Args) -> Result<(), SendError> {
     let mut requests = Vec::new();
     if let Some(value) = args.halt {
         requests.push(Request::SetEnv(vec![(
@@ -313,31 +348,23 @@ fn ask_init(root: &Root, args: &Args) -> i32 {
         sleep_secs: args.sleep_secs,
     });
     for request in requests {
-        if let Err(e) = send(root, &request) {
-            eprintln!("shutdown: {e}");
-            return 1;
-        }
+        send(root, &request)?;
     }
-    0
+    Ok(())
 }
 
-fn cancel(root: &Root, message: &str) -> i32 {
+fn cancel(root: &Root, message: &str) -> ToolResult {
     let pidfile = root.shutdown_pidfile();
     let pid = match crate::sys::pidfile::read_pidfile(&pidfile) {
         Ok(Some(pid)) if kill(pid, None).is_ok() => pid,
-        _ => {
-            eprintln!("shutdown: cannot find pid of running shutdown.");
-            return 1;
-        }
+        _ => return Err(Failure::new(1, "cannot find pid of running shutdown.").into()),
     };
-    if let Err(e) = kill(pid, Signal::SIGINT) {
-        eprintln!("shutdown: cannot cancel pid {pid}: {}", e.desc());
-        return 1;
-    }
+    kill(pid, Signal::SIGINT)
+        .map_err(|e| Failure::new(1, format!("cannot cancel pid {pid}: {}", e.desc())))?;
     if !message.is_empty() {
         crate::sys::wall::broadcast(root, message);
     }
-    0
+    Ok(0)
 }
 
 #[cfg(test)]
@@ -345,7 +372,8 @@ mod tests {
     use super::*;
 
     fn p(list: &[&str]) -> Result<Args, String> {
-        parse(&list.iter().map(OsString::from).collect::<Vec<_>>())
+        let argv = std::iter::once("shutdown").chain(list.iter().copied());
+        resolve(Cli::try_parse_from(argv).map_err(|e| e.to_string())?)
     }
 
     #[test]
@@ -364,6 +392,13 @@ mod tests {
         assert!(a.warn_only && a.level == '0' && a.when == Some(When::At(23, 59)));
         assert_eq!(p(&["10"]).unwrap().level, '1');
         assert!(p(&["-c"]).unwrap().cancel);
+        // inittab's Ctrl-Alt-Del entry: the value attached to -t, --root=DIR.
+        let a = p(&["-t3", "-r", "now"]).unwrap();
+        assert_eq!((a.sleep_secs, a.level), (3, '6'));
+        assert_eq!(
+            p(&["--root=/r", "now"]).unwrap().root,
+            Some(PathBuf::from("/r"))
+        );
         for bad in [&[][..], &["-x", "now"], &["25:00"], &["soon"], &["-t"]] {
             assert!(p(bad).is_err(), "{bad:?}");
         }

@@ -5,76 +5,79 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use super::Context;
+use clap::{CommandFactory, Parser};
+
+use super::{parse_args_or, Context};
+use crate::error::{finish, ToolResult};
 use crate::format::initreq::Request;
 use crate::sys::initctl::send;
 
-const USAGE: &str = "Usage: telinit [--root DIR] {-e VAR[=VAL] | [-t SECONDS] {0|1|2|3|4|5|6|7|8|9|S|s|Q|q|A|a|B|b|C|c|U|u}}";
+#[derive(Parser, Debug)]
+#[command(
+    name = "telinit",
+    about = "Ask init to change the runlevel, re-read inittab, re-execute or set INIT_* variables",
+    long_about = "Sends a request to init through its control FIFO (run/initctl under the \
+                  root), in sysvinit's 384-byte layout: Debian's own init reads it too. \
+                  Gives up after 3 seconds when init does not read it.",
+    after_help = "Requests:\n  0-9        enter that runlevel (0 halts, 6 reboots)\n  S, s       single-user mode\n  Q, q       re-read inittab\n  U, u       re-execute init, keeping its state and children\n  A-C, a-c   run the ondemand entries with that letter"
+)]
+struct Args {
+    /// Work on the system below DIR.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Seconds between SIGTERM and SIGKILL for processes leaving the runlevel.
+    #[arg(short = 't', value_name = "SECONDS", default_value_t = 0)]
+    sleep: u32,
+    /// Set VAR to VAL in init's environment for its children (only INIT_* names; a
+    /// bare VAR unsets it). May be given several times.
+    #[arg(short = 'e', value_name = "VAR[=VAL]", conflicts_with = "request")]
+    env: Vec<String>,
+    /// The request: 0-9, S, Q, U, A-C (either case).
+    #[arg(value_parser = request_char, required_unless_present = "env")]
+    request: Option<char>,
+}
 
-pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
-    let (root, request) = match parse(&args[1..]) {
-        Ok(v) => v,
-        Err(msg) if msg.is_empty() => {
-            println!("{USAGE}");
-            return 0;
-        }
-        Err(msg) => {
-            eprintln!("telinit: {msg}\n{USAGE}");
-            return 1;
-        }
-    };
-    let root = ctx.root(root.as_deref());
-    match send(&root, &request) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("telinit: {e}");
-            1
-        }
+fn request_char(word: &str) -> Result<char, String> {
+    let mut chars = word.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) if "0123456789SsQqUuAaBbCc".contains(c) => Ok(c),
+        _ => Err(format!("\"{word}\" is not one of 0-9, S, Q, U, A-C")),
     }
 }
 
-fn parse(args: &[OsString]) -> Result<(Option<PathBuf>, Request), String> {
-    let mut root = None;
-    let mut sleep_secs = 0u32;
-    let mut env: Vec<(String, Option<String>)> = Vec::new();
-    let mut level = None;
-    let mut iter = args.iter().map(|a| a.to_string_lossy().into_owned());
-    while let Some(arg) = iter.next() {
-        match arg.as_str() {
-            "-h" | "--help" => return Err(String::new()),
-            "--root" => {
-                root = Some(PathBuf::from(
-                    iter.next().ok_or("--root needs a directory")?,
-                ))
-            }
-            "-t" => {
-                let secs = iter.next().ok_or("-t needs a number of seconds")?;
-                sleep_secs = secs
-                    .parse()
-                    .map_err(|_| format!("invalid sleep time \"{secs}\""))?;
-            }
-            "-e" => {
-                let var = iter.next().ok_or("-e needs VAR[=VAL]")?;
-                env.push(match var.split_once('=') {
+pub fn command() -> clap::Command {
+    Args::command()
+}
+
+pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
+    // Usage errors exit 1, as sysvinit's telinit does.
+    match parse_args_or::<Args>(args, 1) {
+        Ok(args) => finish("telinit", run(ctx, args)),
+        Err(code) => code,
+    }
+}
+
+fn run(ctx: &Context, args: Args) -> ToolResult {
+    let root = ctx.root(args.root.as_deref());
+    send(&root, &request(&args))?;
+    Ok(0)
+}
+
+fn request(args: &Args) -> Request {
+    match args.request {
+        Some(level) => Request::Runlevel {
+            level,
+            sleep_secs: args.sleep,
+        },
+        None => Request::SetEnv(
+            args.env
+                .iter()
+                .map(|var| match var.split_once('=') {
                     Some((k, v)) => (k.to_string(), Some(v.to_string())),
                     None => (var.clone(), None),
-                });
-            }
-            other
-                if other.len() == 1
-                    && "0123456789SsQqUuAaBbCc".contains(other)
-                    && level.is_none() =>
-            {
-                level = other.chars().next();
-            }
-            other => return Err(format!("invalid argument \"{other}\"")),
-        }
-    }
-    match (level, env.is_empty()) {
-        (Some(level), true) => Ok((root, Request::Runlevel { level, sleep_secs })),
-        (None, false) => Ok((root, Request::SetEnv(env))),
-        (Some(_), false) => Err("-e cannot be combined with a runlevel".into()),
-        (None, true) => Err("no runlevel given".into()),
+                })
+                .collect(),
+        ),
     }
 }
 
@@ -83,7 +86,10 @@ mod tests {
     use super::*;
 
     fn p(list: &[&str]) -> Result<Request, String> {
-        parse(&list.iter().map(OsString::from).collect::<Vec<_>>()).map(|(_, r)| r)
+        let argv = std::iter::once("telinit").chain(list.iter().copied());
+        Args::try_parse_from(argv)
+            .map(|a| request(&a))
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -96,10 +102,10 @@ mod tests {
             })
         );
         assert_eq!(
-            p(&["q"]),
+            p(&["-t3", "q"]),
             Ok(Request::Runlevel {
                 level: 'q',
-                sleep_secs: 0
+                sleep_secs: 3
             })
         );
         assert_eq!(
@@ -117,6 +123,19 @@ mod tests {
             &["-e", "A", "5"],
         ] {
             assert!(p(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn root_in_both_forms() {
+        for argv in [
+            &["telinit", "--root", "/r", "q"][..],
+            &["telinit", "--root=/r", "q"],
+        ] {
+            assert_eq!(
+                Args::try_parse_from(argv).unwrap().root,
+                Some(PathBuf::from("/r"))
+            );
         }
     }
 }
