@@ -542,3 +542,59 @@ fn what_is_left_when_the_command_exits_each_init_as_documented() {
         }
     }
 }
+
+#[test]
+fn a_forwarded_signal_reaches_the_commands_process_group_or_with_tini_the_command_only() {
+    for setup in every_setup() {
+        let work = scratch();
+        // A helper in the command's process group (a background job of a script).
+        write_script(
+            &work,
+            "helper.sh",
+            "#!/bin/sh\n\
+             trap 'echo helper-USR1 >> \"$OUT/got\"' USR1\n\
+             trap 'echo helper-USR2 >> \"$OUT/got\"; exit 0' USR2\n\
+             touch \"$OUT/helper-up\"\n\
+             while :; do \"$OUT/nap\" 0.05; done\n",
+        );
+        // On USR1 the command passes USR2 to the helper. A USR1 sent to the whole group
+        // is already pending in the helper by then, and sh runs pending traps in signal
+        // order: the helper records USR1 before USR2 exactly when it got the USR1 too.
+        let main = write_script(
+            &work,
+            "main.sh",
+            "#!/bin/sh\n\
+             ulimit -c 0\n\
+             \"$OUT/helper.sh\" &\n\
+             helper=$!\n\
+             trap 'echo main-USR1 >> \"$OUT/got\"; kill -USR2 $helper' USR1\n\
+             trap 'exit 0' TERM\n\
+             while [ ! -e \"$OUT/helper-up\" ]; do \"$OUT/nap\" 0.05; done\n\
+             touch \"$OUT/up\"\n\
+             while :; do \"$OUT/nap\" 0.05; done\n",
+        );
+        let mut run = Run::simple(setup, &work, &[&main]);
+        assert!(
+            wait_until(20, || work.join("up").exists()),
+            "{}",
+            run.describe()
+        );
+        run.signal(libc::SIGUSR1);
+        assert!(
+            wait_until(20, || work.read("got").contains("helper-USR2")),
+            "{}",
+            run.describe()
+        );
+        let got = work.read("got");
+        let helper: Vec<&str> = got.lines().filter(|l| l.starts_with("helper")).collect();
+        let want = match setup.0 {
+            // tini without -g signals its child only.
+            Peer::Tini => vec!["helper-USR2"],
+            Peer::Vinit | Peer::DumbInit => vec!["helper-USR1", "helper-USR2"],
+        };
+        assert_eq!(helper, want, "{}", run.describe());
+        assert!(got.contains("main-USR1"), "{}", run.describe());
+        run.signal(libc::SIGTERM);
+        assert_eq!(run.wait(30), 0, "{}", run.describe());
+    }
+}
