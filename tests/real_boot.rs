@@ -157,8 +157,47 @@ fn a_busybox_vm_boots_and_powers_off_under_vinit() {
 
 #[test]
 fn the_debian_tree_boots_and_powers_off_in_a_vm_under_vinit() {
-    let report = boot_vm("debian", "debian");
+    // With a probe that records what init hands the boot and shutdown scripts.
+    let scratch = tempfile::tempdir().unwrap();
+    let keep = scratch.path().join("vm");
+    let report = Report::run(
+        "vmboot",
+        &[
+            "--tree",
+            "debian",
+            "--init",
+            "vinit",
+            "--vinit",
+            VINIT,
+            "--probe",
+            "--keep",
+            keep.to_str().unwrap(),
+            "--timeout",
+            "300",
+        ],
+    );
     report.assert_ok();
     assert_eq!(report.get("runlevel"), "2", "{}", report.text);
     assert_ne!(report.get("poweroff_uptime"), "none", "{}", report.text);
+    let console = read(Path::new(report.get("console")));
+    let probe = |level: &str, what: &str| -> String {
+        let prefix = format!("VMPROBE[{level}:");
+        console
+            .lines()
+            .map(str::trim_end)
+            .find(|l| l.starts_with(&prefix) && l.contains(what))
+            .unwrap_or_else(|| panic!("no {what:?} from the probe of {level}:\n{console}"))
+            .to_string()
+    };
+    // As under sysvinit: the boot scripts have the console as their terminal; /sys is
+    // there for mountkernfs.sh to mount securityfs on; the shutdown scripts get a sane
+    // console even after a getty left it raw (stty -g: iflag d04, lflag a1b).
+    let line = probe("S", "== controlling terminal");
+    assert!(line.ends_with("yes"), "{line}");
+    assert!(!console.contains("Mount point '/sys/kernel/security' does not exist"));
+    let line = probe("2", "== /sys:");
+    assert!(line.ends_with("present"), "{line}");
+    let termios = probe("0", "== stdin termios");
+    let modes: Vec<&str> = termios.rsplit(' ').next().unwrap().split(':').collect();
+    assert_eq!((modes[0], modes[3]), ("d04", "a1b"), "{termios}");
 }

@@ -636,6 +636,12 @@ impl Init {
         let booting = matches!(self.stage, Stage::Sysinit | Stage::Boot)
             || self.stage == Stage::Level(Runlevel::SINGLE);
         spawn.controlling_tty = console.is_some() && waited_for && booting;
+        if let (Some(c), true) = (&console, waited_for) {
+            // A getty or a crashed program may have left the console raw: the boot and
+            // shutdown scripts get working Ctrl-C, echo and line editing, as sysvinit
+            // gives them.
+            sane_console(c);
+        }
         console
     }
 
@@ -1060,6 +1066,49 @@ fn open_console(path: &str) -> Option<std::fs::File> {
     let flags = nix::fcntl::OFlag::from_bits_truncate(flags) - nix::fcntl::OFlag::O_NONBLOCK;
     nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_SETFL(flags)).ok()?;
     Some(file)
+}
+
+/// sysvinit's console modes: the line's speed and size kept, the rest sane (`stty sane`
+/// as an init sets it).
+fn sane_console(console: &std::fs::File) {
+    use std::os::fd::AsRawFd;
+    let fd = console.as_raw_fd();
+    // SAFETY: termios calls on a descriptor we hold, with a struct we own.
+    unsafe {
+        let mut tty: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(fd, &mut tty) != 0 {
+            return;
+        }
+        tty.c_cflag &=
+            libc::CBAUD | libc::CBAUDEX | libc::CSIZE | libc::CSTOPB | libc::PARENB | libc::PARODD;
+        tty.c_cflag |= libc::HUPCL | libc::CLOCAL | libc::CREAD;
+        tty.c_iflag = libc::IGNPAR | libc::ICRNL | libc::IXON | libc::IXANY;
+        tty.c_oflag = libc::OPOST | libc::ONLCR;
+        tty.c_lflag =
+            libc::ISIG | libc::ICANON | libc::ECHO | libc::ECHOE | libc::ECHOCTL | libc::ECHOKE;
+        let defaults = [
+            (libc::VINTR, 0o003),
+            (libc::VQUIT, 0o034),
+            (libc::VERASE, 0o177),
+            (libc::VKILL, 0o025),
+            (libc::VEOF, 0o004),
+            (libc::VTIME, 0),
+            (libc::VMIN, 1),
+            (libc::VSTART, 0o021),
+            (libc::VSTOP, 0o023),
+            (libc::VSUSP, 0o032),
+            (libc::VEOL, 0),
+            (libc::VREPRINT, 0o022),
+            (libc::VDISCARD, 0o017),
+            (libc::VWERASE, 0o027),
+            (libc::VLNEXT, 0o026),
+            (libc::VEOL2, 0),
+        ];
+        for (index, value) in defaults {
+            tty.c_cc[index] = value;
+        }
+        libc::tcsetattr(fd, libc::TCSANOW, &tty);
+    }
 }
 
 fn builtin_inittab() -> Inittab {
