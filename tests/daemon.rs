@@ -652,3 +652,99 @@ fn output_goes_to_the_named_file() {
     let status = env.daemon(&["--status", "--exec", script.to_str().unwrap()]);
     assert_eq!(code(&status), 0);
 }
+
+/// The uid and gid of `nobody`, the unprivileged user of the attack tests.
+fn nobody() -> (u32, u32) {
+    let user = nix::unistd::User::from_name("nobody")
+        .unwrap()
+        .expect("the tests need a user named nobody");
+    (user.uid.as_raw(), user.gid.as_raw())
+}
+
+/// Runs a shell command as `nobody`, as the service user of an attack would.
+fn as_nobody(script: &str) {
+    use std::os::unix::process::CommandExt;
+    let (uid, gid) = nobody();
+    let out = Command::new("/bin/sh")
+        .args(["-c", script])
+        .uid(uid)
+        .gid(gid)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A directory owned by `nobody` (the service user's own log or run directory).
+fn nobody_dir(path: &Path) {
+    let (uid, gid) = nobody();
+    std::fs::create_dir_all(path).unwrap();
+    std::os::unix::fs::chown(path, Some(uid), Some(gid)).unwrap();
+}
+
+#[test]
+fn output_is_opened_as_the_daemon_user() {
+    if !nix::unistd::geteuid().is_root() {
+        return;
+    }
+    let env = Env::new("output-user-sleep");
+    std::fs::set_permissions(env.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Root's files, out of nobody's reach.
+    let secret = env.root().join("secret");
+    std::fs::create_dir(&secret).unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let victim = secret.join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    // The service user plants links in its own log directory.
+    let logs = env.root().join("logs");
+    nobody_dir(&logs);
+    as_nobody(&format!(
+        "ln -s {} {}/existing.log && ln -s {}/created {}/new.log",
+        victim.display(),
+        logs.display(),
+        secret.display(),
+        logs.display()
+    ));
+    let script = env.root().join("talker.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho pwned\nexec {} 1000\n", env.prog.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let start = |log: &str| {
+        env.daemon(&[
+            "--start",
+            "--chuid",
+            "nobody",
+            "--exec",
+            script.to_str().unwrap(),
+            "--output",
+            logs.join(log).to_str().unwrap(),
+        ])
+    };
+    for log in ["existing.log", "new.log"] {
+        let out = start(log);
+        assert_ne!(code(&out), 0, "{log}: started");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("Permission denied"),
+            "{log}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(env.running().is_empty());
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(!secret.join("created").exists(), "root created a file");
+    // A plain name in the service user's directory: created as the user, and written.
+    let out = start("talker.log");
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let log = logs.join("talker.log");
+    assert!(common::wait_until(20, || std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("pwned")));
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(std::fs::metadata(&log).unwrap().uid(), nobody().0);
+}

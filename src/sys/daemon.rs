@@ -10,7 +10,9 @@
 //! Starts and stops of daemons whose pidfiles share a directory are serialised by a
 //! lock on that directory, so two concurrent starts cannot both find the daemon stopped.
 
+use std::fs::{File, OpenOptions};
 use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -22,7 +24,7 @@ use crate::plan::stop::Step;
 use crate::sys::describe_io;
 use crate::sys::pidfile::{self, inspect, PendingPidfile, PidfileState};
 use crate::sys::proc::{scan, self_and_ancestors, Identity, Process};
-use crate::sys::spawn::{describe_spawn_error, KeepFd, Spawn};
+use crate::sys::spawn::{describe_spawn_error, Credentials, KeepFd, Spawn};
 
 /// The number the pidfile's descriptor has in a daemon `vinit daemon` started (high,
 /// out of the way of shells' `exec 3>` habits and of programs expecting 3).
@@ -300,6 +302,58 @@ pub fn remove_pidfile(pidfile: &Path, stopped: &[Pid]) -> Result<(), String> {
     let named_is_gone = !crate::sys::proc::is_alive(written);
     if stopped.contains(&written) || named_is_gone {
         pidfile::remove_if_names(pidfile, written).map_err(|e| show(pidfile, &e))?;
+    }
+    Ok(())
+}
+
+/// Opens the daemon's `--output` file for appending (created mode 0640) as the user the
+/// daemon will run as: its uid, gid and groups decide whether the file may be opened or
+/// created, and a new file belongs to it. Opened as root instead, a name in a directory
+/// the service user owns could be a symlink to any file (or a hard link to it) and hand
+/// the daemon a descriptor root opened.
+pub fn open_output(path: &Path, credentials: Option<&Credentials>) -> io::Result<File> {
+    let open = || {
+        OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o640)
+            .custom_flags(libc::O_CLOEXEC | libc::O_NOCTTY)
+            .open(path)
+    };
+    let Some(credentials) = credentials else {
+        return open();
+    };
+    // File-system credentials belong to one thread (the raw system calls below, unlike
+    // glibc's wrappers, change only the calling thread): a thread of its own takes the
+    // daemon's, opens the file, and ends with them.
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                take_file_credentials(credentials)?;
+                open()
+            })
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the opening thread failed")))
+    })
+}
+
+/// Makes this thread access files as `c` (groups, fsgid, fsuid). Leaving fsuid 0 also
+/// drops the thread's file capabilities (CAP_DAC_OVERRIDE and the like).
+fn take_file_credentials(c: &Credentials) -> io::Result<()> {
+    // SAFETY: raw credential system calls on this thread, with buffers we own.
+    unsafe {
+        if libc::syscall(libc::SYS_setgroups, c.groups.len(), c.groups.as_ptr()) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        libc::syscall(libc::SYS_setfsgid, c.gid);
+        libc::syscall(libc::SYS_setfsuid, c.uid);
+        // setfsuid and setfsgid report no errors: an invalid id (-1) changes nothing and
+        // returns the current one, which tells whether the change took.
+        let fsgid = libc::syscall(libc::SYS_setfsgid, libc::gid_t::MAX) as libc::gid_t;
+        let fsuid = libc::syscall(libc::SYS_setfsuid, libc::uid_t::MAX) as libc::uid_t;
+        if (fsuid, fsgid) != (c.uid, c.gid) {
+            return Err(io::Error::from_raw_os_error(libc::EPERM));
+        }
     }
     Ok(())
 }

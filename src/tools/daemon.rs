@@ -1,10 +1,8 @@
 //! `vinit daemon`: start-stop-daemon for init scripts — its command line and output.
 
 use std::ffi::OsString;
-use std::fs::OpenOptions;
 use std::io;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -14,7 +12,7 @@ use nix::sys::signal::Signal;
 use super::{parse_args, Context};
 use crate::plan::stop::{parse_schedule, parse_signal};
 use crate::sys::daemon::{
-    find, remove_pidfile, start, stop, Lookup, StartRequest, Started, Stopped, Target,
+    find, open_output, remove_pidfile, start, stop, Lookup, StartRequest, Started, Stopped, Target,
 };
 use crate::sys::proc::Identity;
 use crate::sys::spawn::{resolve_program, Credentials, Spawn, Stdio};
@@ -288,12 +286,7 @@ fn daemon_spawn(args: &Args, target: &Target) -> Result<(Spawn, Option<std::fs::
     spawn.credentials = credentials(args)?;
     let output = match &args.output {
         Some(path) => Some(
-            OpenOptions::new()
-                .append(true)
-                .create(true)
-                .mode(0o640)
-                .custom_flags(libc::O_CLOEXEC | libc::O_NOCTTY)
-                .open(path)
+            open_output(path, spawn.credentials.as_ref())
                 .map_err(|e| format!("{}: {}", path.display(), crate::sys::describe_io(&e)))?,
         ),
         None => None,
