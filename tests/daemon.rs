@@ -616,10 +616,13 @@ fn output_goes_to_the_named_file() {
     .unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     let log = env.root().join("talker.log");
+    let prog = env.prog.to_str().unwrap();
     let out = env.daemon(&[
         "--start",
-        "--exec",
+        "--startas",
         script.to_str().unwrap(),
+        "--exec",
+        prog,
         "--output",
         log.to_str().unwrap(),
     ]);
@@ -636,11 +639,7 @@ fn output_goes_to_the_named_file() {
         .unwrap()
         .contains("to-stdout\n"));
     // The script exec'd the sleeper: same process, still holding the pidfile's lock.
-    let pid: i32 = std::fs::read_to_string(env.root().join("run/talker.sh.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid = env.written_pid();
     let deadline = Instant::now() + Duration::from_secs(20);
     while env.running() != [pid] {
         assert!(
@@ -649,8 +648,16 @@ fn output_goes_to_the_named_file() {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-    let status = env.daemon(&["--status", "--exec", script.to_str().unwrap()]);
-    assert_eq!(code(&status), 0);
+    assert_eq!(code(&env.daemon(&["--status", "--exec", prog])), 0);
+    // The lock holder is no longer the script: asked for the script, it is not running.
+    let out = env.daemon(&[
+        "--status",
+        "--pidfile",
+        env.pidfile().to_str().unwrap(),
+        "--exec",
+        script.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 1);
 }
 
 /// The uid and gid of `nobody`, the unprivileged user of the attack tests.
@@ -747,4 +754,94 @@ fn output_is_opened_as_the_daemon_user() {
         .contains("pwned")));
     use std::os::unix::fs::MetadataExt;
     assert_eq!(std::fs::metadata(&log).unwrap().uid(), nobody().0);
+}
+
+#[test]
+fn a_locked_pidfile_counts_only_for_a_matching_process() {
+    let victim = Env::new("victim-sleep");
+    assert_eq!(code(&victim.start(&[])), 0);
+    let vpid = victim.written_pid();
+    let env = Env::new("asker-sleep");
+    let foreign = victim.pidfile();
+    let foreign = foreign.to_str().unwrap();
+    let prog = env.prog.to_str().unwrap();
+    // Another daemon's pidfile, locked by it, named with our program: not ours.
+    let out = env.daemon(&[
+        "--stop",
+        "--pidfile",
+        foreign,
+        "--exec",
+        prog,
+        "--retry",
+        "5",
+    ]);
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
+    let out = env.daemon(&["--status", "--pidfile", foreign, "--name", "asker-sleep"]);
+    assert_eq!(code(&out), 1);
+    assert!(alive(vpid));
+    // A pidfile another user owns is not enough alone; with a match option it counts.
+    let (uid, gid) = (
+        nix::unistd::getuid().as_raw() + 1,
+        nix::unistd::getgid().as_raw(),
+    );
+    if nix::unistd::geteuid().is_root() {
+        std::os::unix::fs::chown(foreign, Some(uid), Some(gid)).unwrap();
+        let out = victim.daemon(&["--status", "--pidfile", foreign]);
+        assert_eq!(code(&out), 4);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("insecure"));
+        let vprog = victim.prog.to_str().unwrap();
+        let out = victim.daemon(&["--status", "--pidfile", foreign, "--exec", vprog]);
+        assert_eq!(code(&out), 0);
+        std::os::unix::fs::chown(foreign, Some(0), Some(0)).unwrap();
+    }
+    // Writable by anyone: it names nobody, whatever else is given.
+    std::fs::set_permissions(foreign, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let vprog = victim.prog.to_str().unwrap();
+    let out = victim.daemon(&["--stop", "--pidfile", foreign, "--exec", vprog]);
+    assert_ne!(code(&out), 0);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("world-writable"));
+    assert!(alive(vpid));
+}
+
+#[test]
+fn a_symlinked_pidfile_is_refused() {
+    if !nix::unistd::geteuid().is_root() {
+        return;
+    }
+    // A root daemon holding its locked pidfile.
+    let victim = Env::new("victim2-sleep");
+    std::fs::set_permissions(victim.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(code(&victim.start(&[])), 0);
+    let vpid = victim.written_pid();
+    // A service running as nobody, whose run directory nobody owns.
+    let env = Env::new("service-sleep");
+    std::fs::set_permissions(env.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = env.root().join("svc");
+    nobody_dir(&run);
+    let pidfile = run.join("service.pid");
+    as_nobody(&format!(
+        "ln -s {} {}",
+        victim.pidfile().display(),
+        pidfile.display()
+    ));
+    let prog = env.prog.to_str().unwrap();
+    let pidfile = pidfile.to_str().unwrap();
+    for action in [
+        vec!["--stop", "--retry", "5"],
+        vec!["--stop", "--signal", "KILL"],
+    ] {
+        let mut args = action.clone();
+        args.extend(["--pidfile", pidfile, "--exec", prog, "--user", "nobody"]);
+        let out = env.daemon(&args);
+        assert_ne!(code(&out), 0, "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("symbolic link"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = env.daemon(&["--status", "--pidfile", pidfile]);
+    assert_eq!(code(&out), 4);
+    assert!(alive(vpid), "the other daemon was killed");
+    assert_eq!(victim.status().0, 0);
 }

@@ -1,11 +1,13 @@
 //! Starting, finding and stopping daemons for init scripts (`vinit daemon`).
 //!
 //! Finding a daemon trusts no bare number: a pidfile locked by its process names a live
-//! process (the kernel guarantees it), which is the daemon whatever `--exec`/`--name`
-//! say (it may have exec'd another program; a script runs as its interpreter); a pidfile `vinit daemon` wrote and nobody holds
-//! any more is stale; any other pidfile's pid counts only for a live process matching
-//! `--exec`/`--name`/`--user`, checked through a pidfd so that the process checked is
-//! the one signalled. See `sys::pidfile` for the lock.
+//! process (the kernel guarantees it); a pidfile `vinit daemon` wrote and nobody holds
+//! any more is stale; any other pidfile's pid needs `--exec`/`--name` to be checked.
+//! Whatever the pidfile says, the process must match every `--exec`/`--name`/`--user`
+//! given (the pidfile may be another daemon's), checked through a pidfd so that the
+//! process checked is the one signalled. Pidfiles are never followed through a
+//! symbolic link, and one another user could have written counts only with a match
+//! option. See `sys::pidfile` for the lock.
 //!
 //! Starts and stops of daemons whose pidfiles share a directory are serialised by a
 //! lock on that directory, so two concurrent starts cannot both find the daemon stopped.
@@ -22,7 +24,7 @@ use nix::unistd::Pid;
 
 use crate::plan::stop::Step;
 use crate::sys::describe_io;
-use crate::sys::pidfile::{self, inspect, PendingPidfile, PidfileState};
+use crate::sys::pidfile::{self, inspect, PendingPidfile, PidfileState, Trust};
 use crate::sys::proc::{scan, self_and_ancestors, Identity, Process};
 use crate::sys::spawn::{describe_spawn_error, Credentials, KeepFd, Spawn};
 
@@ -67,9 +69,12 @@ impl Lookup {
 /// Finds the running daemon (see the module comment for the rules).
 pub fn find(target: &Target) -> io::Result<Lookup> {
     let identity = &target.identity;
-    let state = inspect(&target.pidfile)?;
+    let inspection = inspect(&target.pidfile)?;
     let stopped = |left: bool| Ok(Lookup::Stopped { pidfile_left: left });
-    match state {
+    if inspection.state != PidfileState::Missing {
+        refuse_untrusted(inspection.trust, identity)?;
+    }
+    match inspection.state {
         PidfileState::Missing => {
             if target.explicit_pidfile || !identity.names_program() {
                 return stopped(false);
@@ -88,11 +93,12 @@ pub fn find(target: &Target) -> io::Result<Lookup> {
             holder: Some(holder),
             ..
         } => {
-            // The lock is the proof: no --exec/--name check (the program may have
-            // exec'd another one, a script runs as its interpreter).
+            // The lock proves the holder alive; whether it is the daemon asked for is
+            // still up to --exec/--name/--user (a pidfile can be another daemon's).
             let check = |p: Pid| {
-                matches!(inspect(&target.pidfile),
-                    Ok(PidfileState::Locked { holder: Some(h), .. }) if h == p)
+                identity.matches(p)
+                    && matches!(inspect(&target.pidfile).map(|i| i.state),
+                        Ok(PidfileState::Locked { holder: Some(h), .. }) if h == p)
             };
             match Process::open_checked(holder, check) {
                 Some(process) => Ok(Lookup::Running(vec![process])),
@@ -117,6 +123,20 @@ pub fn find(target: &Target) -> io::Result<Lookup> {
             holder: None,
             written: None,
         } => stopped(true),
+    }
+}
+
+/// start-stop-daemon's rule: a world-writable pidfile names nobody, and one another user
+/// could have written is not enough alone (a match option must confirm its process).
+fn refuse_untrusted(trust: Trust, identity: &Identity) -> io::Result<()> {
+    match trust {
+        Trust::WorldWritable => Err(io::Error::other(
+            "matching on a world-writable pidfile is insecure",
+        )),
+        Trust::ForeignOwner if !identity.names_program() && identity.uid.is_none() => Err(io::Error::other(
+            "matching only on a pidfile another user owns is insecure (give --exec, --name or --user)",
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -14,7 +14,7 @@
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -86,27 +86,93 @@ impl PidfileState {
     }
 }
 
-/// Reads a pidfile and its lock. Never call it on a pidfile this process holds itself:
-/// closing any descriptor of a file drops the process's own POSIX locks on it.
-pub fn inspect(path: &Path) -> io::Result<PidfileState> {
-    let mut file = match File::open(path) {
+/// Who could have written a pidfile, by its owner and mode (start-stop-daemon's rule).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trust {
+    /// Owned by root or the caller, writable only by them (or by root's or the
+    /// caller's group).
+    Trusted,
+    /// Owned, or writable through its group, by someone else: its pid and its lock
+    /// count only for a process that matches what the caller asked for.
+    ForeignOwner,
+    /// Anyone can write it: nothing in it counts.
+    WorldWritable,
+}
+
+/// A pidfile as found: its state and who could have written it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Inspection {
+    pub state: PidfileState,
+    pub trust: Trust,
+}
+
+/// Reads a pidfile and its lock. The file itself must be a regular file, not a symbolic
+/// link (a link in a directory the service user owns could point at another daemon's
+/// locked pidfile). Never call it on a pidfile this process holds itself: closing any
+/// descriptor of a file drops the process's own POSIX locks on it.
+pub fn inspect(path: &Path) -> io::Result<Inspection> {
+    let mut file = match open_pidfile(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(PidfileState::Missing),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Ok(Inspection {
+                state: PidfileState::Missing,
+                trust: Trust::Trusted,
+            })
+        }
         Err(e) => return Err(e),
     };
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
     let mut text = String::new();
     // A pidfile is a number; anything longer is not one.
     (&mut file).take(64).read_to_string(&mut text).ok();
     let written = parse_pid(&text).map(Pid::from_raw);
-    let managed = file.metadata()?.mode() & 0o7777 == MANAGED_MODE;
-    Ok(match lock_holder(&file)? {
+    let managed = meta.mode() & 0o7777 == MANAGED_MODE;
+    let state = match lock_holder(&file)? {
         Some(holder) => PidfileState::Locked {
             holder: (holder > 0).then(|| Pid::from_raw(holder)),
             written,
         },
         None if managed => PidfileState::Stale { written },
         None => PidfileState::Unlocked { written },
+    };
+    Ok(Inspection {
+        state,
+        trust: trust_of(&meta),
     })
+}
+
+/// Opens a pidfile for reading without following a final symbolic link (refused with a
+/// clear error) and without blocking on a FIFO planted under its name.
+fn open_pidfile(path: &Path) -> io::Result<File> {
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path);
+    match opened {
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Err(io::Error::other(
+            "a symbolic link (refused: a pidfile must be a file of its own)",
+        )),
+        other => other,
+    }
+}
+
+fn trust_of(meta: &std::fs::Metadata) -> Trust {
+    let (uid, gid) = (
+        nix::unistd::getuid().as_raw(),
+        nix::unistd::getgid().as_raw(),
+    );
+    let foreign_owner = meta.uid() != uid && meta.uid() != 0;
+    let foreign_group_writes = meta.gid() != gid && meta.gid() != 0 && meta.mode() & 0o020 != 0;
+    if meta.mode() & 0o002 != 0 {
+        Trust::WorldWritable
+    } else if foreign_owner || foreign_group_writes {
+        Trust::ForeignOwner
+    } else {
+        Trust::Trusted
+    }
 }
 
 /// The pid holding a write-conflicting POSIX lock on `file` (0: in another pid
@@ -299,7 +365,7 @@ mod tests {
         // Our own lock is invisible to F_GETLK from our own process: this process
         // sees its pidfile as unlocked and self-written.
         assert_eq!(
-            inspect(&path).unwrap(),
+            inspect(&path).unwrap().state,
             PidfileState::Unlocked {
                 written: Some(Pid::this())
             }
@@ -326,13 +392,13 @@ mod tests {
             MANAGED_MODE
         );
         assert_eq!(
-            inspect(&path).unwrap(),
+            inspect(&path).unwrap().state,
             PidfileState::Stale {
                 written: Some(Pid::from_raw(999_999))
             }
         );
         assert_eq!(
-            inspect(&tmp.path().join("none")).unwrap(),
+            inspect(&tmp.path().join("none")).unwrap().state,
             PidfileState::Missing
         );
         assert!(!remove_if_names(&path, Pid::from_raw(5)).unwrap());
@@ -348,6 +414,30 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
         drop(first);
         lock_dir_of(&path, Duration::ZERO).unwrap();
+    }
+
+    #[test]
+    fn links_and_odd_files_are_refused_and_owners_judged() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().join("real.pid");
+        write_pidfile(&real, Pid::from_raw(5)).unwrap();
+        assert_eq!(inspect(&real).unwrap().trust, Trust::Trusted);
+        let link = tmp.path().join("link.pid");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(inspect(&link)
+            .unwrap_err()
+            .to_string()
+            .contains("symbolic link"));
+        assert!(inspect(tmp.path())
+            .unwrap_err()
+            .to_string()
+            .contains("regular"));
+        let fifo = tmp.path().join("fifo.pid");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+        assert!(inspect(&fifo).is_err(), "a FIFO neither blocks nor counts");
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o646)).unwrap();
+        assert_eq!(inspect(&real).unwrap().trust, Trust::WorldWritable);
     }
 
     #[test]
