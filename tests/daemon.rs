@@ -845,3 +845,131 @@ fn a_symlinked_pidfile_is_refused() {
     assert!(alive(vpid), "the other daemon was killed");
     assert_eq!(victim.status().0, 0);
 }
+
+#[test]
+fn a_daemon_cannot_rewrite_its_pidfile() {
+    if !nix::unistd::geteuid().is_root() {
+        return;
+    }
+    let env = Env::new("rewrite-sleep");
+    std::fs::set_permissions(env.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // The daemon, as nobody, tries to make its pidfile name pid 1 (so that root's next
+    // `kill $(cat pidfile)` signals init): through the descriptor it holds, and by
+    // opening that descriptor's file again.
+    let script = env.root().join("rewriter.sh");
+    let rewrite = "if (open(my $f, q(+<&=), 99)) { truncate($f, 0); sysseek($f, 0, 0); \
+                   syswrite($f, qq(1\\n)) } \
+                   if (open(my $h, q(+<), q(/proc/self/fd/99))) { truncate($h, 0); \
+                   syswrite($h, qq(1\\n)) }";
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nwhile [ ! -s {pidfile} ]; do sleep 0.05; done\n\
+             perl -e '{rewrite}'\n\
+             exec {prog} 1000\n",
+            pidfile = env.pidfile().display(),
+            prog = env.prog.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let prog = env.prog.to_str().unwrap();
+    let out = env.daemon(&[
+        "--start",
+        "--chuid",
+        "nobody",
+        "--startas",
+        script.to_str().unwrap(),
+        "--exec",
+        prog,
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    // The attempts are over once the script has exec'd the program.
+    assert!(
+        common::wait_until(20, || env.running().len() == 1),
+        "the script did not get to exec the program"
+    );
+    let pid = env.running()[0];
+    assert_eq!(
+        std::fs::read_to_string(env.pidfile()).unwrap(),
+        format!("{pid}\n")
+    );
+    assert_eq!(env.status().0, 0);
+}
+
+/// Holds a POSIX read lock on `path` from a forked child (a process of its own, as a
+/// stranger would) until dropped.
+struct ForeignReadLock(nix::unistd::Pid);
+
+impl ForeignReadLock {
+    fn take(path: &Path) -> ForeignReadLock {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::File::open(path).unwrap();
+        let (reader, writer) = nix::unistd::pipe().unwrap();
+        let (fd, report) = (file.as_raw_fd(), writer.as_raw_fd());
+        // SAFETY: the child only makes raw system calls on descriptors opened before.
+        match unsafe { nix::unistd::fork() }.unwrap() {
+            nix::unistd::ForkResult::Child => unsafe {
+                // It must never outlive the test, nor keep any descriptor of the test
+                // process (cargo's build lock among them) but its own two.
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                let (low, high) = (fd.min(report), fd.max(report));
+                libc::syscall(libc::SYS_close_range, 3, low - 1, 0);
+                libc::syscall(libc::SYS_close_range, low + 1, high - 1, 0);
+                libc::syscall(libc::SYS_close_range, high + 1, u32::MAX, 0);
+                let mut lock: libc::flock = std::mem::zeroed();
+                lock.l_type = libc::F_RDLCK as libc::c_short;
+                let ok = libc::fcntl(fd, libc::F_SETLK, &lock) == 0;
+                libc::write(report, [u8::from(ok)].as_ptr().cast(), 1);
+                if !ok {
+                    libc::_exit(1);
+                }
+                loop {
+                    libc::pause();
+                }
+            },
+            nix::unistd::ForkResult::Parent { child } => {
+                drop(writer);
+                let held = ForeignReadLock(child);
+                let mut answer = [0u8; 1];
+                nix::unistd::read(&reader, &mut answer).unwrap();
+                assert_eq!(answer, [1], "the read lock was refused");
+                held
+            }
+        }
+    }
+
+    fn alive(&self) -> bool {
+        alive(self.0.as_raw())
+    }
+}
+
+impl Drop for ForeignReadLock {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(self.0, nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::wait::waitpid(self.0, None);
+    }
+}
+
+#[test]
+fn a_strangers_read_lock_does_not_make_a_stale_pidfile_live() {
+    let env = Env::new("readlock-sleep");
+    assert_eq!(code(&env.start(&[])), 0);
+    let pid = env.written_pid();
+    // While the daemon runs, a stranger's lock beside its own changes nothing.
+    let early = ForeignReadLock::take(&env.pidfile());
+    let pidfile = env.pidfile();
+    let pidfile = pidfile.to_str().unwrap();
+    let out = env.daemon(&["--pidof", "--pidfile", pidfile]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{pid}\n"));
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    wait_gone(pid);
+    // The daemon is gone; the stranger's lock remains, and names a process that is not
+    // the daemon.
+    let out = env.daemon(&["--status", "--pidfile", pidfile]);
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
+    let out = env.daemon(&["--stop", "--pidfile", pidfile, "--signal", "KILL"]);
+    assert_eq!(code(&out), 1);
+    assert!(early.alive(), "the stranger was signalled");
+    assert_eq!(code(&env.start(&[])), 0, "a start is not blocked");
+}

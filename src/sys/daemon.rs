@@ -188,7 +188,7 @@ fn start_detached(pidfile: &Path, mut spawn: Spawn) -> Result<Started, String> {
     spawn.keep_fd = Some(KeepFd {
         source: pending.fd(),
         target: PIDFILE_FD,
-        write_lock: true,
+        read_lock: true,
     });
     let pid = spawn
         .spawn()

@@ -2,7 +2,9 @@
 //! half-written number), read strictly, and locked by the process they name.
 //!
 //! The lock is a POSIX record lock (`fcntl(F_SETLK)`) held by the daemon's own process
-//! on its pidfile. Such a lock belongs to a process, is not inherited by its children,
+//! on its pidfile (a read lock, through a read-only descriptor, for the daemons `vinit
+//! daemon` starts: a daemon that runs as another user cannot rewrite the pid root
+//! wrote). Such a lock belongs to a process, is not inherited by its children,
 //! survives `exec`, and is dropped by the kernel when the process dies: while it is
 //! held, `F_GETLK` names a live holder, and a pidfile nobody holds can be told stale
 //! without trusting the number in it. Pidfiles that `vinit daemon` writes for a program
@@ -19,6 +21,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use nix::unistd::Pid;
+
+use crate::format::proc_locks::{posix_holders, FileId};
 
 /// Mode of the pidfiles `vinit daemon` writes for a program it starts.
 pub const MANAGED_MODE: u32 = 0o444;
@@ -131,6 +135,18 @@ pub fn inspect(path: &Path) -> io::Result<Inspection> {
     let written = parse_pid(&text).map(Pid::from_raw);
     let managed = meta.mode() & 0o7777 == MANAGED_MODE;
     let state = match lock_holder(&file)? {
+        // Anyone who can read a managed pidfile can add a read lock of their own, and
+        // F_GETLK names just one holder: the daemon is the process the file names (only
+        // root wrote it), provided it holds a lock on it.
+        Some(holder) if managed && holder > 0 && written.is_some_and(|w| w.as_raw() != holder) => {
+            match written.filter(|w| holds_lock(*w, &meta)) {
+                Some(daemon) => PidfileState::Locked {
+                    holder: Some(daemon),
+                    written,
+                },
+                None => PidfileState::Stale { written },
+            }
+        }
         Some(holder) => PidfileState::Locked {
             holder: (holder > 0).then(|| Pid::from_raw(holder)),
             written,
@@ -175,6 +191,18 @@ fn trust_of(meta: &std::fs::Metadata) -> Trust {
     }
 }
 
+/// Whether `pid` holds a POSIX lock on the file `meta` describes (`/proc/locks` lists
+/// every holder, where F_GETLK names only one).
+fn holds_lock(pid: Pid, meta: &std::fs::Metadata) -> bool {
+    let file = FileId {
+        major: libc::major(meta.dev()),
+        minor: libc::minor(meta.dev()),
+        inode: meta.ino(),
+    };
+    std::fs::read_to_string(crate::sys::layout::proc_dir().join("locks"))
+        .is_ok_and(|text| posix_holders(&text, file).contains(&pid.as_raw()))
+}
+
 /// The pid holding a write-conflicting POSIX lock on `file` (0: in another pid
 /// namespace), or None.
 fn lock_holder(file: &File) -> io::Result<Option<i32>> {
@@ -194,14 +222,16 @@ fn fill_and_rename(file: &mut File, tmp: &Path, path: &Path, pid: Pid) -> io::Re
     std::fs::rename(tmp, path)
 }
 
-/// The pidfile of a program about to be started: created under a temporary name, its
-/// descriptor handed to the program (which locks it, see `Spawn::keep_fd`), and put in
-/// place once the program's pid is known.
+/// The pidfile of a program about to be started: created under a temporary name, a
+/// read-only descriptor of it handed to the program (which read-locks it, see
+/// `Spawn::keep_fd`: the program cannot rewrite the pid through it), and put in place
+/// once the program's pid is known.
 #[derive(Debug)]
 pub struct PendingPidfile {
     path: PathBuf,
     tmp: PathBuf,
     file: File,
+    reader: File,
     done: bool,
 }
 
@@ -209,16 +239,24 @@ impl PendingPidfile {
     pub fn create(path: &Path) -> io::Result<PendingPidfile> {
         let tmp = crate::sys::fs::temporary_sibling(path)?;
         let file = crate::sys::fs::create_exclusive(&tmp, MANAGED_MODE)?;
-        Ok(PendingPidfile {
-            path: path.to_path_buf(),
-            tmp,
-            file,
-            done: false,
-        })
+        match reopen_read_only(&tmp, &file) {
+            Ok(reader) => Ok(PendingPidfile {
+                path: path.to_path_buf(),
+                tmp,
+                file,
+                reader,
+                done: false,
+            }),
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(e)
+            }
+        }
     }
 
+    /// The read-only descriptor for the program.
     pub fn fd(&self) -> RawFd {
-        self.file.as_raw_fd()
+        self.reader.as_raw_fd()
     }
 
     /// Writes `pid` and renames the file into place.
@@ -227,6 +265,17 @@ impl PendingPidfile {
         self.done = result.is_ok();
         result
     }
+}
+
+/// `file`, just created at `path`, opened again read-only: the same file (by device and
+/// inode) or an error, should another have been put under its name meanwhile.
+fn reopen_read_only(path: &Path, file: &File) -> io::Result<File> {
+    let reader = open_pidfile(path)?;
+    let (ours, theirs) = (file.metadata()?, reader.metadata()?);
+    if (ours.dev(), ours.ino()) != (theirs.dev(), theirs.ino()) {
+        return Err(io::Error::other("the temporary pidfile was replaced"));
+    }
+    Ok(reader)
 }
 
 impl Drop for PendingPidfile {
