@@ -14,6 +14,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -26,7 +27,7 @@ use crate::plan::stop::Step;
 use crate::sys::describe_io;
 use crate::sys::pidfile::{self, inspect, PendingPidfile, PidfileState, Trust};
 use crate::sys::proc::{scan, self_and_ancestors, Identity, Process};
-use crate::sys::spawn::{describe_spawn_error, Credentials, KeepFd, Spawn};
+use crate::sys::spawn::{describe_spawn_error, Credentials, KeepFd, Spawn, Stdio};
 
 /// The number the pidfile's descriptor has in a daemon `vinit daemon` started (high,
 /// out of the way of shells' `exec 3>` habits and of programs expecting 3).
@@ -35,13 +36,32 @@ pub const PIDFILE_FD: i32 = 99;
 /// How long a start or stop waits for another one on the same pidfile directory.
 const DIR_LOCK_WAIT: Duration = Duration::from_secs(60);
 
-/// Which daemon: its pidfile and what its process must be.
+/// Which daemon: its pidfile (or pid) and what its process must be.
 #[derive(Clone, Debug)]
 pub struct Target {
     pub pidfile: PathBuf,
     /// Given on the command line: when it is missing, nothing runs (no /proc scan).
     pub explicit_pidfile: bool,
+    /// `--pid`: this process, instead of a pidfile or a scan.
+    pub pid: Option<Pid>,
+    /// `--ppid`: only children of this process.
+    pub ppid: Option<Pid>,
     pub identity: Identity,
+}
+
+impl Target {
+    /// Whether `pid` is a live process matching every option given.
+    fn matches(&self, pid: Pid) -> bool {
+        self.identity.matches(pid)
+            && self.ppid.is_none_or(|ppid| {
+                crate::sys::proc::stat(pid).is_some_and(|s| s.ppid == ppid.as_raw())
+            })
+    }
+
+    /// Whether anything narrows a scan of /proc (else it would match every process).
+    fn narrows_a_scan(&self) -> bool {
+        self.identity.names_program() || self.identity.uid.is_some() || self.ppid.is_some()
+    }
 }
 
 /// What was found.
@@ -55,6 +75,8 @@ pub enum Lookup {
     /// An unlocked pidfile written by the program itself, and nothing given to check
     /// its pid against.
     Unverifiable(Pid),
+    /// A pidfile without a pid in it (start-stop-daemon: status unknown).
+    Unreadable,
 }
 
 impl Lookup {
@@ -68,44 +90,38 @@ impl Lookup {
 
 /// Finds the running daemon (see the module comment for the rules).
 pub fn find(target: &Target) -> io::Result<Lookup> {
+    if let Some(pid) = target.pid {
+        return Ok(found(
+            Process::open_checked(pid, |p| target.matches(p)),
+            false,
+        ));
+    }
     let identity = &target.identity;
     let inspection = inspect(&target.pidfile)?;
-    let stopped = |left: bool| Ok(Lookup::Stopped { pidfile_left: left });
     if inspection.state != PidfileState::Missing {
         refuse_untrusted(inspection.trust, identity)?;
     }
-    match inspection.state {
-        PidfileState::Missing => {
-            if target.explicit_pidfile || !identity.names_program() {
-                return stopped(false);
-            }
-            let found: Vec<Process> = scan(identity, &self_and_ancestors())
-                .into_iter()
-                .filter_map(|pid| Process::open_checked(pid, |p| identity.matches(p)))
-                .collect();
-            if found.is_empty() {
-                stopped(false)
-            } else {
-                Ok(Lookup::Running(found))
-            }
-        }
+    Ok(match inspection.state {
+        PidfileState::Missing => find_by_scan(target),
         PidfileState::Locked {
             holder: Some(holder),
             ..
         } => {
             // The lock proves the holder alive; whether it is the daemon asked for is
-            // still up to --exec/--name/--user (a pidfile can be another daemon's).
+            // still up to the match options (a pidfile can be another daemon's).
             let check = |p: Pid| {
-                identity.matches(p)
+                target.matches(p)
                     && matches!(inspect(&target.pidfile).map(|i| i.state),
                         Ok(PidfileState::Locked { holder: Some(h), .. }) if h == p)
             };
-            match Process::open_checked(holder, check) {
-                Some(process) => Ok(Lookup::Running(vec![process])),
-                None => stopped(true),
-            }
+            found(Process::open_checked(holder, check), true)
         }
-        PidfileState::Stale { .. } | PidfileState::Unlocked { written: None } => stopped(true),
+        PidfileState::Stale { .. }
+        | PidfileState::Locked {
+            holder: None,
+            written: None,
+        } => Lookup::Stopped { pidfile_left: true },
+        PidfileState::Unlocked { written: None } => Lookup::Unreadable,
         PidfileState::Locked {
             holder: None,
             written: Some(pid),
@@ -114,15 +130,35 @@ pub fn find(target: &Target) -> io::Result<Lookup> {
             if !identity.names_program() {
                 return Ok(Lookup::Unverifiable(pid));
             }
-            match Process::open_checked(pid, |p| identity.matches(p)) {
-                Some(process) => Ok(Lookup::Running(vec![process])),
-                None => stopped(true),
-            }
+            found(Process::open_checked(pid, |p| target.matches(p)), true)
         }
-        PidfileState::Locked {
-            holder: None,
-            written: None,
-        } => stopped(true),
+    })
+}
+
+/// No pidfile: with one given, nothing runs; else the processes matching the options.
+fn find_by_scan(target: &Target) -> Lookup {
+    if target.explicit_pidfile || !target.narrows_a_scan() {
+        return Lookup::Stopped {
+            pidfile_left: false,
+        };
+    }
+    let list: Vec<Process> = scan(&target.identity, &self_and_ancestors())
+        .into_iter()
+        .filter_map(|pid| Process::open_checked(pid, |p| target.matches(p)))
+        .collect();
+    if list.is_empty() {
+        Lookup::Stopped {
+            pidfile_left: false,
+        }
+    } else {
+        Lookup::Running(list)
+    }
+}
+
+fn found(process: Option<Process>, pidfile_left: bool) -> Lookup {
+    match process {
+        Some(process) => Lookup::Running(vec![process]),
+        None => Lookup::Stopped { pidfile_left },
     }
 }
 
@@ -145,38 +181,87 @@ fn refuse_untrusted(trust: Trust, identity: &Identity) -> io::Result<()> {
 pub enum Started {
     Now(Pid),
     Already(Vec<Pid>),
+    /// `--test`: not running, it would be started.
+    Would,
+    /// A self-daemonizing program exited with this status instead (start-stop-daemon,
+    /// which runs it in the foreground, exits with it).
+    Failed(i32),
+}
+
+/// How a program becomes a daemon.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartMode {
+    /// It daemonizes itself (and may write its own pidfile): run it and wait for that.
+    Forks,
+    /// vinit detaches it; with `pidfile`, vinit also writes the pidfile and the program
+    /// holds it locked.
+    Detached { pidfile: bool },
 }
 
 /// How to start: the program (with the daemon recipe's settings already on `spawn`:
-/// session, directory, umask, stdio, credentials) and whether it daemonizes itself.
+/// directory, umask, stdio, credentials) and how it becomes a daemon.
 pub struct StartRequest {
     pub spawn: Spawn,
-    /// The program forks and writes its own pidfile: wait for that instead.
-    pub forks: bool,
+    pub mode: StartMode,
     /// How long to wait for a forking program's pidfile.
     pub timeout: Duration,
+    /// Only say whether it would start (`--test`).
+    pub test: bool,
+    /// Where the program's stdout and stderr go instead of /dev/null (see [`open_output`]).
+    pub output: Option<PathBuf>,
 }
 
 /// Starts the daemon unless it runs.
 pub fn start(target: &Target, request: StartRequest) -> Result<Started, String> {
     let pidfile = &target.pidfile;
     if let Some(dir) = pidfile.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("{}: {}", dir.display(), describe_io(&e)))?;
+        if !request.test {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("{}: {}", dir.display(), describe_io(&e)))?;
+        }
     }
-    let _lock = pidfile::lock_dir_of(pidfile, DIR_LOCK_WAIT).map_err(|e| show(pidfile, &e))?;
+    let _lock = match pidfile::lock_dir_of(pidfile, DIR_LOCK_WAIT) {
+        Ok(lock) => Some(lock),
+        Err(e) if request.test && e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(show(pidfile, &e)),
+    };
     match find(target).map_err(|e| show(pidfile, &e))? {
         Lookup::Running(list) => {
             return Ok(Started::Already(list.iter().map(Process::pid).collect()))
         }
         Lookup::Unverifiable(pid) => return Ok(Started::Already(vec![pid])),
-        Lookup::Stopped { .. } => {}
+        Lookup::Stopped { .. } | Lookup::Unreadable => {}
     }
-    if request.forks {
-        start_forking(target, request)
-    } else {
-        start_detached(pidfile, request.spawn)
+    if request.test {
+        return Ok(Started::Would);
     }
+    let mut request = request;
+    // Kept open until the program has its copy.
+    let _output = match &request.output {
+        Some(path) => {
+            let file = open_output(path, request.spawn.credentials.as_ref())
+                .map_err(|e| show(path, &e))?;
+            request.spawn.stdout = Stdio::Fd(file.as_raw_fd());
+            request.spawn.stderr = Stdio::Fd(file.as_raw_fd());
+            Some(file)
+        }
+        None => None,
+    };
+    match request.mode {
+        StartMode::Forks => start_forking(target, request),
+        StartMode::Detached { pidfile: true } => start_detached(pidfile, request.spawn),
+        StartMode::Detached { pidfile: false } => start_background(request.spawn),
+    }
+}
+
+/// Detached, and nothing more: the program writes its own pidfile, if any.
+fn start_background(mut spawn: Spawn) -> Result<Started, String> {
+    spawn.detach = true;
+    spawn.new_session = true;
+    spawn
+        .spawn()
+        .map(Started::Now)
+        .map_err(|e| describe_spawn_error(spawn.program(), &e))
 }
 
 /// The daemon recipe applied by vinit: the program runs detached, holding its locked
@@ -204,7 +289,8 @@ fn start_detached(pidfile: &Path, mut spawn: Spawn) -> Result<Started, String> {
 }
 
 /// A program that daemonizes itself: run it, then wait until its pidfile names a live
-/// process of the right program (or it fails first).
+/// process of the right program (or it fails first). Without a pidfile to wait for, its
+/// successful exit is the start (start-stop-daemon's foreground start).
 fn start_forking(target: &Target, request: StartRequest) -> Result<Started, String> {
     // A stale pidfile must not be mistaken for the new one.
     let _ = std::fs::remove_file(&target.pidfile);
@@ -217,30 +303,24 @@ fn start_forking(target: &Target, request: StartRequest) -> Result<Started, Stri
     let mut launcher_done = false;
     loop {
         if !launcher_done {
-            match waitpid(launcher, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(_, 0)) => launcher_done = true,
-                Ok(WaitStatus::Exited(_, code)) => {
-                    return Err(format!(
-                        "{} exited with status {code}",
-                        spawn.program().display()
-                    ))
-                }
-                Ok(WaitStatus::Signaled(_, sig, _)) => {
-                    return Err(format!(
-                        "{} was killed by {}",
-                        spawn.program().display(),
-                        sig.as_str()
-                    ))
-                }
-                _ => {}
+            match launcher_exited(launcher, spawn.program())? {
+                Some(0) if !target.explicit_pidfile => return Ok(Started::Now(launcher)),
+                Some(0) => launcher_done = true,
+                Some(code) => return Ok(Started::Failed(code)),
+                None => {}
             }
         }
-        if let Ok(Lookup::Running(list)) = find(target) {
-            if let Some(process) = list.first() {
-                return Ok(Started::Now(process.pid()));
+        // Without a pidfile to wait for, the launcher's exit says how it went; one that
+        // runs on after the timeout is the daemon itself.
+        let timed_out = Instant::now() >= deadline;
+        if target.explicit_pidfile || timed_out {
+            if let Ok(Lookup::Running(list)) = find(target) {
+                if let Some(process) = list.first() {
+                    return Ok(Started::Now(process.pid()));
+                }
             }
         }
-        if Instant::now() >= deadline {
+        if timed_out {
             return Err(format!(
                 "{} did not write {} naming a live process within {} s",
                 spawn.program().display(),
@@ -249,6 +329,19 @@ fn start_forking(target: &Target, request: StartRequest) -> Result<Started, Stri
             ));
         }
         std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The launcher's exit status once it has exited; an error if a signal killed it.
+fn launcher_exited(launcher: Pid, program: &Path) -> Result<Option<i32>, String> {
+    match waitpid(launcher, Some(WaitPidFlag::WNOHANG)) {
+        Ok(WaitStatus::Exited(_, code)) => Ok(Some(code)),
+        Ok(WaitStatus::Signaled(_, sig, _)) => Err(format!(
+            "{} was killed by {}",
+            program.display(),
+            sig.as_str()
+        )),
+        _ => Ok(None),
     }
 }
 
@@ -261,39 +354,50 @@ pub enum Stopped {
     StillRunning(Vec<Pid>),
 }
 
-/// Sends `signal` to every process, or runs `schedule` until they are all gone.
+/// Sends `signal` to every process, or runs `schedule` until they are all gone (start-
+/// stop-daemon's way: a signal step with nobody left to signal, or a wait that sees them
+/// all gone, ends it). `signalled` hears of every round of signals (the pids, and the
+/// round's number from 0).
 pub fn stop(
     processes: &[Process],
     signal: Signal,
     schedule: Option<&[Step]>,
+    signalled: &mut dyn FnMut(&[Pid], usize),
 ) -> io::Result<Stopped> {
     let pids: Vec<Pid> = processes.iter().map(Process::pid).collect();
     let Some(schedule) = schedule else {
         for process in processes {
             process.signal(signal)?;
         }
+        signalled(&pids, 0);
         return Ok(Stopped::Done(pids));
     };
     let alive = || -> Vec<&Process> { processes.iter().filter(|p| p.is_alive()).collect() };
-    let mut index = 0;
+    let (mut index, mut round) = (0, 0);
     while index < schedule.len() {
-        if alive().is_empty() {
-            return Ok(Stopped::Done(pids));
-        }
         match schedule[index] {
             Step::Send(sig) => {
-                for process in alive() {
+                let targets = alive();
+                if targets.is_empty() {
+                    return Ok(Stopped::Done(pids));
+                }
+                for process in &targets {
                     process.signal(sig)?;
                 }
+                signalled(&targets.iter().map(|p| p.pid()).collect::<Vec<_>>(), round);
+                round += 1;
             }
             Step::Wait(timeout) => {
                 let deadline = Instant::now() + timeout;
                 for process in alive() {
                     process.wait_exit(deadline.saturating_duration_since(Instant::now()));
                 }
+                if alive().is_empty() {
+                    return Ok(Stopped::Done(pids));
+                }
             }
-            Step::Repeat => {
-                index = 0;
+            Step::Goto(at) => {
+                index = at;
                 continue;
             }
         }
