@@ -832,8 +832,8 @@ pub fn current_runlevel(root: &Root) -> Option<Runlevel> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::symlink;
     use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::symlink;
 
     struct Tree {
         dir: tempfile::TempDir,
