@@ -60,7 +60,7 @@ impl Env {
 
     fn start(&self, extra: &[&str]) -> Output {
         let prog = self.prog.to_str().unwrap();
-        let mut args = vec!["--start", "--exec", prog];
+        let mut args = vec!["--start", "--background", "--make-pidfile", "--exec", prog];
         args.extend_from_slice(extra);
         args.extend_from_slice(&["--", "1000"]);
         self.daemon(&args)
@@ -209,7 +209,7 @@ fn start_applies_the_daemon_recipe() {
     assert_eq!(mode, 0o444);
     let (status, text) = env.status();
     assert_eq!(status, 0);
-    assert_eq!(text, format!("recipe-sleep (pid {pid}) is running...\n"));
+    assert_eq!(text, "", "start-stop-daemon's --status says nothing");
 }
 
 #[test]
@@ -232,7 +232,7 @@ fn concurrent_starts_run_exactly_one_daemon() {
     let children: Vec<Child> = (0..8)
         .map(|_| {
             Command::new(BIN)
-                .args(["daemon", "--start", "--quiet", "--root"])
+                .args(["daemon", "--start", "--make-pidfile", "--quiet", "--root"])
                 .arg(env.root())
                 .args(["--exec", &prog, "--", "1000"])
                 .spawn()
@@ -251,16 +251,13 @@ fn concurrent_starts_run_exactly_one_daemon() {
 #[test]
 fn status_codes_follow_lsb() {
     let env = Env::new("lsb-sleep");
-    assert_eq!(env.status(), (3, "lsb-sleep is stopped\n".to_string()));
+    assert_eq!(env.status(), (3, String::new()));
     assert_eq!(code(&env.start(&[])), 0);
     let pid = env.written_pid();
     assert_eq!(env.status().0, 0);
     unsafe { libc::kill(pid, libc::SIGKILL) };
     wait_gone(pid);
-    assert_eq!(
-        env.status(),
-        (1, "lsb-sleep dead but pid file exists\n".to_string())
-    );
+    assert_eq!(env.status(), (1, String::new()));
     std::fs::remove_file(env.pidfile()).unwrap();
     let lock = env.root().join("subsys-lock");
     std::fs::write(&lock, "").unwrap();
@@ -272,10 +269,6 @@ fn status_codes_follow_lsb() {
         lock.to_str().unwrap(),
     ]);
     assert_eq!(code(&out), 2);
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "lsb-sleep dead but subsys locked\n"
-    );
     // A self-written, unlocked pidfile and nothing to check its pid against: unknown.
     let mut stranger = env.stranger();
     std::fs::write(env.pidfile(), format!("{}\n", stranger.id())).unwrap();
@@ -359,6 +352,7 @@ fn stop_follows_the_retry_schedule_for_a_program_ignoring_term() {
     let pidfile = pidfile.to_str().unwrap();
     let start = env.daemon(&[
         "--start",
+        "--make-pidfile",
         "--pidfile",
         pidfile,
         "--exec",
@@ -378,7 +372,7 @@ fn stop_follows_the_retry_schedule_for_a_program_ignoring_term() {
     // TERM is ignored and the schedule has nothing after it: still running, exit 2.
     let out = env.daemon(&["--stop", "--pidfile", pidfile, "--retry", "TERM/1"]);
     assert_eq!(code(&out), 2);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("still running"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("refused to die"));
     assert!(alive(pid));
     // TERM, then KILL: gone, pidfile removed.
     let out = env.daemon(&[
@@ -446,11 +440,11 @@ fn forking_programs_are_waited_for_through_their_own_pidfile() {
             arg,
         ])
     };
+    // Its exit status is start-stop-daemon's (which runs it in the foreground).
     let out = forks("fail");
-    assert_eq!(code(&out), 3);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("exited with status 7"));
+    assert_eq!(code(&out), 7);
     let out = forks("lazy");
-    assert_eq!(code(&out), 3);
+    assert_eq!(code(&out), 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("did not write"));
     let out = forks("go");
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
@@ -526,7 +520,7 @@ fn runs_as_another_user_and_matches_by_user() {
     assert!(!alive(pid));
     let out = env.start(&["--user", "no-such-user-here"]);
     assert_eq!(code(&out), 2);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown user"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("user 'no-such-user-here' not found"));
 }
 
 #[test]
@@ -616,10 +610,14 @@ fn output_goes_to_the_named_file() {
     .unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     let log = env.root().join("talker.log");
+    let prog = env.prog.to_str().unwrap();
     let out = env.daemon(&[
         "--start",
-        "--exec",
+        "--make-pidfile",
+        "--startas",
         script.to_str().unwrap(),
+        "--exec",
+        prog,
         "--output",
         log.to_str().unwrap(),
     ]);
@@ -636,11 +634,7 @@ fn output_goes_to_the_named_file() {
         .unwrap()
         .contains("to-stdout\n"));
     // The script exec'd the sleeper: same process, still holding the pidfile's lock.
-    let pid: i32 = std::fs::read_to_string(env.root().join("run/talker.sh.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid = env.written_pid();
     let deadline = Instant::now() + Duration::from_secs(20);
     while env.running() != [pid] {
         assert!(
@@ -649,6 +643,330 @@ fn output_goes_to_the_named_file() {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-    let status = env.daemon(&["--status", "--exec", script.to_str().unwrap()]);
-    assert_eq!(code(&status), 0);
+    assert_eq!(code(&env.daemon(&["--status", "--exec", prog])), 0);
+    // The lock holder is no longer the script: asked for the script, it is not running.
+    let out = env.daemon(&[
+        "--status",
+        "--pidfile",
+        env.pidfile().to_str().unwrap(),
+        "--exec",
+        script.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 1);
+}
+
+/// The uid and gid of `nobody`, the unprivileged user of the attack tests.
+fn nobody() -> (u32, u32) {
+    let user = nix::unistd::User::from_name("nobody")
+        .unwrap()
+        .expect("the tests need a user named nobody");
+    (user.uid.as_raw(), user.gid.as_raw())
+}
+
+/// Runs a shell command as `nobody`, as the service user of an attack would.
+fn as_nobody(script: &str) {
+    use std::os::unix::process::CommandExt;
+    let (uid, gid) = nobody();
+    let out = Command::new("/bin/sh")
+        .args(["-c", script])
+        .uid(uid)
+        .gid(gid)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A directory owned by `nobody` (the service user's own log or run directory).
+fn nobody_dir(path: &Path) {
+    let (uid, gid) = nobody();
+    std::fs::create_dir_all(path).unwrap();
+    std::os::unix::fs::chown(path, Some(uid), Some(gid)).unwrap();
+}
+
+#[test]
+fn output_is_opened_as_the_daemon_user() {
+    if !nix::unistd::geteuid().is_root() {
+        return;
+    }
+    let env = Env::new("output-user-sleep");
+    std::fs::set_permissions(env.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Root's files, out of nobody's reach.
+    let secret = env.root().join("secret");
+    std::fs::create_dir(&secret).unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let victim = secret.join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    // The service user plants links in its own log directory.
+    let logs = env.root().join("logs");
+    nobody_dir(&logs);
+    as_nobody(&format!(
+        "ln -s {} {}/existing.log && ln -s {}/created {}/new.log",
+        victim.display(),
+        logs.display(),
+        secret.display(),
+        logs.display()
+    ));
+    let script = env.root().join("talker.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho pwned\nexec {} 1000\n", env.prog.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let start = |log: &str| {
+        env.daemon(&[
+            "--start",
+            "--make-pidfile",
+            "--chuid",
+            "nobody",
+            "--exec",
+            script.to_str().unwrap(),
+            "--output",
+            logs.join(log).to_str().unwrap(),
+        ])
+    };
+    for log in ["existing.log", "new.log"] {
+        let out = start(log);
+        assert_ne!(code(&out), 0, "{log}: started");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("Permission denied"),
+            "{log}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(env.running().is_empty());
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(!secret.join("created").exists(), "root created a file");
+    // A plain name in the service user's directory: created as the user, and written.
+    let out = start("talker.log");
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let log = logs.join("talker.log");
+    assert!(common::wait_until(20, || std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("pwned")));
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(std::fs::metadata(&log).unwrap().uid(), nobody().0);
+}
+
+#[test]
+fn a_locked_pidfile_counts_only_for_a_matching_process() {
+    let victim = Env::new("victim-sleep");
+    assert_eq!(code(&victim.start(&[])), 0);
+    let vpid = victim.written_pid();
+    let env = Env::new("asker-sleep");
+    let foreign = victim.pidfile();
+    let foreign = foreign.to_str().unwrap();
+    let prog = env.prog.to_str().unwrap();
+    // Another daemon's pidfile, locked by it, named with our program: not ours.
+    let out = env.daemon(&[
+        "--stop",
+        "--pidfile",
+        foreign,
+        "--exec",
+        prog,
+        "--retry",
+        "5",
+    ]);
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
+    let out = env.daemon(&["--status", "--pidfile", foreign, "--name", "asker-sleep"]);
+    assert_eq!(code(&out), 1);
+    assert!(alive(vpid));
+    // A pidfile another user owns is not enough alone; with a match option it counts.
+    let (uid, gid) = (
+        nix::unistd::getuid().as_raw() + 1,
+        nix::unistd::getgid().as_raw(),
+    );
+    if nix::unistd::geteuid().is_root() {
+        std::os::unix::fs::chown(foreign, Some(uid), Some(gid)).unwrap();
+        let out = victim.daemon(&["--status", "--pidfile", foreign]);
+        assert_eq!(code(&out), 4);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("insecure"));
+        let vprog = victim.prog.to_str().unwrap();
+        let out = victim.daemon(&["--status", "--pidfile", foreign, "--exec", vprog]);
+        assert_eq!(code(&out), 0);
+        std::os::unix::fs::chown(foreign, Some(0), Some(0)).unwrap();
+    }
+    // Writable by anyone: it names nobody, whatever else is given.
+    std::fs::set_permissions(foreign, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let vprog = victim.prog.to_str().unwrap();
+    let out = victim.daemon(&["--stop", "--pidfile", foreign, "--exec", vprog]);
+    assert_ne!(code(&out), 0);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("world-writable"));
+    assert!(alive(vpid));
+}
+
+#[test]
+fn a_symlinked_pidfile_is_refused() {
+    if !nix::unistd::geteuid().is_root() {
+        return;
+    }
+    // A root daemon holding its locked pidfile.
+    let victim = Env::new("victim2-sleep");
+    std::fs::set_permissions(victim.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(code(&victim.start(&[])), 0);
+    let vpid = victim.written_pid();
+    // A service running as nobody, whose run directory nobody owns.
+    let env = Env::new("service-sleep");
+    std::fs::set_permissions(env.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = env.root().join("svc");
+    nobody_dir(&run);
+    let pidfile = run.join("service.pid");
+    as_nobody(&format!(
+        "ln -s {} {}",
+        victim.pidfile().display(),
+        pidfile.display()
+    ));
+    let prog = env.prog.to_str().unwrap();
+    let pidfile = pidfile.to_str().unwrap();
+    for action in [
+        vec!["--stop", "--retry", "5"],
+        vec!["--stop", "--signal", "KILL"],
+    ] {
+        let mut args = action.clone();
+        args.extend(["--pidfile", pidfile, "--exec", prog, "--user", "nobody"]);
+        let out = env.daemon(&args);
+        assert_ne!(code(&out), 0, "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("symbolic link"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = env.daemon(&["--status", "--pidfile", pidfile]);
+    assert_eq!(code(&out), 4);
+    assert!(alive(vpid), "the other daemon was killed");
+    assert_eq!(victim.status().0, 0);
+}
+
+#[test]
+fn a_daemon_cannot_rewrite_its_pidfile() {
+    if !nix::unistd::geteuid().is_root() {
+        return;
+    }
+    let env = Env::new("rewrite-sleep");
+    std::fs::set_permissions(env.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // The daemon, as nobody, tries to make its pidfile name pid 1 (so that root's next
+    // `kill $(cat pidfile)` signals init): through the descriptor it holds, and by
+    // opening that descriptor's file again.
+    let script = env.root().join("rewriter.sh");
+    let rewrite = "if (open(my $f, q(+<&=), 99)) { truncate($f, 0); sysseek($f, 0, 0); \
+                   syswrite($f, qq(1\\n)) } \
+                   if (open(my $h, q(+<), q(/proc/self/fd/99))) { truncate($h, 0); \
+                   syswrite($h, qq(1\\n)) }";
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nwhile [ ! -s {pidfile} ]; do sleep 0.05; done\n\
+             perl -e '{rewrite}'\n\
+             exec {prog} 1000\n",
+            pidfile = env.pidfile().display(),
+            prog = env.prog.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let prog = env.prog.to_str().unwrap();
+    let out = env.daemon(&[
+        "--start",
+        "--make-pidfile",
+        "--chuid",
+        "nobody",
+        "--startas",
+        script.to_str().unwrap(),
+        "--exec",
+        prog,
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    // The attempts are over once the script has exec'd the program.
+    assert!(
+        common::wait_until(20, || env.running().len() == 1),
+        "the script did not get to exec the program"
+    );
+    let pid = env.running()[0];
+    assert_eq!(
+        std::fs::read_to_string(env.pidfile()).unwrap(),
+        format!("{pid}\n")
+    );
+    assert_eq!(env.status().0, 0);
+}
+
+/// Holds a POSIX read lock on `path` from a forked child (a process of its own, as a
+/// stranger would) until dropped.
+struct ForeignReadLock(nix::unistd::Pid);
+
+impl ForeignReadLock {
+    fn take(path: &Path) -> ForeignReadLock {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::File::open(path).unwrap();
+        let (reader, writer) = nix::unistd::pipe().unwrap();
+        let (fd, report) = (file.as_raw_fd(), writer.as_raw_fd());
+        // SAFETY: the child only makes raw system calls on descriptors opened before.
+        match unsafe { nix::unistd::fork() }.unwrap() {
+            nix::unistd::ForkResult::Child => unsafe {
+                // It must never outlive the test, nor keep any descriptor of the test
+                // process (cargo's build lock among them) but its own two.
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                let (low, high) = (fd.min(report), fd.max(report));
+                libc::syscall(libc::SYS_close_range, 3, low - 1, 0);
+                libc::syscall(libc::SYS_close_range, low + 1, high - 1, 0);
+                libc::syscall(libc::SYS_close_range, high + 1, u32::MAX, 0);
+                let mut lock: libc::flock = std::mem::zeroed();
+                lock.l_type = libc::F_RDLCK as libc::c_short;
+                let ok = libc::fcntl(fd, libc::F_SETLK, &lock) == 0;
+                libc::write(report, [u8::from(ok)].as_ptr().cast(), 1);
+                if !ok {
+                    libc::_exit(1);
+                }
+                loop {
+                    libc::pause();
+                }
+            },
+            nix::unistd::ForkResult::Parent { child } => {
+                drop(writer);
+                let held = ForeignReadLock(child);
+                let mut answer = [0u8; 1];
+                nix::unistd::read(&reader, &mut answer).unwrap();
+                assert_eq!(answer, [1], "the read lock was refused");
+                held
+            }
+        }
+    }
+
+    fn alive(&self) -> bool {
+        alive(self.0.as_raw())
+    }
+}
+
+impl Drop for ForeignReadLock {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(self.0, nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::wait::waitpid(self.0, None);
+    }
+}
+
+#[test]
+fn a_strangers_read_lock_does_not_make_a_stale_pidfile_live() {
+    let env = Env::new("readlock-sleep");
+    assert_eq!(code(&env.start(&[])), 0);
+    let pid = env.written_pid();
+    // While the daemon runs, a stranger's lock beside its own changes nothing.
+    let early = ForeignReadLock::take(&env.pidfile());
+    let pidfile = env.pidfile();
+    let pidfile = pidfile.to_str().unwrap();
+    let out = env.daemon(&["--pidof", "--pidfile", pidfile]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{pid}\n"));
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    wait_gone(pid);
+    // The daemon is gone; the stranger's lock remains, and names a process that is not
+    // the daemon.
+    let out = env.daemon(&["--status", "--pidfile", pidfile]);
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
+    let out = env.daemon(&["--stop", "--pidfile", pidfile, "--signal", "KILL"]);
+    assert_eq!(code(&out), 1);
+    assert!(early.alive(), "the stranger was signalled");
+    assert_eq!(code(&env.start(&[])), 0, "a start is not blocked");
 }

@@ -12,6 +12,7 @@ pub mod inittab;
 pub mod json;
 pub mod levelset;
 pub mod link_journal;
+pub mod proc_locks;
 pub mod procstat;
 pub mod rclink;
 pub mod runlevel;

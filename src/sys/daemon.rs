@@ -1,16 +1,21 @@
 //! Starting, finding and stopping daemons for init scripts (`vinit daemon`).
 //!
 //! Finding a daemon trusts no bare number: a pidfile locked by its process names a live
-//! process (the kernel guarantees it), which is the daemon whatever `--exec`/`--name`
-//! say (it may have exec'd another program; a script runs as its interpreter); a pidfile `vinit daemon` wrote and nobody holds
-//! any more is stale; any other pidfile's pid counts only for a live process matching
-//! `--exec`/`--name`/`--user`, checked through a pidfd so that the process checked is
-//! the one signalled. See `sys::pidfile` for the lock.
+//! process (the kernel guarantees it); a pidfile `vinit daemon` wrote and nobody holds
+//! any more is stale; any other pidfile's pid needs `--exec`/`--name` to be checked.
+//! Whatever the pidfile says, the process must match every `--exec`/`--name`/`--user`
+//! given (the pidfile may be another daemon's), checked through a pidfd so that the
+//! process checked is the one signalled. Pidfiles are never followed through a
+//! symbolic link, and one another user could have written counts only with a match
+//! option. See `sys::pidfile` for the lock.
 //!
 //! Starts and stops of daemons whose pidfiles share a directory are serialised by a
 //! lock on that directory, so two concurrent starts cannot both find the daemon stopped.
 
+use std::fs::{File, OpenOptions};
 use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -20,9 +25,9 @@ use nix::unistd::Pid;
 
 use crate::plan::stop::Step;
 use crate::sys::describe_io;
-use crate::sys::pidfile::{self, inspect, PendingPidfile, PidfileState};
+use crate::sys::pidfile::{self, inspect, PendingPidfile, PidfileState, Trust};
 use crate::sys::proc::{scan, self_and_ancestors, Identity, Process};
-use crate::sys::spawn::{describe_spawn_error, KeepFd, Spawn};
+use crate::sys::spawn::{describe_spawn_error, Credentials, KeepFd, Spawn, Stdio};
 
 /// The number the pidfile's descriptor has in a daemon `vinit daemon` started (high,
 /// out of the way of shells' `exec 3>` habits and of programs expecting 3).
@@ -31,13 +36,32 @@ pub const PIDFILE_FD: i32 = 99;
 /// How long a start or stop waits for another one on the same pidfile directory.
 const DIR_LOCK_WAIT: Duration = Duration::from_secs(60);
 
-/// Which daemon: its pidfile and what its process must be.
+/// Which daemon: its pidfile (or pid) and what its process must be.
 #[derive(Clone, Debug)]
 pub struct Target {
     pub pidfile: PathBuf,
     /// Given on the command line: when it is missing, nothing runs (no /proc scan).
     pub explicit_pidfile: bool,
+    /// `--pid`: this process, instead of a pidfile or a scan.
+    pub pid: Option<Pid>,
+    /// `--ppid`: only children of this process.
+    pub ppid: Option<Pid>,
     pub identity: Identity,
+}
+
+impl Target {
+    /// Whether `pid` is a live process matching every option given.
+    fn matches(&self, pid: Pid) -> bool {
+        self.identity.matches(pid)
+            && self.ppid.is_none_or(|ppid| {
+                crate::sys::proc::stat(pid).is_some_and(|s| s.ppid == ppid.as_raw())
+            })
+    }
+
+    /// Whether anything narrows a scan of /proc (else it would match every process).
+    fn narrows_a_scan(&self) -> bool {
+        self.identity.names_program() || self.identity.uid.is_some() || self.ppid.is_some()
+    }
 }
 
 /// What was found.
@@ -51,6 +75,8 @@ pub enum Lookup {
     /// An unlocked pidfile written by the program itself, and nothing given to check
     /// its pid against.
     Unverifiable(Pid),
+    /// A pidfile without a pid in it (start-stop-daemon: status unknown).
+    Unreadable,
 }
 
 impl Lookup {
@@ -64,40 +90,38 @@ impl Lookup {
 
 /// Finds the running daemon (see the module comment for the rules).
 pub fn find(target: &Target) -> io::Result<Lookup> {
+    if let Some(pid) = target.pid {
+        return Ok(found(
+            Process::open_checked(pid, |p| target.matches(p)),
+            false,
+        ));
+    }
     let identity = &target.identity;
-    let state = inspect(&target.pidfile)?;
-    let stopped = |left: bool| Ok(Lookup::Stopped { pidfile_left: left });
-    match state {
-        PidfileState::Missing => {
-            if target.explicit_pidfile || !identity.names_program() {
-                return stopped(false);
-            }
-            let found: Vec<Process> = scan(identity, &self_and_ancestors())
-                .into_iter()
-                .filter_map(|pid| Process::open_checked(pid, |p| identity.matches(p)))
-                .collect();
-            if found.is_empty() {
-                stopped(false)
-            } else {
-                Ok(Lookup::Running(found))
-            }
-        }
+    let inspection = inspect(&target.pidfile)?;
+    if inspection.state != PidfileState::Missing {
+        refuse_untrusted(inspection.trust, identity)?;
+    }
+    Ok(match inspection.state {
+        PidfileState::Missing => find_by_scan(target),
         PidfileState::Locked {
             holder: Some(holder),
             ..
         } => {
-            // The lock is the proof: no --exec/--name check (the program may have
-            // exec'd another one, a script runs as its interpreter).
+            // The lock proves the holder alive; whether it is the daemon asked for is
+            // still up to the match options (a pidfile can be another daemon's).
             let check = |p: Pid| {
-                matches!(inspect(&target.pidfile),
-                    Ok(PidfileState::Locked { holder: Some(h), .. }) if h == p)
+                target.matches(p)
+                    && matches!(inspect(&target.pidfile).map(|i| i.state),
+                        Ok(PidfileState::Locked { holder: Some(h), .. }) if h == p)
             };
-            match Process::open_checked(holder, check) {
-                Some(process) => Ok(Lookup::Running(vec![process])),
-                None => stopped(true),
-            }
+            found(Process::open_checked(holder, check), true)
         }
-        PidfileState::Stale { .. } | PidfileState::Unlocked { written: None } => stopped(true),
+        PidfileState::Stale { .. }
+        | PidfileState::Locked {
+            holder: None,
+            written: None,
+        } => Lookup::Stopped { pidfile_left: true },
+        PidfileState::Unlocked { written: None } => Lookup::Unreadable,
         PidfileState::Locked {
             holder: None,
             written: Some(pid),
@@ -106,15 +130,49 @@ pub fn find(target: &Target) -> io::Result<Lookup> {
             if !identity.names_program() {
                 return Ok(Lookup::Unverifiable(pid));
             }
-            match Process::open_checked(pid, |p| identity.matches(p)) {
-                Some(process) => Ok(Lookup::Running(vec![process])),
-                None => stopped(true),
-            }
+            found(Process::open_checked(pid, |p| target.matches(p)), true)
         }
-        PidfileState::Locked {
-            holder: None,
-            written: None,
-        } => stopped(true),
+    })
+}
+
+/// No pidfile: with one given, nothing runs; else the processes matching the options.
+fn find_by_scan(target: &Target) -> Lookup {
+    if target.explicit_pidfile || !target.narrows_a_scan() {
+        return Lookup::Stopped {
+            pidfile_left: false,
+        };
+    }
+    let list: Vec<Process> = scan(&target.identity, &self_and_ancestors())
+        .into_iter()
+        .filter_map(|pid| Process::open_checked(pid, |p| target.matches(p)))
+        .collect();
+    if list.is_empty() {
+        Lookup::Stopped {
+            pidfile_left: false,
+        }
+    } else {
+        Lookup::Running(list)
+    }
+}
+
+fn found(process: Option<Process>, pidfile_left: bool) -> Lookup {
+    match process {
+        Some(process) => Lookup::Running(vec![process]),
+        None => Lookup::Stopped { pidfile_left },
+    }
+}
+
+/// start-stop-daemon's rule: a world-writable pidfile names nobody, and one another user
+/// could have written is not enough alone (a match option must confirm its process).
+fn refuse_untrusted(trust: Trust, identity: &Identity) -> io::Result<()> {
+    match trust {
+        Trust::WorldWritable => Err(io::Error::other(
+            "matching on a world-writable pidfile is insecure",
+        )),
+        Trust::ForeignOwner if !identity.names_program() && identity.uid.is_none() => Err(io::Error::other(
+            "matching only on a pidfile another user owns is insecure (give --exec, --name or --user)",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -123,38 +181,87 @@ pub fn find(target: &Target) -> io::Result<Lookup> {
 pub enum Started {
     Now(Pid),
     Already(Vec<Pid>),
+    /// `--test`: not running, it would be started.
+    Would,
+    /// A self-daemonizing program exited with this status instead (start-stop-daemon,
+    /// which runs it in the foreground, exits with it).
+    Failed(i32),
+}
+
+/// How a program becomes a daemon.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartMode {
+    /// It daemonizes itself (and may write its own pidfile): run it and wait for that.
+    Forks,
+    /// vinit detaches it; with `pidfile`, vinit also writes the pidfile and the program
+    /// holds it locked.
+    Detached { pidfile: bool },
 }
 
 /// How to start: the program (with the daemon recipe's settings already on `spawn`:
-/// session, directory, umask, stdio, credentials) and whether it daemonizes itself.
+/// directory, umask, stdio, credentials) and how it becomes a daemon.
 pub struct StartRequest {
     pub spawn: Spawn,
-    /// The program forks and writes its own pidfile: wait for that instead.
-    pub forks: bool,
+    pub mode: StartMode,
     /// How long to wait for a forking program's pidfile.
     pub timeout: Duration,
+    /// Only say whether it would start (`--test`).
+    pub test: bool,
+    /// Where the program's stdout and stderr go instead of /dev/null (see [`open_output`]).
+    pub output: Option<PathBuf>,
 }
 
 /// Starts the daemon unless it runs.
 pub fn start(target: &Target, request: StartRequest) -> Result<Started, String> {
     let pidfile = &target.pidfile;
     if let Some(dir) = pidfile.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("{}: {}", dir.display(), describe_io(&e)))?;
+        if !request.test {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("{}: {}", dir.display(), describe_io(&e)))?;
+        }
     }
-    let _lock = pidfile::lock_dir_of(pidfile, DIR_LOCK_WAIT).map_err(|e| show(pidfile, &e))?;
+    let _lock = match pidfile::lock_dir_of(pidfile, DIR_LOCK_WAIT) {
+        Ok(lock) => Some(lock),
+        Err(e) if request.test && e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(show(pidfile, &e)),
+    };
     match find(target).map_err(|e| show(pidfile, &e))? {
         Lookup::Running(list) => {
             return Ok(Started::Already(list.iter().map(Process::pid).collect()))
         }
         Lookup::Unverifiable(pid) => return Ok(Started::Already(vec![pid])),
-        Lookup::Stopped { .. } => {}
+        Lookup::Stopped { .. } | Lookup::Unreadable => {}
     }
-    if request.forks {
-        start_forking(target, request)
-    } else {
-        start_detached(pidfile, request.spawn)
+    if request.test {
+        return Ok(Started::Would);
     }
+    let mut request = request;
+    // Kept open until the program has its copy.
+    let _output = match &request.output {
+        Some(path) => {
+            let file = open_output(path, request.spawn.credentials.as_ref())
+                .map_err(|e| show(path, &e))?;
+            request.spawn.stdout = Stdio::Fd(file.as_raw_fd());
+            request.spawn.stderr = Stdio::Fd(file.as_raw_fd());
+            Some(file)
+        }
+        None => None,
+    };
+    match request.mode {
+        StartMode::Forks => start_forking(target, request),
+        StartMode::Detached { pidfile: true } => start_detached(pidfile, request.spawn),
+        StartMode::Detached { pidfile: false } => start_background(request.spawn),
+    }
+}
+
+/// Detached, and nothing more: the program writes its own pidfile, if any.
+fn start_background(mut spawn: Spawn) -> Result<Started, String> {
+    spawn.detach = true;
+    spawn.new_session = true;
+    spawn
+        .spawn()
+        .map(Started::Now)
+        .map_err(|e| describe_spawn_error(spawn.program(), &e))
 }
 
 /// The daemon recipe applied by vinit: the program runs detached, holding its locked
@@ -166,7 +273,7 @@ fn start_detached(pidfile: &Path, mut spawn: Spawn) -> Result<Started, String> {
     spawn.keep_fd = Some(KeepFd {
         source: pending.fd(),
         target: PIDFILE_FD,
-        write_lock: true,
+        read_lock: true,
     });
     let pid = spawn
         .spawn()
@@ -182,7 +289,8 @@ fn start_detached(pidfile: &Path, mut spawn: Spawn) -> Result<Started, String> {
 }
 
 /// A program that daemonizes itself: run it, then wait until its pidfile names a live
-/// process of the right program (or it fails first).
+/// process of the right program (or it fails first). Without a pidfile to wait for, its
+/// successful exit is the start (start-stop-daemon's foreground start).
 fn start_forking(target: &Target, request: StartRequest) -> Result<Started, String> {
     // A stale pidfile must not be mistaken for the new one.
     let _ = std::fs::remove_file(&target.pidfile);
@@ -195,30 +303,24 @@ fn start_forking(target: &Target, request: StartRequest) -> Result<Started, Stri
     let mut launcher_done = false;
     loop {
         if !launcher_done {
-            match waitpid(launcher, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(_, 0)) => launcher_done = true,
-                Ok(WaitStatus::Exited(_, code)) => {
-                    return Err(format!(
-                        "{} exited with status {code}",
-                        spawn.program().display()
-                    ))
-                }
-                Ok(WaitStatus::Signaled(_, sig, _)) => {
-                    return Err(format!(
-                        "{} was killed by {}",
-                        spawn.program().display(),
-                        sig.as_str()
-                    ))
-                }
-                _ => {}
+            match launcher_exited(launcher, spawn.program())? {
+                Some(0) if !target.explicit_pidfile => return Ok(Started::Now(launcher)),
+                Some(0) => launcher_done = true,
+                Some(code) => return Ok(Started::Failed(code)),
+                None => {}
             }
         }
-        if let Ok(Lookup::Running(list)) = find(target) {
-            if let Some(process) = list.first() {
-                return Ok(Started::Now(process.pid()));
+        // Without a pidfile to wait for, the launcher's exit says how it went; one that
+        // runs on after the timeout is the daemon itself.
+        let timed_out = Instant::now() >= deadline;
+        if target.explicit_pidfile || timed_out {
+            if let Ok(Lookup::Running(list)) = find(target) {
+                if let Some(process) = list.first() {
+                    return Ok(Started::Now(process.pid()));
+                }
             }
         }
-        if Instant::now() >= deadline {
+        if timed_out {
             return Err(format!(
                 "{} did not write {} naming a live process within {} s",
                 spawn.program().display(),
@@ -227,6 +329,19 @@ fn start_forking(target: &Target, request: StartRequest) -> Result<Started, Stri
             ));
         }
         std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The launcher's exit status once it has exited; an error if a signal killed it.
+fn launcher_exited(launcher: Pid, program: &Path) -> Result<Option<i32>, String> {
+    match waitpid(launcher, Some(WaitPidFlag::WNOHANG)) {
+        Ok(WaitStatus::Exited(_, code)) => Ok(Some(code)),
+        Ok(WaitStatus::Signaled(_, sig, _)) => Err(format!(
+            "{} was killed by {}",
+            program.display(),
+            sig.as_str()
+        )),
+        _ => Ok(None),
     }
 }
 
@@ -239,39 +354,50 @@ pub enum Stopped {
     StillRunning(Vec<Pid>),
 }
 
-/// Sends `signal` to every process, or runs `schedule` until they are all gone.
+/// Sends `signal` to every process, or runs `schedule` until they are all gone (start-
+/// stop-daemon's way: a signal step with nobody left to signal, or a wait that sees them
+/// all gone, ends it). `signalled` hears of every round of signals (the pids, and the
+/// round's number from 0).
 pub fn stop(
     processes: &[Process],
     signal: Signal,
     schedule: Option<&[Step]>,
+    signalled: &mut dyn FnMut(&[Pid], usize),
 ) -> io::Result<Stopped> {
     let pids: Vec<Pid> = processes.iter().map(Process::pid).collect();
     let Some(schedule) = schedule else {
         for process in processes {
             process.signal(signal)?;
         }
+        signalled(&pids, 0);
         return Ok(Stopped::Done(pids));
     };
     let alive = || -> Vec<&Process> { processes.iter().filter(|p| p.is_alive()).collect() };
-    let mut index = 0;
+    let (mut index, mut round) = (0, 0);
     while index < schedule.len() {
-        if alive().is_empty() {
-            return Ok(Stopped::Done(pids));
-        }
         match schedule[index] {
             Step::Send(sig) => {
-                for process in alive() {
+                let targets = alive();
+                if targets.is_empty() {
+                    return Ok(Stopped::Done(pids));
+                }
+                for process in &targets {
                     process.signal(sig)?;
                 }
+                signalled(&targets.iter().map(|p| p.pid()).collect::<Vec<_>>(), round);
+                round += 1;
             }
             Step::Wait(timeout) => {
                 let deadline = Instant::now() + timeout;
                 for process in alive() {
                     process.wait_exit(deadline.saturating_duration_since(Instant::now()));
                 }
+                if alive().is_empty() {
+                    return Ok(Stopped::Done(pids));
+                }
             }
-            Step::Repeat => {
-                index = 0;
+            Step::Goto(at) => {
+                index = at;
                 continue;
             }
         }
@@ -300,6 +426,58 @@ pub fn remove_pidfile(pidfile: &Path, stopped: &[Pid]) -> Result<(), String> {
     let named_is_gone = !crate::sys::proc::is_alive(written);
     if stopped.contains(&written) || named_is_gone {
         pidfile::remove_if_names(pidfile, written).map_err(|e| show(pidfile, &e))?;
+    }
+    Ok(())
+}
+
+/// Opens the daemon's `--output` file for appending (created mode 0640) as the user the
+/// daemon will run as: its uid, gid and groups decide whether the file may be opened or
+/// created, and a new file belongs to it. Opened as root instead, a name in a directory
+/// the service user owns could be a symlink to any file (or a hard link to it) and hand
+/// the daemon a descriptor root opened.
+pub fn open_output(path: &Path, credentials: Option<&Credentials>) -> io::Result<File> {
+    let open = || {
+        OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o640)
+            .custom_flags(libc::O_CLOEXEC | libc::O_NOCTTY)
+            .open(path)
+    };
+    let Some(credentials) = credentials else {
+        return open();
+    };
+    // File-system credentials belong to one thread (the raw system calls below, unlike
+    // glibc's wrappers, change only the calling thread): a thread of its own takes the
+    // daemon's, opens the file, and ends with them.
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                take_file_credentials(credentials)?;
+                open()
+            })
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the opening thread failed")))
+    })
+}
+
+/// Makes this thread access files as `c` (groups, fsgid, fsuid). Leaving fsuid 0 also
+/// drops the thread's file capabilities (CAP_DAC_OVERRIDE and the like).
+fn take_file_credentials(c: &Credentials) -> io::Result<()> {
+    // SAFETY: raw credential system calls on this thread, with buffers we own.
+    unsafe {
+        if libc::syscall(libc::SYS_setgroups, c.groups.len(), c.groups.as_ptr()) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        libc::syscall(libc::SYS_setfsgid, c.gid);
+        libc::syscall(libc::SYS_setfsuid, c.uid);
+        // setfsuid and setfsgid report no errors: an invalid id (-1) changes nothing and
+        // returns the current one, which tells whether the change took.
+        let fsgid = libc::syscall(libc::SYS_setfsgid, libc::gid_t::MAX) as libc::gid_t;
+        let fsuid = libc::syscall(libc::SYS_setfsuid, libc::uid_t::MAX) as libc::uid_t;
+        if (fsuid, fsgid) != (c.uid, c.gid) {
+            return Err(io::Error::from_raw_os_error(libc::EPERM));
+        }
     }
     Ok(())
 }

@@ -2,7 +2,9 @@
 //! half-written number), read strictly, and locked by the process they name.
 //!
 //! The lock is a POSIX record lock (`fcntl(F_SETLK)`) held by the daemon's own process
-//! on its pidfile. Such a lock belongs to a process, is not inherited by its children,
+//! on its pidfile (a read lock, through a read-only descriptor, for the daemons `vinit
+//! daemon` starts: a daemon that runs as another user cannot rewrite the pid root
+//! wrote). Such a lock belongs to a process, is not inherited by its children,
 //! survives `exec`, and is dropped by the kernel when the process dies: while it is
 //! held, `F_GETLK` names a live holder, and a pidfile nobody holds can be told stale
 //! without trusting the number in it. Pidfiles that `vinit daemon` writes for a program
@@ -14,11 +16,13 @@
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use nix::unistd::Pid;
+
+use crate::format::proc_locks::{posix_holders, FileId};
 
 /// Mode of the pidfiles `vinit daemon` writes for a program it starts.
 pub const MANAGED_MODE: u32 = 0o444;
@@ -86,27 +90,117 @@ impl PidfileState {
     }
 }
 
-/// Reads a pidfile and its lock. Never call it on a pidfile this process holds itself:
-/// closing any descriptor of a file drops the process's own POSIX locks on it.
-pub fn inspect(path: &Path) -> io::Result<PidfileState> {
-    let mut file = match File::open(path) {
+/// Who could have written a pidfile, by its owner and mode (start-stop-daemon's rule).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trust {
+    /// Owned by root or the caller, writable only by them (or by root's or the
+    /// caller's group).
+    Trusted,
+    /// Owned, or writable through its group, by someone else: its pid and its lock
+    /// count only for a process that matches what the caller asked for.
+    ForeignOwner,
+    /// Anyone can write it: nothing in it counts.
+    WorldWritable,
+}
+
+/// A pidfile as found: its state and who could have written it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Inspection {
+    pub state: PidfileState,
+    pub trust: Trust,
+}
+
+/// Reads a pidfile and its lock. The file itself must be a regular file, not a symbolic
+/// link (a link in a directory the service user owns could point at another daemon's
+/// locked pidfile). Never call it on a pidfile this process holds itself: closing any
+/// descriptor of a file drops the process's own POSIX locks on it.
+pub fn inspect(path: &Path) -> io::Result<Inspection> {
+    let mut file = match open_pidfile(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(PidfileState::Missing),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Ok(Inspection {
+                state: PidfileState::Missing,
+                trust: Trust::Trusted,
+            })
+        }
         Err(e) => return Err(e),
     };
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
     let mut text = String::new();
     // A pidfile is a number; anything longer is not one.
     (&mut file).take(64).read_to_string(&mut text).ok();
     let written = parse_pid(&text).map(Pid::from_raw);
-    let managed = file.metadata()?.mode() & 0o7777 == MANAGED_MODE;
-    Ok(match lock_holder(&file)? {
+    let managed = meta.mode() & 0o7777 == MANAGED_MODE;
+    let state = match lock_holder(&file)? {
+        // Anyone who can read a managed pidfile can add a read lock of their own, and
+        // F_GETLK names just one holder: the daemon is the process the file names (only
+        // root wrote it), provided it holds a lock on it.
+        Some(holder) if managed && holder > 0 && written.is_some_and(|w| w.as_raw() != holder) => {
+            match written.filter(|w| holds_lock(*w, &meta)) {
+                Some(daemon) => PidfileState::Locked {
+                    holder: Some(daemon),
+                    written,
+                },
+                None => PidfileState::Stale { written },
+            }
+        }
         Some(holder) => PidfileState::Locked {
             holder: (holder > 0).then(|| Pid::from_raw(holder)),
             written,
         },
         None if managed => PidfileState::Stale { written },
         None => PidfileState::Unlocked { written },
+    };
+    Ok(Inspection {
+        state,
+        trust: trust_of(&meta),
     })
+}
+
+/// Opens a pidfile for reading without following a final symbolic link (refused with a
+/// clear error) and without blocking on a FIFO planted under its name.
+fn open_pidfile(path: &Path) -> io::Result<File> {
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path);
+    match opened {
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Err(io::Error::other(
+            "a symbolic link (refused: a pidfile must be a file of its own)",
+        )),
+        other => other,
+    }
+}
+
+fn trust_of(meta: &std::fs::Metadata) -> Trust {
+    let (uid, gid) = (
+        nix::unistd::getuid().as_raw(),
+        nix::unistd::getgid().as_raw(),
+    );
+    let foreign_owner = meta.uid() != uid && meta.uid() != 0;
+    let foreign_group_writes = meta.gid() != gid && meta.gid() != 0 && meta.mode() & 0o020 != 0;
+    if meta.mode() & 0o002 != 0 {
+        Trust::WorldWritable
+    } else if foreign_owner || foreign_group_writes {
+        Trust::ForeignOwner
+    } else {
+        Trust::Trusted
+    }
+}
+
+/// Whether `pid` holds a POSIX lock on the file `meta` describes (`/proc/locks` lists
+/// every holder, where F_GETLK names only one).
+fn holds_lock(pid: Pid, meta: &std::fs::Metadata) -> bool {
+    let file = FileId {
+        major: libc::major(meta.dev()),
+        minor: libc::minor(meta.dev()),
+        inode: meta.ino(),
+    };
+    std::fs::read_to_string(crate::sys::layout::proc_dir().join("locks"))
+        .is_ok_and(|text| posix_holders(&text, file).contains(&pid.as_raw()))
 }
 
 /// The pid holding a write-conflicting POSIX lock on `file` (0: in another pid
@@ -128,14 +222,16 @@ fn fill_and_rename(file: &mut File, tmp: &Path, path: &Path, pid: Pid) -> io::Re
     std::fs::rename(tmp, path)
 }
 
-/// The pidfile of a program about to be started: created under a temporary name, its
-/// descriptor handed to the program (which locks it, see `Spawn::keep_fd`), and put in
-/// place once the program's pid is known.
+/// The pidfile of a program about to be started: created under a temporary name, a
+/// read-only descriptor of it handed to the program (which read-locks it, see
+/// `Spawn::keep_fd`: the program cannot rewrite the pid through it), and put in place
+/// once the program's pid is known.
 #[derive(Debug)]
 pub struct PendingPidfile {
     path: PathBuf,
     tmp: PathBuf,
     file: File,
+    reader: File,
     done: bool,
 }
 
@@ -143,16 +239,24 @@ impl PendingPidfile {
     pub fn create(path: &Path) -> io::Result<PendingPidfile> {
         let tmp = crate::sys::fs::temporary_sibling(path)?;
         let file = crate::sys::fs::create_exclusive(&tmp, MANAGED_MODE)?;
-        Ok(PendingPidfile {
-            path: path.to_path_buf(),
-            tmp,
-            file,
-            done: false,
-        })
+        match reopen_read_only(&tmp, &file) {
+            Ok(reader) => Ok(PendingPidfile {
+                path: path.to_path_buf(),
+                tmp,
+                file,
+                reader,
+                done: false,
+            }),
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(e)
+            }
+        }
     }
 
+    /// The read-only descriptor for the program.
     pub fn fd(&self) -> RawFd {
-        self.file.as_raw_fd()
+        self.reader.as_raw_fd()
     }
 
     /// Writes `pid` and renames the file into place.
@@ -161,6 +265,17 @@ impl PendingPidfile {
         self.done = result.is_ok();
         result
     }
+}
+
+/// `file`, just created at `path`, opened again read-only: the same file (by device and
+/// inode) or an error, should another have been put under its name meanwhile.
+fn reopen_read_only(path: &Path, file: &File) -> io::Result<File> {
+    let reader = open_pidfile(path)?;
+    let (ours, theirs) = (file.metadata()?, reader.metadata()?);
+    if (ours.dev(), ours.ino()) != (theirs.dev(), theirs.ino()) {
+        return Err(io::Error::other("the temporary pidfile was replaced"));
+    }
+    Ok(reader)
 }
 
 impl Drop for PendingPidfile {
@@ -299,7 +414,7 @@ mod tests {
         // Our own lock is invisible to F_GETLK from our own process: this process
         // sees its pidfile as unlocked and self-written.
         assert_eq!(
-            inspect(&path).unwrap(),
+            inspect(&path).unwrap().state,
             PidfileState::Unlocked {
                 written: Some(Pid::this())
             }
@@ -326,13 +441,13 @@ mod tests {
             MANAGED_MODE
         );
         assert_eq!(
-            inspect(&path).unwrap(),
+            inspect(&path).unwrap().state,
             PidfileState::Stale {
                 written: Some(Pid::from_raw(999_999))
             }
         );
         assert_eq!(
-            inspect(&tmp.path().join("none")).unwrap(),
+            inspect(&tmp.path().join("none")).unwrap().state,
             PidfileState::Missing
         );
         assert!(!remove_if_names(&path, Pid::from_raw(5)).unwrap());
@@ -348,6 +463,30 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
         drop(first);
         lock_dir_of(&path, Duration::ZERO).unwrap();
+    }
+
+    #[test]
+    fn links_and_odd_files_are_refused_and_owners_judged() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().join("real.pid");
+        write_pidfile(&real, Pid::from_raw(5)).unwrap();
+        assert_eq!(inspect(&real).unwrap().trust, Trust::Trusted);
+        let link = tmp.path().join("link.pid");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(inspect(&link)
+            .unwrap_err()
+            .to_string()
+            .contains("symbolic link"));
+        assert!(inspect(tmp.path())
+            .unwrap_err()
+            .to_string()
+            .contains("regular"));
+        let fifo = tmp.path().join("fifo.pid");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+        assert!(inspect(&fifo).is_err(), "a FIFO neither blocks nor counts");
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o646)).unwrap();
+        assert_eq!(inspect(&real).unwrap().trust, Trust::WorldWritable);
     }
 
     #[test]

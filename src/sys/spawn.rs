@@ -50,9 +50,11 @@ pub struct KeepFd {
     pub source: RawFd,
     /// Its number in the program (3 or more).
     pub target: RawFd,
-    /// Take a POSIX write lock on it in the program's own process just before exec: the
+    /// Take a POSIX read lock on it in the program's own process just before exec: the
     /// lock then belongs to the program and the kernel drops it when the program dies.
-    pub write_lock: bool,
+    /// A read lock needs only a read-only descriptor, which the program cannot write
+    /// through.
+    pub read_lock: bool,
 }
 
 /// Who the child runs as. `groups` is the full supplementary list (what `initgroups`
@@ -565,9 +567,9 @@ unsafe fn child_steps(p: &Prepared, detached: &mut bool) -> libc::c_int {
         check!(libc::syscall(libc::SYS_setresgid, c.gid, c.gid, c.gid));
         check!(libc::syscall(libc::SYS_setresuid, c.uid, c.uid, c.uid));
     }
-    if let Some(keep) = p.keep.filter(|k| k.write_lock) {
+    if let Some(keep) = p.keep.filter(|k| k.read_lock) {
         let mut lock: libc::flock = std::mem::zeroed();
-        lock.l_type = libc::F_WRLCK as libc::c_short;
+        lock.l_type = libc::F_RDLCK as libc::c_short;
         lock.l_whence = libc::SEEK_SET as libc::c_short;
         check!(libc::fcntl(keep.target, libc::F_SETLK, &lock));
     }
@@ -840,7 +842,7 @@ mod tests {
         s.keep_fd = Some(KeepFd {
             source: file.as_raw_fd(),
             target: 9,
-            write_lock: true,
+            read_lock: true,
         });
         let pid = s.spawn().unwrap();
         drop(w);

@@ -1,8 +1,12 @@
-//! Sending to the local syslog socket (`dev/log` under the root), as `syslog(3)` does,
-//! and a `log` backend that uses it — falling back to stderr when no syslogd listens.
+//! Sending to syslog: the local socket (`dev/log` under the root) as `syslog(3)` does, a
+//! `log` backend that uses it — falling back to stderr when no syslogd listens — and the
+//! connection `logger` sends through (a local datagram or stream socket, or a server
+//! over UDP or TCP).
 
-use std::io;
-use std::os::unix::net::UnixDatagram;
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -70,6 +74,270 @@ impl SyslogClient {
         let line = format_local(priority, &syslog_timestamp(), tag, pid, message);
         self.send_raw(line.as_bytes())
     }
+}
+
+/// Where `logger` sends: a local socket, or a server.
+#[derive(Clone, Debug)]
+pub enum LogTarget {
+    Unix(PathBuf),
+    /// A host and a port (a number or a service name; None: `syslog` for UDP,
+    /// `syslog-conn` for TCP).
+    Inet {
+        host: String,
+        port: Option<String>,
+    },
+}
+
+/// The transports `logger` may use, tried in this order: datagrams (UDP), then a stream
+/// (TCP). A local `dev/log` may be either kind (rsyslog's and journald's setups offer a
+/// stream socket).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transports {
+    pub datagram: bool,
+    pub stream: bool,
+}
+
+enum LogSocket {
+    UnixDatagram(UnixDatagram),
+    UnixStream(UnixStream),
+    Udp(UdpSocket),
+    Tcp(TcpStream),
+}
+
+/// `logger`'s connection, util-linux's way: connected once, connected again when a send
+/// fails (syslogd restarted), and a local socket that cannot be reached is an error only
+/// when `report_errors` (else messages are dropped silently).
+pub struct LogConnection {
+    target: LogTarget,
+    transports: Transports,
+    socket: Option<LogSocket>,
+    report_errors: bool,
+    /// The kind of socket in use (streams need a frame around each message).
+    stream: bool,
+}
+
+impl LogConnection {
+    pub fn open(
+        target: LogTarget,
+        transports: Transports,
+        report_errors: bool,
+    ) -> Result<LogConnection, String> {
+        let mut conn = LogConnection {
+            target,
+            transports,
+            socket: None,
+            report_errors,
+            stream: false,
+        };
+        conn.connect()?;
+        Ok(conn)
+    }
+
+    /// Whether messages go over a stream (a newline, or an octet count, frames them).
+    pub fn is_stream(&self) -> bool {
+        self.stream
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.socket.is_some()
+    }
+
+    /// Connects again if the first attempt failed (quietly, as util-linux does).
+    pub fn ensure_connected(&mut self) {
+        if self.socket.is_none() {
+            let _ = self.connect();
+        }
+    }
+
+    /// Sends one message; on failure connects again and retries once. The error is the
+    /// warning to print (the message is lost). `sender`: on a local socket, the pid the
+    /// kernel is to report as the sender (root may name any live process).
+    pub fn send(&mut self, bytes: &[u8], sender: Option<i32>) -> Result<(), String> {
+        if self.send_once(bytes, sender).is_ok() {
+            return Ok(());
+        }
+        self.socket = None;
+        let _ = self.connect();
+        self.send_once(bytes, sender)
+            .map_err(|e| format!("send message failed: {}", crate::sys::describe_io(&e)))
+    }
+
+    fn send_once(&mut self, bytes: &[u8], sender: Option<i32>) -> io::Result<()> {
+        match (&mut self.socket, sender) {
+            (Some(LogSocket::UnixDatagram(s)), Some(pid)) => send_as(s.as_raw_fd(), bytes, pid),
+            (Some(LogSocket::UnixStream(s)), Some(pid)) => send_as(s.as_raw_fd(), bytes, pid),
+            (Some(LogSocket::UnixDatagram(s)), None) => s.send(bytes).map(drop),
+            (Some(LogSocket::Udp(s)), _) => s.send(bytes).map(drop),
+            (Some(LogSocket::UnixStream(s)), None) => s.write_all(bytes),
+            (Some(LogSocket::Tcp(s)), _) => s.write_all(bytes),
+            (None, _) => Err(io::Error::from(io::ErrorKind::NotConnected)),
+        }
+    }
+
+    fn connect(&mut self) -> Result<(), String> {
+        let target = self.target.clone();
+        match &target {
+            LogTarget::Unix(path) => self.connect_unix(path),
+            LogTarget::Inet { host, port } => self.connect_inet(host, port.as_deref()),
+        }
+    }
+
+    fn connect_unix(&mut self, path: &Path) -> Result<(), String> {
+        let mut last = io::Error::from(io::ErrorKind::InvalidInput);
+        if self.transports.datagram {
+            match UnixDatagram::unbound().and_then(|s| s.connect(path).map(|()| s)) {
+                Ok(s) => return self.connected(LogSocket::UnixDatagram(s), false),
+                Err(e) => last = e,
+            }
+        }
+        if self.transports.stream {
+            match UnixStream::connect(path) {
+                Ok(s) => return self.connected(LogSocket::UnixStream(s), true),
+                Err(e) => last = e,
+            }
+        }
+        if self.report_errors {
+            return Err(format!(
+                "socket {}: {}",
+                path.display(),
+                crate::sys::describe_io(&last)
+            ));
+        }
+        Ok(())
+    }
+
+    fn connect_inet(&mut self, host: &str, port: Option<&str>) -> Result<(), String> {
+        let mut tried = "";
+        if self.transports.datagram {
+            tried = port.unwrap_or("syslog");
+            let addr = resolve(host, tried, libc::SOCK_DGRAM)?;
+            let local: SocketAddr = if addr.is_ipv4() {
+                (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+            } else {
+                (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+            };
+            if let Ok(s) = UdpSocket::bind(local).and_then(|s| s.connect(addr).map(|()| s)) {
+                return self.connected(LogSocket::Udp(s), false);
+            }
+        }
+        if self.transports.stream {
+            tried = port.unwrap_or("syslog-conn");
+            let addr = resolve(host, tried, libc::SOCK_STREAM)?;
+            if let Ok(s) = TcpStream::connect(addr) {
+                return self.connected(LogSocket::Tcp(s), true);
+            }
+        }
+        Err(format!("failed to connect to {host} port {tried}"))
+    }
+
+    fn connected(&mut self, socket: LogSocket, stream: bool) -> Result<(), String> {
+        self.socket = Some(socket);
+        self.stream = stream;
+        Ok(())
+    }
+}
+
+/// Sends `bytes` in one `sendmsg` with SCM_CREDENTIALS naming `pid` as the sender.
+fn send_as(fd: std::os::fd::RawFd, bytes: &[u8], pid: i32) -> io::Result<()> {
+    let creds = libc::ucred {
+        pid,
+        uid: nix::unistd::getuid().as_raw(),
+        gid: nix::unistd::getgid().as_raw(),
+    };
+    // SAFETY: the message, its one iovec and its control buffer all live on this stack
+    // frame for the call; CMSG_* compute offsets inside the buffer we sized with
+    // CMSG_SPACE.
+    unsafe {
+        let space = libc::CMSG_SPACE(std::mem::size_of::<libc::ucred>() as u32) as usize;
+        let mut control = vec![0u8; space];
+        let mut iov = libc::iovec {
+            iov_base: bytes.as_ptr() as *mut libc::c_void,
+            iov_len: bytes.len(),
+        };
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = space as _;
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_CREDENTIALS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<libc::ucred>() as u32) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::ucred>(), creds);
+        if libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// The first address of `host` and `service` for the socket type, as getaddrinfo gives
+/// it (service names come from the services database).
+fn resolve(host: &str, service: &str, socktype: libc::c_int) -> Result<SocketAddr, String> {
+    let fail = |why: String| format!("failed to resolve name {host} port {service}: {why}");
+    let c = |s: &str| std::ffi::CString::new(s).map_err(|_| fail("invalid name".into()));
+    let (c_host, c_service) = (c(host)?, c(service)?);
+    // SAFETY: getaddrinfo fills `res` with a list we free below; hints is zeroed as the
+    // manual asks.
+    unsafe {
+        let mut hints: libc::addrinfo = std::mem::zeroed();
+        hints.ai_family = libc::AF_UNSPEC;
+        hints.ai_socktype = socktype;
+        let mut res: *mut libc::addrinfo = std::ptr::null_mut();
+        let rc = libc::getaddrinfo(c_host.as_ptr(), c_service.as_ptr(), &hints, &mut res);
+        if rc != 0 {
+            let why = std::ffi::CStr::from_ptr(libc::gai_strerror(rc));
+            return Err(fail(why.to_string_lossy().into_owned()));
+        }
+        let addr = socket_addr((*res).ai_addr);
+        libc::freeaddrinfo(res);
+        addr.ok_or_else(|| fail("address family not supported".into()))
+    }
+}
+
+/// A C socket address of the Internet families as Rust's.
+///
+/// # Safety
+/// `sa` points at a valid socket address of the size its family says.
+unsafe fn socket_addr(sa: *const libc::sockaddr) -> Option<SocketAddr> {
+    match i32::from((*sa).sa_family) {
+        libc::AF_INET => {
+            let v4 = &*(sa as *const libc::sockaddr_in);
+            let ip = std::net::Ipv4Addr::from(u32::from_be(v4.sin_addr.s_addr));
+            Some((ip, u16::from_be(v4.sin_port)).into())
+        }
+        libc::AF_INET6 => {
+            let v6 = &*(sa as *const libc::sockaddr_in6);
+            let ip = std::net::Ipv6Addr::from(v6.sin6_addr.s6_addr);
+            Some((ip, u16::from_be(v6.sin6_port)).into())
+        }
+        _ => None,
+    }
+}
+
+/// The machine's host name as the kernel has it (RFC 5424 messages carry it whole).
+pub fn hostname() -> String {
+    nix::unistd::gethostname()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "-".into())
+}
+
+/// RFC 5424's `timeQuality` parameters: the time zone is known; whether the clock is
+/// synchronised (NTP), and how well, as `ntp_gettime` says.
+pub fn time_quality() -> Vec<String> {
+    let mut params = vec!["tzKnown=\"1\"".to_string()];
+    // SAFETY: ntp_gettime fills a struct we own.
+    let (state, maxerror) = unsafe {
+        let mut tv: libc::ntptimeval = std::mem::zeroed();
+        (libc::ntp_gettime(&mut tv), tv.maxerror)
+    };
+    if state == libc::TIME_OK {
+        params.push("isSynced=\"1\"".into());
+        params.push(format!("syncAccuracy=\"{maxerror}\""));
+    } else {
+        params.push("isSynced=\"0\"".into());
+    }
+    params
 }
 
 /// `Mmm dd hh:mm:ss` in local time, the RFC 3164 timestamp.

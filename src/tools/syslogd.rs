@@ -152,7 +152,7 @@ fn daemonize(root: &Root, original: Vec<OsString>) -> i32 {
     spawn.keep_fd = Some(KeepFd {
         source: writer.as_raw_fd(),
         target: READY_FD,
-        write_lock: false,
+        read_lock: false,
     });
     if let Err(e) = spawn.spawn() {
         eprintln!("syslogd: {}", describe_spawn_error(spawn.program(), &e));

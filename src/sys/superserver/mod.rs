@@ -86,6 +86,12 @@ const CONN_BASE: u64 = 1 << 32;
 /// Runs the superserver until it is stopped. Returns the exit status.
 pub fn run(options: Options) -> i32 {
     close_inherited_descriptors();
+    // `ps`, `killproc xinetd` and `vinit daemon --name xinetd` see its own name, however
+    // it was started (as `vinit xinetd`, a link, /proc/self/exe).
+    if let Ok(name) = std::ffi::CString::new(options.tag.as_str()) {
+        // SAFETY: PR_SET_NAME copies at most 16 bytes from a NUL-terminated string.
+        unsafe { libc::prctl(libc::PR_SET_NAME, name.as_ptr()) };
+    }
     let mask = handled_signals();
     if let Err(e) = mask.thread_block() {
         eprintln!("{}: cannot block signals: {}", options.tag, e.desc());
