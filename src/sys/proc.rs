@@ -284,7 +284,9 @@ fn pidfd_readable(fd: &OwnedFd, wait: Duration) -> bool {
     }
 }
 
-fn pidfd_open(pid: Pid) -> io::Result<OwnedFd> {
+/// A descriptor that becomes readable when `pid` exits (Linux 5.3+), and names that
+/// very process even after its pid is reused.
+pub fn pidfd_open(pid: Pid) -> io::Result<OwnedFd> {
     // SAFETY: a plain system call; on success it returns a new descriptor we own.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) };
     if fd < 0 {

@@ -6,7 +6,6 @@
 //! the pipe (a daemon that did not detach). Waiting for end-of-file there is the classic
 //! way a boot hangs forever.
 
-use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
@@ -250,7 +249,7 @@ impl ExitWatch {
     fn new(pid: Pid) -> ExitWatch {
         ExitWatch {
             pid,
-            pidfd: pidfd_open(pid).ok(),
+            pidfd: crate::sys::proc::pidfd_open(pid).ok(),
         }
     }
 
@@ -265,16 +264,6 @@ impl ExitWatch {
             Err(_) => Some(None),
         }
     }
-}
-
-fn pidfd_open(pid: Pid) -> io::Result<OwnedFd> {
-    // SAFETY: a plain system call; on success it returns a new descriptor we own.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // pidfds are always close-on-exec.
-    Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) })
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@
 //! would signal the parent's threads), and every signal is blocked around the clone so
 //! that no parent handler runs on the shared stack.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
@@ -378,14 +380,7 @@ impl Prepared {
         for slot in 0..3 {
             if let Stdio::Fd(fd) = self.stdio[slot] {
                 if fd < 3 && fd != slot as RawFd {
-                    let copy = nix::fcntl::fcntl(
-                        unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
-                        nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(3),
-                    )?;
-                    // SAFETY: fcntl returned a new descriptor that we own.
-                    let owned = unsafe {
-                        <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(copy)
-                    };
+                    let owned = dup_above(fd, 3)?;
                     self.stdio[slot] = Stdio::Fd(owned.as_raw_fd());
                     self.held.push(owned);
                 }
@@ -428,30 +423,53 @@ impl Prepared {
         self.report.as_ref().map_or(-1, |(_, w)| w.as_raw_fd())
     }
 
+    /// Clones the child onto the prepared stack and waits (CLONE_VFORK) until it has
+    /// exec'd or failed.
+    ///
+    /// # Safety
+    /// `self` must hold valid pointers for everything the child reads, and stay alive and
+    /// unmoved until this returns.
     unsafe fn clone_and_exec(&mut self) -> io::Result<Pid> {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-        let stack_top = self.stack.as_mut_ptr().add(self.stack.len() - 64);
-        let stack_top = (stack_top as usize & !15) as *mut libc::c_void;
+        // Every signal blocked around the clone, so no parent handler runs on the shared
+        // memory in the child; the child sets its own mask before exec.
+        // SAFETY: sigset_t is plain data; sigfillset and pthread_sigmask fill and apply
+        // sets we own.
+        let old = unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+            old
+        };
+        // 16-byte aligned, a little below the end of the stack we own.
+        let top = self.stack.len() - 64;
+        let stack_top = (self.stack[top..].as_mut_ptr() as usize & !15) as *mut libc::c_void;
         let this: *mut Prepared = self;
-        let pid = libc::clone(
-            child_main,
-            stack_top,
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
-            this.cast(),
-        );
+        // SAFETY: the child runs `child_main` on its own stack with a pointer to `self`,
+        // which outlives it: CLONE_VFORK suspends this thread until the child exec'd or
+        // exited.
+        let pid = unsafe {
+            libc::clone(
+                child_main,
+                stack_top,
+                libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+                this.cast(),
+            )
+        };
         let clone_errno = io::Error::last_os_error();
-        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        // SAFETY: restoring the mask saved above.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
         if pid < 0 {
             return Err(clone_errno);
         }
-        let error = std::ptr::read_volatile(&self.error);
+        // SAFETY: the child is done with `self` (exec'd or exited): a plain read, kept
+        // volatile because the child wrote it behind the compiler's back.
+        let error = unsafe { std::ptr::read_volatile(&self.error) };
         if error != 0 {
             // The child exited with 127 after a failed step: reap it here.
             let mut status = 0;
-            libc::waitpid(pid, &mut status, 0);
+            // SAFETY: waitpid on our own child with a status we own.
+            unsafe { libc::waitpid(pid, &mut status, 0) };
             return Err(io::Error::from_raw_os_error(error));
         }
         Ok(Pid::from_raw(pid))
@@ -461,140 +479,281 @@ impl Prepared {
 /// The child side: raw system calls only (see the module comment).
 extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
     let p = arg as *mut Prepared;
-    // SAFETY: the parent is suspended (CLONE_VFORK) and `p` points at its Prepared.
-    unsafe {
-        let mut detached = false;
-        let code = child_steps(&*p, &mut detached);
-        // Only reached on failure: record why and leave without running any destructor.
-        // A detached grandchild has its own copy of memory: it reports through the pipe.
-        if detached {
-            report(&*p, REPORT_ERRNO, code);
-        } else {
-            std::ptr::write_volatile(std::ptr::addr_of_mut!((*p).error), code);
-        }
-        libc::syscall(libc::SYS_exit, 127);
+    let mut detached = false;
+    // SAFETY: the parent is suspended (CLONE_VFORK) and `p` points at its Prepared, which
+    // it keeps alive until this child has exec'd or exited.
+    let code = unsafe { child_steps(&*p, &mut detached) };
+    // Only reached on failure: record why and leave without running any destructor.
+    // A detached grandchild has its own copy of memory: it reports through the pipe.
+    if detached {
+        // SAFETY: `p` is valid as above; `report` writes to a descriptor only.
+        unsafe { report(&*p, REPORT_ERRNO, code) };
+    } else {
+        // SAFETY: the parent reads `error` only after this child has exited or exec'd;
+        // the volatile write keeps the store from being elided.
+        unsafe { std::ptr::write_volatile(std::ptr::addr_of_mut!((*p).error), code) };
     }
+    // SAFETY: exit(2) without running atexit handlers or destructors, which belong to
+    // the parent whose memory this child shares.
+    unsafe { libc::syscall(libc::SYS_exit, 127) };
     127
 }
 
-unsafe fn child_steps(p: &Prepared, detached: &mut bool) -> libc::c_int {
-    macro_rules! check {
-        ($e:expr) => {
-            if $e < 0 {
-                return *libc::__errno_location();
-            }
-        };
+/// A failed step: the errno to report.
+type Step = Result<(), libc::c_int>;
+
+/// The errno of the last failed system call.
+fn errno() -> libc::c_int {
+    // SAFETY: reading this thread's errno location.
+    unsafe { *libc::__errno_location() }
+}
+
+/// `rc < 0` as the step's failure.
+fn check(rc: impl Into<i64>) -> Step {
+    if rc.into() < 0 {
+        Err(errno())
+    } else {
+        Ok(())
     }
-    // Default dispositions for every signal, then an empty mask (it was all-blocked
-    // since before the clone, so no handler of the parent can run here).
+}
+
+/// Everything between the clone and execve, in order; returns the errno of the step that
+/// failed (execve returns only on failure).
+///
+/// # Safety
+/// Runs in a `CLONE_VM` child (or, for [`Spawn::exec`], in the process itself with every
+/// signal blocked): only raw system calls on `p`, which must stay valid and unchanged.
+unsafe fn child_steps(p: &Prepared, detached: &mut bool) -> libc::c_int {
+    let mut steps = || -> Step {
+        reset_signal_dispositions();
+        enter_session(p)?;
+        if p.detach {
+            // SAFETY: as for child_steps.
+            unsafe { fork_again(p)? };
+            *detached = true;
+        }
+        // SAFETY: as for child_steps.
+        unsafe { connect_stdio(p)? };
+        take_terminal(p);
+        keep_descriptor(p)?;
+        // Exactly 0-2 (and the kept descriptor) survive exec, whatever a library opened
+        // without close-on-exec; the report pipe is close-on-exec and goes at exec. (Only
+        // this child's descriptor table is touched: CLONE_FILES is not set.)
+        close_all_but(p.keep.map_or(-1, |k| k.target), p.report_fd());
+        enter_directory(p)?;
+        set_umask_and_priority(p)?;
+        drop_privileges(p)?;
+        lock_kept(p)?;
+        unblock_signals();
+        Err(execute(p))
+    };
+    match steps() {
+        Ok(()) => 0,
+        Err(code) => code,
+    }
+}
+
+/// Default dispositions for every signal (the mask was all-blocked since before the
+/// clone, so no handler of the parent can run here meanwhile).
+fn reset_signal_dispositions() {
     // The kernel's struct sigaction, all zero: SIG_DFL, no flags, empty mask.
     let dfl = [0usize; 4];
     for sig in 1..=64 {
         if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-            libc::syscall(
-                libc::SYS_rt_sigaction,
-                sig,
-                dfl.as_ptr(),
-                std::ptr::null_mut::<usize>(),
-                8usize,
-            );
+            // SAFETY: rt_sigaction with a valid struct and no old-action pointer.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_rt_sigaction,
+                    sig,
+                    dfl.as_ptr(),
+                    std::ptr::null_mut::<usize>(),
+                    8usize,
+                )
+            };
         }
     }
+}
+
+/// A session of its own, or a process group.
+fn enter_session(p: &Prepared) -> Step {
     if p.new_session {
-        check!(libc::setsid());
+        // SAFETY: setsid has no arguments.
+        check(unsafe { libc::setsid() })
     } else if let Some(group) = p.process_group {
-        check!(libc::setpgid(0, group));
+        // SAFETY: setpgid on this process.
+        check(unsafe { libc::setpgid(0, group) })
+    } else {
+        Ok(())
     }
-    if p.detach {
-        // A plain fork (no CLONE_VM): the grandchild gets its own copy of memory.
-        let pid = libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0);
-        check!(pid);
-        if pid > 0 {
+}
+
+/// A daemon's second fork: the intermediate reports the grandchild's pid and exits; the
+/// grandchild goes on (and is not a session leader).
+///
+/// # Safety
+/// As [`child_steps`]: a plain fork (no CLONE_VM), so the grandchild has its own copy
+/// of memory; the intermediate exits at once without touching shared state.
+unsafe fn fork_again(p: &Prepared) -> Step {
+    // SAFETY: clone(SIGCHLD) is fork(2) without glibc's atfork handlers.
+    let pid = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0) };
+    check(pid)?;
+    if pid > 0 {
+        // SAFETY: `report` writes to the report pipe; exit(2) skips destructors.
+        unsafe {
             report(p, REPORT_PID, pid as i32);
             libc::syscall(libc::SYS_exit, 0);
         }
-        *detached = true;
     }
+    Ok(())
+}
+
+/// The standard descriptors as configured.
+///
+/// # Safety
+/// As [`child_steps`]: the descriptors named in `p.stdio` are open.
+unsafe fn connect_stdio(p: &Prepared) -> Step {
     for (slot, stdio) in p.stdio.iter().enumerate() {
         let target = slot as libc::c_int;
         match *stdio {
             Stdio::Inherit => {}
             Stdio::Fd(fd) if fd == target => {}
-            Stdio::Fd(fd) => check!(libc::dup2(fd, target)),
+            // SAFETY: dup2 between descriptors this process holds.
+            Stdio::Fd(fd) => check(unsafe { libc::dup2(fd, target) })?,
             Stdio::Null => {
-                let fd = libc::open(p.dev_null.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
-                check!(fd);
-                check!(libc::dup2(fd, target));
-                libc::close(fd);
+                // SAFETY: open with a NUL-terminated path prepared by the parent.
+                let fd = unsafe { libc::open(p.dev_null.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
+                check(fd)?;
+                // SAFETY: dup2 and close of the descriptor just opened.
+                unsafe {
+                    check(libc::dup2(fd, target))?;
+                    libc::close(fd);
+                }
             }
         }
     }
-    if p.controlling_tty && p.new_session && libc::isatty(0) == 1 {
-        // Best effort: without the terminal the script still runs, as with sysvinit.
-        libc::ioctl(0, libc::TIOCSCTTY, 1);
-    }
-    if p.foreground && libc::isatty(0) == 1 {
-        // Allowed from a background group because SIGTTOU is still blocked here.
-        let pgid = libc::getpgrp();
-        libc::ioctl(0, libc::TIOCSPGRP, &pgid);
-    }
-    if let Some(keep) = &p.keep {
-        if keep.source == keep.target {
-            check!(libc::fcntl(keep.target, libc::F_SETFD, 0));
-        } else {
-            check!(libc::dup2(keep.source, keep.target));
+    Ok(())
+}
+
+/// The terminal on stdin as controlling terminal, and/or its foreground group.
+fn take_terminal(p: &Prepared) {
+    // SAFETY: isatty and ioctl on descriptor 0 with arguments of the right types.
+    unsafe {
+        if p.controlling_tty && p.new_session && libc::isatty(0) == 1 {
+            // Best effort: without the terminal the script still runs, as with sysvinit.
+            libc::ioctl(0, libc::TIOCSCTTY, 1);
+        }
+        if p.foreground && libc::isatty(0) == 1 {
+            // Allowed from a background group because SIGTTOU is still blocked here.
+            let pgid = libc::getpgrp();
+            libc::ioctl(0, libc::TIOCSPGRP, &pgid);
         }
     }
-    // Exactly 0-2 (and the kept descriptor) survive exec, whatever a library opened
-    // without close-on-exec; the report pipe is close-on-exec and goes at exec.
-    // (Only this child's descriptor table is touched: CLONE_FILES is not set.)
-    close_all_but(p.keep.map_or(-1, |k| k.target), p.report_fd());
-    if let Some(dir) = &p.cwd {
-        check!(libc::chdir(dir.as_ptr()));
+}
+
+/// The one descriptor kept beyond 0-2, at its number, surviving exec.
+fn keep_descriptor(p: &Prepared) -> Step {
+    let Some(keep) = &p.keep else {
+        return Ok(());
+    };
+    if keep.source == keep.target {
+        // SAFETY: clearing FD_CLOEXEC on a descriptor this process holds.
+        check(unsafe { libc::fcntl(keep.target, libc::F_SETFD, 0) })
+    } else {
+        // SAFETY: dup2 between descriptors this process holds (dup2 clears FD_CLOEXEC).
+        check(unsafe { libc::dup2(keep.source, keep.target) })
     }
+}
+
+fn enter_directory(p: &Prepared) -> Step {
+    match &p.cwd {
+        // SAFETY: chdir with a NUL-terminated path prepared by the parent.
+        Some(dir) => check(unsafe { libc::chdir(dir.as_ptr()) }),
+        None => Ok(()),
+    }
+}
+
+fn set_umask_and_priority(p: &Prepared) -> Step {
     if let Some(mask) = p.umask {
-        libc::umask(mask);
+        // SAFETY: umask cannot fail.
+        unsafe { libc::umask(mask) };
     }
-    if let Some(nice) = p.nice {
-        check!(libc::setpriority(libc::PRIO_PROCESS, 0, nice));
+    match p.nice {
+        // SAFETY: setpriority of this process.
+        Some(nice) => check(unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) }),
+        None => Ok(()),
     }
-    if let Some(c) = &p.credentials {
-        check!(libc::syscall(
+}
+
+/// Supplementary groups, group, then user: raw system calls, so that glibc does not
+/// signal the parent's threads to change theirs too (they share this memory, not these
+/// credentials).
+fn drop_privileges(p: &Prepared) -> Step {
+    let Some(c) = &p.credentials else {
+        return Ok(());
+    };
+    // SAFETY: the credential system calls with a groups array prepared by the parent.
+    unsafe {
+        check(libc::syscall(
             libc::SYS_setgroups,
             c.groups.len(),
-            c.groups.as_ptr()
-        ));
-        check!(libc::syscall(libc::SYS_setresgid, c.gid, c.gid, c.gid));
-        check!(libc::syscall(libc::SYS_setresuid, c.uid, c.uid, c.uid));
+            c.groups.as_ptr(),
+        ))?;
+        check(libc::syscall(libc::SYS_setresgid, c.gid, c.gid, c.gid))?;
+        check(libc::syscall(libc::SYS_setresuid, c.uid, c.uid, c.uid))
     }
-    if let Some(keep) = p.keep.filter(|k| k.read_lock) {
+}
+
+/// The kept descriptor (a pidfile) read-locked by the program's own process: the lock
+/// lives as long as the program.
+fn lock_kept(p: &Prepared) -> Step {
+    let Some(keep) = p.keep.filter(|k| k.read_lock) else {
+        return Ok(());
+    };
+    // SAFETY: an all-zero flock is a valid value; F_SETLK reads it.
+    unsafe {
         let mut lock: libc::flock = std::mem::zeroed();
         lock.l_type = libc::F_RDLCK as libc::c_short;
         lock.l_whence = libc::SEEK_SET as libc::c_short;
-        check!(libc::fcntl(keep.target, libc::F_SETLK, &lock));
+        check(libc::fcntl(keep.target, libc::F_SETLK, &lock))
     }
-    let empty: libc::sigset_t = std::mem::zeroed();
-    libc::syscall(
-        libc::SYS_rt_sigprocmask,
-        libc::SIG_SETMASK,
-        &empty,
-        std::ptr::null_mut::<libc::sigset_t>(),
-        8usize,
-    );
-    libc::execve(
-        p.program.as_ptr(),
-        p.argv_ptrs.as_ptr(),
-        p.envp_ptrs.as_ptr(),
-    );
-    *libc::__errno_location()
+}
+
+/// The empty mask the program starts with (the last step before execve).
+fn unblock_signals() {
+    // SAFETY: rt_sigprocmask with an empty set we own.
+    unsafe {
+        let empty: libc::sigset_t = std::mem::zeroed();
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK,
+            &empty,
+            std::ptr::null_mut::<libc::sigset_t>(),
+            8usize,
+        );
+    }
+}
+
+/// execve; returns its errno (it returns only on failure).
+fn execute(p: &Prepared) -> libc::c_int {
+    // SAFETY: execve with NUL-terminated strings and NULL-terminated pointer arrays
+    // prepared by the parent and alive until here.
+    unsafe {
+        libc::execve(
+            p.program.as_ptr(),
+            p.argv_ptrs.as_ptr(),
+            p.envp_ptrs.as_ptr(),
+        )
+    };
+    errno()
 }
 
 /// Closes every descriptor from 3 up except `keep_a` and `keep_b` (-1: none), where
 /// `keep_a < keep_b` when both are given.
-unsafe fn close_all_but(keep_a: RawFd, keep_b: RawFd) {
+fn close_all_but(keep_a: RawFd, keep_b: RawFd) {
     let close = |lo: RawFd, hi: u32| {
         if lo >= 0 && (lo as u32) <= hi {
-            libc::syscall(libc::SYS_close_range, lo as u32, hi, 0u32);
+            // SAFETY: close_range on this child's own descriptor table.
+            unsafe { libc::syscall(libc::SYS_close_range, lo as u32, hi, 0u32) };
         }
     };
     let mut from: RawFd = 3;
@@ -612,11 +771,15 @@ const REPORT_ERRNO: i32 = 2;
 
 /// One record on the report pipe: a kind and a value, written at once (atomic: it is
 /// shorter than PIPE_BUF).
+///
+/// # Safety
+/// Called in the child: writes to the report pipe only.
 unsafe fn report(p: &Prepared, kind: i32, value: i32) {
     let fd = p.report_fd();
     if fd >= 0 {
         let record = [kind, value];
-        libc::write(fd, record.as_ptr().cast(), std::mem::size_of_val(&record));
+        // SAFETY: write of a local array to a descriptor we hold.
+        unsafe { libc::write(fd, record.as_ptr().cast(), std::mem::size_of_val(&record)) };
     }
 }
 

@@ -361,8 +361,9 @@ pub fn short_hostname() -> String {
 /// The local time as RFC 3339 with microseconds and the offset
 /// (`2024-01-02T03:04:05.000006+01:00`), as RFC 5424 wants it.
 pub fn rfc3339_timestamp() -> String {
+    // SAFETY: timeval is plain data; plain libc calls on local buffers.
     let mut tv: libc::timeval = unsafe { std::mem::zeroed() };
-    // SAFETY: plain libc calls on local buffers.
+    // SAFETY: as above.
     unsafe {
         libc::gettimeofday(&mut tv, std::ptr::null_mut());
         let mut tm: libc::tm = std::mem::zeroed();
@@ -539,6 +540,7 @@ mod tests {
     fn rfc3339_parses_back() {
         let now = rfc3339_timestamp();
         let secs = crate::format::syslog_msg::parse_rfc3339(now.as_bytes()).unwrap();
+        // SAFETY: time(2) with no out-pointer.
         let real = unsafe { libc::time(std::ptr::null_mut()) } as i64;
         assert!((secs - real).abs() <= 2, "{now}");
     }
