@@ -165,11 +165,10 @@ pub fn descendants(root: Pid) -> Vec<Pid> {
     out
 }
 
-/// The parent pid from /proc/PID/stat (the field after the parenthesised name).
+/// The parent pid from /proc/PID/stat.
 fn parent_of(pid: i32) -> Option<i32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(1)?.parse().ok()
+    crate::format::procstat::parse_stat(&stat).map(|s| s.ppid)
 }
 
 /// What the end of a shutdown asks the kernel for.
