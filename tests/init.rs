@@ -1023,6 +1023,9 @@ fn idle_init_keeps_only_its_working_set() {
         seen.read_only_data_kb <= 64 && seen.code_kb <= 1024
     });
     assert!(idle, "{seen:?}\n{}", init.console());
+    // And it wakes from there: everything it released comes back as it is used.
+    init.telinit(&["5"]);
+    init.wait_for_runlevel("3 5");
 }
 
 /// Resident kB of a process's file pages that it never wrote (no private copies).

@@ -236,8 +236,9 @@ unsafe fn relocates_text(headers: &[libc::Elf64_Phdr], bias: usize) -> bool {
 /// keeps a guard gap of that size below it (madvise skips the unmapped part). Another
 /// thread's stack may have neighbours, so it is left alone.
 fn dead_stack() -> Option<Range> {
+    // Through syscall: a static glibc links `gettid` as an undefined weak symbol (null).
     // SAFETY: plain system calls with no arguments.
-    let main_thread = unsafe { libc::gettid() == libc::getpid() };
+    let main_thread = unsafe { libc::syscall(libc::SYS_gettid) == libc::getpid().into() };
     let marker = 0u8;
     let here = std::hint::black_box(std::ptr::addr_of!(marker)) as usize;
     main_thread.then(|| below_frame(here, page_size()))
