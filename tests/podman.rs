@@ -20,7 +20,7 @@ const APPLETS: &[&str] = &[
     "sh", "sleep", "echo", "cat", "grep", "wc", "ls", "id", "true",
 ];
 
-/// podman as it works on these machines: runc, cgroupfs, explicit limits for `run`.
+/// podman as it works on these machines: runc, cgroupfs.
 fn podman(args: &[&str]) -> Command {
     require_podman();
     let mut cmd = Command::new("podman");
@@ -48,12 +48,15 @@ fn require_podman() {
     });
 }
 
-fn run_limits() -> [&'static str; 4] {
+/// Options of every `podman run`: explicit limits (the machine's defaults are refused),
+/// and no network (nothing here needs one, and the host's firewall stays untouched).
+fn run_options() -> [&'static str; 5] {
     [
         "--ulimit",
         "nofile=1024:20000",
         "--ulimit",
         "nproc=4096:4096",
+        "--network=none",
     ]
 }
 
@@ -158,7 +161,7 @@ impl Image {
     /// `podman run --rm IMAGE /sbin/vinit init -- MAIN...` to the end.
     fn run(&self, options: &[&str], main: &[&str]) -> Output {
         podman(&["run", "--rm"])
-            .args(run_limits())
+            .args(run_options())
             .args(options)
             .arg(&self.tag)
             .args(["/sbin/vinit", "init", "--"])
@@ -171,7 +174,7 @@ impl Image {
     fn start(&self, name: &str, main: &[&str]) -> Container {
         let name = unique(name);
         let out = podman(&["run", "--detach", "--name", &name])
-            .args(run_limits())
+            .args(run_options())
             .arg(&self.tag)
             .args(["/sbin/vinit", "init", "--"])
             .args(main)
