@@ -11,7 +11,7 @@ mod common;
 
 use common::*;
 use std::fs;
-use std::os::unix::fs::symlink;
+use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -114,6 +114,8 @@ impl Image {
         for sub in ["bin", "sbin", "srv", "etc", "tmp"] {
             fs::create_dir_all(root.join(sub)).unwrap();
         }
+        // As in any image: a /tmp everyone may write to (sticky).
+        fs::set_permissions(root.join("tmp"), fs::Permissions::from_mode(0o1777)).unwrap();
         fs::copy(
             peer("busybox-static", "bin/busybox"),
             root.join("bin/busybox"),
@@ -309,7 +311,8 @@ fn an_image_without_a_c_library_runs_only_the_static_build() {
 }
 
 /// Users and groups come from the image's /etc/passwd and /etc/group; a user that is not
-/// there is an error naming it, never a command run as root.
+/// there is an error naming it (exit status 2, as start-stop-daemon's), never a command run
+/// as root.
 #[test]
 fn users_come_from_the_images_files_and_an_unknown_one_is_an_error() {
     let image = Image::build("users");
@@ -327,10 +330,7 @@ fn users_come_from_the_images_files_and_an_unknown_one_is_an_error() {
     let unknown = as_user("ghost");
     assert_eq!(unknown.status.code(), Some(2), "{unknown:?}");
     assert!(stdout(&unknown).is_empty(), "{unknown:?}");
-    assert!(
-        stderr(&unknown).contains("unknown user \"ghost\""),
-        "{unknown:?}"
-    );
+    assert!(stderr(&unknown).contains("ghost"), "{unknown:?}");
 }
 
 /// On a host whose nsswitch.conf names a module besides `files` (here systemd's, as
@@ -368,9 +368,7 @@ fn a_user_missing_from_the_files_is_unknown_whatever_nsswitch_conf_names() {
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
         .output()
         .unwrap();
+    // The error (as start-stop-daemon words it), not a crash: exit status 2, the name.
     assert_eq!(out.status.code(), Some(2), "{out:?}");
-    assert!(
-        stderr(&out).contains("unknown user \"ghost-of-vinit\""),
-        "{out:?}"
-    );
+    assert!(stderr(&out).contains("ghost-of-vinit"), "{out:?}");
 }
