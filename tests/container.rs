@@ -34,7 +34,7 @@ impl Container {
         let log = fs::File::create(&output).unwrap();
         let prefix = if how.pid1 { namespace_prefix() } else { vec![] };
         let mut argv: Vec<String> = prefix.iter().map(|s| s.to_string()).collect();
-        argv.extend([VINIT.into(), "init".into(), "--root".into()]);
+        argv.extend([vinit_bin().into(), "init".into(), "--root".into()]);
         argv.push(root.path().display().to_string());
         argv.extend(how.options.iter().map(|s| s.to_string()));
         argv.push("--".into());

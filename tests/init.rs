@@ -474,7 +474,7 @@ fn shutdown_reboot_and_cancel() {
     let mut init = Pid1::boot(rc_root(), Some(&inittab("")), &[]);
     init.wait_for_runlevel("N 3");
     // A shutdown in a minute closes logins at once; cancelling opens them again.
-    let mut pending = std::process::Command::new(VINIT)
+    let mut pending = std::process::Command::new(vinit_bin())
         .args([
             "shutdown",
             "--root",
@@ -537,7 +537,11 @@ fn halt_f_in_a_pid_namespace_ends_the_namespace() {
     for (tool, signal) in [("poweroff", libc::SIGINT), ("reboot", libc::SIGHUP)] {
         let mut cmd = std::process::Command::new("unshare");
         cmd.args(common::pid1::namespace_prefix()[1..].iter())
-            .args(["/bin/sh", "-c", &format!("{VINIT} {tool} -f -d; sleep 10")]);
+            .args([
+                "/bin/sh",
+                "-c",
+                &format!("{} {tool} -f -d; sleep 10", vinit_bin()),
+            ]);
         let status = cmd.status().unwrap();
         assert_eq!(
             status.signal().or(status.code().map(|c| c - 128)),
@@ -754,7 +758,7 @@ fn the_control_fifo_comes_back_when_a_tmpfs_is_mounted_over_run() {
         &format!(
             "rm {fifo} && kill -CHLD 1 && sleep 0.5 && test -p {fifo} && {vinit} --root {root} telinit 0",
             fifo = fifo.display(),
-            vinit = VINIT,
+            vinit = vinit_bin(),
             root = init.root.path().display()
         ),
     );
@@ -803,7 +807,8 @@ fn init_not_pid_1_runs_only_on_a_root_chosen_on_purpose() {
     let bare = unshare
         .args(["--mount", "sh", "-c"])
         .arg(format!(
-            "mount -t tmpfs tmpfs /etc && exec timeout -s KILL 10 {VINIT} init"
+            "mount -t tmpfs tmpfs /etc && exec timeout -s KILL 10 {} init",
+            vinit_bin()
         ))
         .env_clear()
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
@@ -987,7 +992,7 @@ fn shutdown_is_for_root_only_as_with_sysvinit() {
         let debian = as_nobody(theirs.to_str().unwrap(), args);
         let mut ours_args = vec!["shutdown"];
         ours_args.extend(args);
-        let ours = as_nobody(VINIT, &ours_args);
+        let ours = as_nobody(vinit_bin(), &ours_args);
         assert_eq!(ours.status.code(), debian.status.code(), "{args:?}");
         assert_eq!(ours.status.code(), Some(1));
         let first = |o: &std::process::Output| {
@@ -1001,4 +1006,59 @@ fn shutdown_is_for_root_only_as_with_sysvinit() {
         assert!(ours.stdout.is_empty());
     }
     assert!(!root.join("etc/nologin").exists());
+}
+
+/// Idle, init keeps resident only what its wait uses: the read-only data it needed to
+/// start (relocations, constants, unwind tables) are released, and its code down to the
+/// few fault-around windows the wait runs in. (The whole start-up stayed mapped before:
+/// 940 kB of read-only data and 1.8 MB of code for the debug build, 384 kB and 608 kB for
+/// the static release build.)
+#[test]
+fn idle_init_keeps_only_its_working_set() {
+    let init = Pid1::boot(TestRoot::debian(), Some("id:3:initdefault:\n"), &[]);
+    init.wait_for_runlevel("N 3");
+    let pid = init.host_pid();
+    let mut seen = Resident::default();
+    let idle = wait_until(30, || {
+        seen = Resident::of(pid);
+        seen.read_only_data_kb <= 64 && seen.code_kb <= 1024
+    });
+    assert!(idle, "{seen:?}\n{}", init.console());
+    // And it wakes from there: everything it released comes back as it is used.
+    init.telinit(&["5"]);
+    init.wait_for_runlevel("3 5");
+}
+
+/// Resident kB of a process's file pages that it never wrote (no private copies).
+#[derive(Debug, Default)]
+struct Resident {
+    read_only_data_kb: u64,
+    code_kb: u64,
+}
+
+impl Resident {
+    fn of(pid: i32) -> Resident {
+        let smaps = fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+        let mut found = Resident::default();
+        let mut perms = String::new();
+        let mut file_backed = false;
+        let mut rss = 0;
+        for line in smaps.lines() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            match fields.as_slice() {
+                [range, p, _, _, inode, ..] if !range.ends_with(':') => {
+                    perms = p.to_string();
+                    file_backed = *inode != "0";
+                }
+                ["Rss:", kb, "kB"] => rss = kb.parse().unwrap_or(0),
+                ["Anonymous:", "0", "kB"] if file_backed => match perms.as_str() {
+                    "r--p" => found.read_only_data_kb += rss,
+                    "r-xp" => found.code_kb += rss,
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        found
+    }
 }

@@ -8,6 +8,7 @@ pub mod initctl;
 pub mod layout;
 pub mod links;
 pub mod memory;
+pub mod nss;
 pub mod pidfile;
 pub mod proc;
 pub mod rcdir;

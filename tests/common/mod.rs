@@ -10,6 +10,21 @@ use std::process::{Command, Output};
 
 pub const VINIT: &str = env!("CARGO_BIN_EXE_vinit");
 
+/// The binary the PID-1 tests (init, container, podman) run: `$VINIT_BIN` when set — the
+/// static build, which `.ci/run` tests this way too — else the one cargo built ([`VINIT`]).
+pub fn vinit_bin() -> &'static str {
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(
+        || match std::env::var_os("VINIT_BIN").filter(|v| !v.is_empty()) {
+            None => VINIT.to_string(),
+            Some(path) => match fs::canonicalize(&path) {
+                Ok(abs) => abs.to_string_lossy().into_owned(),
+                Err(e) => panic!("VINIT_BIN={}: {e}", Path::new(&path).display()),
+            },
+        },
+    )
+}
+
 /// The repository (for the example system).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -146,7 +161,7 @@ impl Drop for TestRoot {
 
 /// The binary with an environment free of the caller's runlevel variables.
 pub fn vinit_cmd() -> Command {
-    let mut cmd = Command::new(VINIT);
+    let mut cmd = Command::new(vinit_bin());
     cmd.env_clear().env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
     cmd
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::Duration;
 
-use super::{wait_until, TestRoot, VINIT};
+use super::{vinit_bin, wait_until, TestRoot};
 
 /// The command prefix that gives a child its own PID namespace (and /proc).
 pub fn namespace_prefix() -> Vec<&'static str> {
@@ -45,7 +45,7 @@ impl Pid1 {
         let log = fs::File::create(&console).unwrap();
         let mut argv: Vec<String> = prefix.iter().map(|s| s.to_string()).collect();
         argv.extend([
-            VINIT.to_string(),
+            vinit_bin().to_string(),
             "init".into(),
             "--root".into(),
             root.path().display().to_string(),

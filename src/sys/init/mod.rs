@@ -129,8 +129,6 @@ pub struct Init {
     sleep_time: Duration,
     grace: Duration,
     quiet: bool,
-    /// The environment init was started with (the kernel's, a container manager's).
-    inherited_env: Vec<(OsString, OsString)>,
     env: Vec<(String, String)>,
     transition: Option<Transition>,
     pending_level: Option<Runlevel>,
@@ -142,8 +140,6 @@ pub struct Init {
     reexec_pending: bool,
     /// The last reap found no child at all.
     no_children: bool,
-    /// Idle code mappings were released since the last event.
-    trimmed: bool,
     signals: SignalFd,
     control: Control,
     exit_status: Option<i32>,
@@ -172,6 +168,7 @@ pub fn run(options: InitOptions) -> i32 {
 }
 
 impl Init {
+    #[inline(never)]
     fn new(role: Role, options: InitOptions, signals: SignalFd) -> Init {
         let control = Control::open(options.root.initctl());
         let main = (!options.main.is_empty()).then(|| MainCommand {
@@ -196,7 +193,6 @@ impl Init {
             sleep_time: DEFAULT_SLEEP,
             grace: options.grace,
             quiet: options.quiet,
-            inherited_env: std::env::vars_os().collect(),
             env: Vec::new(),
             transition: None,
             pending_level: None,
@@ -206,7 +202,6 @@ impl Init {
             paused: false,
             reexec_pending: false,
             no_children: false,
-            trimmed: false,
             signals,
             control,
             exit_status: None,
@@ -260,12 +255,21 @@ impl Init {
         }
     }
 
+    /// One turn. What runs around the wait is kept out of line (`#[inline(never)]` on
+    /// `new`, `advance` and `handle_events`): their locals (the FIFO's read buffer, utmp
+    /// records, parsed tables) then take stack only while they run, not below the idle
+    /// wait for the rest of init's life.
     fn turn(&mut self) {
         self.advance();
         if self.exit_status.is_some() {
             return;
         }
         self.wait_for_event();
+        self.handle_events();
+    }
+
+    #[inline(never)]
+    fn handle_events(&mut self) {
         for signo in signals::read_all(&self.signals) {
             self.on_signal(signo);
         }
@@ -277,49 +281,34 @@ impl Init {
         self.fire_timers(Instant::now());
     }
 
-    /// Sleeps in poll until a signal, a request or the next timer.
-    /// Once init has been idle for [`crate::sys::memory::TRIM_AFTER`], it releases the mappings of the code it
-    /// is not running (see `memory`): its resident set is then its idle working set.
+    /// Sleeps in poll until a signal, a request or the next timer. Once init has been
+    /// idle for [`crate::sys::memory::TRIM_AFTER`] with no timer pending, it releases
+    /// what it needed only to start (see `memory`) and goes straight back to sleep on the
+    /// same descriptors: its resident set is then its idle working set.
     fn wait_for_event(&mut self) {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
         use std::os::fd::AsFd;
-        loop {
-            let next = self.next_timer();
-            let wait = match next {
-                Some(at) => Some(at.saturating_duration_since(Instant::now())),
-                None if !self.trimmed => Some(crate::sys::memory::TRIM_AFTER),
-                None => None,
-            };
-            let timeout = match wait {
-                None => PollTimeout::NONE,
-                Some(w) => PollTimeout::try_from((w.as_millis() + 1).min(i32::MAX as u128) as i32)
-                    .unwrap_or(PollTimeout::MAX),
-            };
-            let mut fds = vec![PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
-            fds.extend(
-                self.control
-                    .fd()
-                    .map(|fd| PollFd::new(fd, PollFlags::POLLIN)),
-            );
-            fds.extend(
-                self.control
-                    .watch_fds()
-                    .into_iter()
-                    .map(|(fd, events)| PollFd::new(fd, events)),
-            );
-            match poll(&mut fds, timeout) {
-                // Idle long enough: trim, then straight back to sleep, so that only the
-                // code of this loop faults back in.
-                Ok(0) if next.is_none() => {
-                    crate::sys::memory::trim_resident_code();
-                    self.trimmed = true;
-                }
-                Ok(0) => return,
-                _ => {
-                    self.trimmed = false;
-                    return;
-                }
-            }
+        let next = self.next_timer();
+        let wait = next.map_or(crate::sys::memory::TRIM_AFTER, |at| {
+            at.saturating_duration_since(Instant::now())
+        });
+        let timeout = PollTimeout::try_from((wait.as_millis() + 1).min(i32::MAX as u128) as i32)
+            .unwrap_or(PollTimeout::MAX);
+        let mut fds = vec![PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
+        fds.extend(
+            self.control
+                .fd()
+                .map(|fd| PollFd::new(fd, PollFlags::POLLIN)),
+        );
+        fds.extend(
+            self.control
+                .watch_fds()
+                .into_iter()
+                .map(|(fd, events)| PollFd::new(fd, events)),
+        );
+        if let (Ok(0), None) = (poll(&mut fds, timeout), next) {
+            // Whatever woke init is read by the caller.
+            let _ = crate::sys::memory::trim_then(|| crate::sys::memory::poll_forever(&mut fds));
         }
     }
 
@@ -428,6 +417,7 @@ impl Init {
     }
 
     /// Moves init forward until there is nothing more to do without an event.
+    #[inline(never)]
     fn advance(&mut self) {
         // Each pass starts something, changes stage, or stops; spawn failures count
         // against the respawn limit, so this ends.
@@ -602,8 +592,9 @@ impl Init {
         spawn.argv0(program);
         spawn.args(argv.iter().skip(1));
         // As sysvinit: init's own environment (what the kernel or the container manager
-        // gave it: HOME, TERM, container=…), with sysvinit's variables over it.
-        for (k, v) in &self.inherited_env {
+        // gave it: HOME, TERM, container=…), with sysvinit's variables over it. Read from
+        // the process at each spawn (init never changes it): no copy stays on the heap.
+        for (k, v) in std::env::vars_os() {
             spawn.env(k, v);
         }
         for (k, v) in self.child_env() {
@@ -682,7 +673,7 @@ impl Init {
         let program = main.argv.first().cloned().unwrap_or_default();
         let mut spawn = Spawn::new(&program);
         spawn.args(main.argv.iter().skip(1));
-        for (k, v) in &self.inherited_env {
+        for (k, v) in std::env::vars_os() {
             spawn.env(k, v);
         }
         if let Some((k, v)) = self.root.script_env() {
