@@ -26,6 +26,10 @@ struct Args {
     dir: PathBuf,
 }
 
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 pub fn main(_ctx: &Context, args: Vec<OsString>) -> i32 {
     let args: Args = match parse_args(args) {
         Ok(a) => a,

@@ -82,6 +82,10 @@ struct Args {
     level: Option<String>,
 }
 
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
     let args: Args = match parse_args(args) {
         Ok(a) => a,
