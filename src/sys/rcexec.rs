@@ -23,6 +23,27 @@ pub const RC_MARKER: &str = "VINIT_RC";
 /// The path of the vinit binary, for scripts (`init.d/functions` calls `$VINIT daemon`).
 pub const BINARY_ENV: &str = "VINIT";
 
+/// sysvinit's variables for the processes of a runlevel: what init gives its children
+/// and rc its scripts (`PATH`, `RUNLEVEL`, `PREVLEVEL`, `CONSOLE`, `INIT_VERSION`,
+/// `SHELL`).
+pub fn sysvinit_env(
+    level: &str,
+    previous: Option<Runlevel>,
+    console: OsString,
+) -> [(&'static str, OsString); 6] {
+    [
+        ("PATH", OsString::from(crate::sys::DEFAULT_PATH)),
+        ("RUNLEVEL", OsString::from(level)),
+        (
+            "PREVLEVEL",
+            OsString::from(previous_name(previous).to_string()),
+        ),
+        ("CONSOLE", console),
+        ("INIT_VERSION", OsString::from(INIT_VERSION)),
+        ("SHELL", OsString::from("/bin/sh")),
+    ]
+}
+
 /// What every script's environment is built from: the sysvinit variables, plus the
 /// `INIT_*` variables init passed down (set with `telinit -e`), `TERM` and the root.
 pub struct ScriptEnv {
@@ -48,19 +69,9 @@ impl ScriptEnv {
                 vars.push((key, value));
             }
         }
-        let fixed = [
-            ("PATH", OsString::from(crate::sys::DEFAULT_PATH)),
-            ("RUNLEVEL", OsString::from(level.to_string())),
-            (
-                "PREVLEVEL",
-                OsString::from(previous_name(previous).to_string()),
-            ),
-            ("CONSOLE", console),
-            ("INIT_VERSION", OsString::from(INIT_VERSION)),
-            ("SHELL", OsString::from("/bin/sh")),
-            (RC_MARKER, OsString::from("1")),
-        ];
+        let fixed = sysvinit_env(&level.to_string(), previous, console);
         vars.extend(fixed.into_iter().map(|(k, v)| (OsString::from(k), v)));
+        vars.push((OsString::from(RC_MARKER), OsString::from("1")));
         if let Some((k, v)) = root.script_env() {
             vars.push((k.into(), v.to_os_string()));
         }

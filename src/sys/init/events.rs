@@ -55,7 +55,7 @@ impl Init {
                 // SAFETY: kill(2) with a process group and a signal number; no memory.
                 unsafe { libc::kill(-pid.as_raw(), signo) };
             }
-            None => log::info!("{} ignored", super::signals::name(signo)),
+            None => log::info!("{} ignored", crate::sys::runtime::signals::name(signo)),
         }
     }
 

@@ -10,19 +10,14 @@
 mod control;
 mod events;
 mod resume;
-mod signals;
 pub mod tree;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use nix::errno::Errno;
 use nix::sys::signal::{killpg, Signal};
-use nix::sys::signalfd::SignalFd;
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 use crate::format::inittab::{parse, parse_bytes, Inittab, DEFAULT_INITTAB};
@@ -32,6 +27,9 @@ use crate::plan::inittab::{
     eligible, plan_kills, plan_reload, plan_starts, EntryState, Stage, Throttle, RESPAWN_DISABLE,
 };
 use crate::sys::layout::Root;
+use crate::sys::runtime::reap::reap_all;
+use crate::sys::runtime::signals::{Signals, Which};
+use crate::sys::runtime::timers::Timers;
 use crate::sys::spawn::{Spawn, Stdio};
 use control::Control;
 use tree::{signal_everything, Halt, Role};
@@ -120,7 +118,8 @@ pub struct Init {
     tab_is_builtin: bool,
     states: Vec<EntryState>,
     throttles: HashMap<String, Throttle>,
-    failing_until: HashMap<String, Instant>,
+    /// Entries disabled for respawning too fast, by id: when they may run again.
+    failing_until: Timers<String>,
     procs: HashMap<Pid, Owner>,
     stage: Stage,
     previous: Option<Runlevel>,
@@ -140,7 +139,7 @@ pub struct Init {
     reexec_pending: bool,
     /// The last reap found no child at all.
     no_children: bool,
-    signals: SignalFd,
+    signals: Signals,
     control: Control,
     exit_status: Option<i32>,
 }
@@ -148,8 +147,8 @@ pub struct Init {
 /// Runs init until it exits (container, subreaper) — on a machine it never returns.
 pub fn run(options: InitOptions) -> i32 {
     let role = Role::detect();
-    let signals = match signals::block_and_open() {
-        Ok(fd) => fd,
+    let signals = match Signals::open(Which::All) {
+        Ok(signals) => signals,
         Err(e) => {
             eprintln!("init: cannot read signals: {}", crate::sys::describe_io(&e));
             return 1;
@@ -169,7 +168,7 @@ pub fn run(options: InitOptions) -> i32 {
 
 impl Init {
     #[inline(never)]
-    fn new(role: Role, options: InitOptions, signals: SignalFd) -> Init {
+    fn new(role: Role, options: InitOptions, signals: Signals) -> Init {
         let control = Control::open(options.root.initctl());
         let main = (!options.main.is_empty()).then(|| MainCommand {
             argv: options.main.clone(),
@@ -185,7 +184,7 @@ impl Init {
             tab_is_builtin: false,
             states: Vec::new(),
             throttles: HashMap::new(),
-            failing_until: HashMap::new(),
+            failing_until: Timers::default(),
             procs: HashMap::new(),
             stage: Stage::Sysinit,
             previous: None,
@@ -241,14 +240,7 @@ impl Init {
 
     fn event_loop(&mut self) -> i32 {
         loop {
-            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.turn())) {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                log::error!("internal error, continuing: {what}");
-            }
+            crate::sys::runtime::guard::turn("init", || self.turn());
             if let Some(status) = self.exit_status {
                 return status;
             }
@@ -270,7 +262,7 @@ impl Init {
 
     #[inline(never)]
     fn handle_events(&mut self) {
-        for signo in signals::read_all(&self.signals) {
+        for signo in self.signals.read() {
             self.on_signal(signo);
         }
         self.reap();
@@ -287,14 +279,13 @@ impl Init {
     /// same descriptors: its resident set is then its idle working set.
     fn wait_for_event(&mut self) {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-        use std::os::fd::AsFd;
         let next = self.next_timer();
         let wait = next.map_or(crate::sys::memory::TRIM_AFTER, |at| {
             at.saturating_duration_since(Instant::now())
         });
         let timeout = PollTimeout::try_from((wait.as_millis() + 1).min(i32::MAX as u128) as i32)
             .unwrap_or(PollTimeout::MAX);
-        let mut fds = vec![PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
+        let mut fds = vec![PollFd::new(self.signals.fd(), PollFlags::POLLIN)];
         fds.extend(
             self.control
                 .fd()
@@ -316,7 +307,7 @@ impl Init {
         let transition = self.transition.as_ref().map(|t| t.deadline);
         let main_stop = self.main_stop.as_ref().map(|m| m.deadline);
         let finale = self.finale.as_ref().map(|f| f.deadline);
-        let failing = self.failing_until.values().min().copied();
+        let failing = self.failing_until.next();
         [transition, main_stop, finale, failing]
             .into_iter()
             .flatten()
@@ -324,14 +315,7 @@ impl Init {
     }
 
     fn fire_timers(&mut self, now: Instant) {
-        let expired: Vec<String> = self
-            .failing_until
-            .iter()
-            .filter(|(_, t)| **t <= now)
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in expired {
-            self.failing_until.remove(&id);
+        for id in self.failing_until.take_expired(now) {
             if let Some(i) = self.index_of(&id) {
                 self.states[i].failing = false;
             }
@@ -368,20 +352,10 @@ impl Init {
 
     /// Reaps every exited child; orphans re-parented to init are simply discarded.
     fn reap(&mut self) {
-        self.no_children = false;
-        loop {
-            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::StillAlive) => break,
-                Ok(WaitStatus::Exited(pid, code)) => self.child_exited(pid, code),
-                Ok(WaitStatus::Signaled(pid, sig, _)) => self.child_exited(pid, 128 + sig as i32),
-                Ok(_) => {}
-                Err(Errno::EINTR) => {}
-                Err(Errno::ECHILD) => {
-                    self.no_children = true;
-                    break;
-                }
-                Err(_) => break,
-            }
+        let mut exits = Vec::new();
+        self.no_children = reap_all(|exit| exits.push(exit));
+        for exit in exits {
+            self.child_exited(exit.pid, exit.status);
         }
     }
 
@@ -550,7 +524,7 @@ impl Init {
                 );
                 self.states[index].failing = true;
                 self.failing_until
-                    .insert(entry.id.clone(), now + RESPAWN_DISABLE);
+                    .set(entry.id.clone(), now + RESPAWN_DISABLE);
                 return;
             }
         }
@@ -636,32 +610,23 @@ impl Init {
         console
     }
 
-    fn child_env(&self) -> Vec<(String, String)> {
+    fn child_env(&self) -> Vec<(OsString, OsString)> {
         let level = match self.stage {
             Stage::Level(l) => l.to_string(),
             _ => "S".to_string(),
         };
-        let mut env = vec![
-            ("PATH".to_string(), crate::sys::DEFAULT_PATH.to_string()),
-            ("RUNLEVEL".to_string(), level),
-            (
-                "PREVLEVEL".to_string(),
-                previous_name(self.previous).to_string(),
-            ),
-            ("CONSOLE".to_string(), console_path()),
-            (
-                "INIT_VERSION".to_string(),
-                crate::sys::rcexec::INIT_VERSION.to_string(),
-            ),
-            ("SHELL".to_string(), "/bin/sh".to_string()),
-        ];
+        let mut env: Vec<(OsString, OsString)> =
+            crate::sys::rcexec::sysvinit_env(&level, self.previous, console_path().into())
+                .into_iter()
+                .map(|(k, v)| (k.into(), v))
+                .collect();
         if let Some((k, v)) = self.root.script_env() {
-            env.push((k.to_string(), v.to_string_lossy().into_owned()));
+            env.push((k.into(), v.into()));
         }
         if self.main.is_some() && self.quiet {
             env.push(("VINIT_QUIET".into(), "1".into()));
         }
-        env.extend(self.env.iter().cloned());
+        env.extend(self.env.iter().map(|(k, v)| (k.into(), v.into())));
         env
     }
 

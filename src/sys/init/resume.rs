@@ -208,7 +208,7 @@ impl Init {
                 .collect();
         for saved in &state.entries {
             if saved.failing_left > 0 {
-                self.failing_until.insert(
+                self.failing_until.set(
                     saved.id.clone(),
                     now + Duration::from_secs(saved.failing_left),
                 );
