@@ -13,28 +13,77 @@ use crate::format::syslog::Facility;
 use crate::sys::init::{run, InitOptions, DEFAULT_GRACE};
 use crate::sys::layout::Root;
 
-const USAGE: &str = "\
-Usage: init [--root DIR] [--level LEVEL] [--grace SECS] [-v] [-- COMMAND [ARGS...]]
-       init {0-9|S|Q|U|a|b|c}     (not PID 1: the same as telinit)
+/// init's command line, for help, man pages and completions. It is parsed by hand
+/// (`parse`), because as PID 1 it comes from the kernel: an argument init does not know
+/// (`splash`, `quiet`) must never stop a boot. A test checks that `parse` accepts every
+/// option declared here.
+pub fn command() -> clap::Command {
+    use clap::{Arg, ArgAction, Command};
+    Command::new("init")
+        .about("PID 1: run inittab, runlevels, respawn and shutdown; a container's init; a subreaper")
+        .long_about(
+            "Runs inittab: boot, runlevels, respawn, shutdown. As PID 1 of a machine it ends \
+             with reboot(2); in a container or as a subreaper (not PID 1) it exits once every \
+             process is gone: with COMMAND's status when a main command was given, else 0 \
+             after a halt and 129 after a reboot. Not PID 1, `init 0-9|S|Q|U|a|b|c` is \
+             telinit.",
+        )
+        .override_usage(
+            "init [--root DIR] [--level LEVEL] [--grace SECS] [-v] [-- COMMAND [ARGS...]]\n       \
+             init {0-9|S|Q|U|a|b|c}     (not PID 1: the same as telinit)",
+        )
+        .after_help(
+            "Kernel arguments: single, s, S, -s, emergency and 1-9 choose the boot level; \
+             others are ignored.",
+        )
+        .arg(
+            Arg::new("root")
+                .long("root")
+                .value_name("DIR")
+                .help(
+                    "The system below DIR (default: $VINIT_ROOT, else /). Not PID 1, init runs \
+                     only with a root chosen explicitly (--root / for this very system): it \
+                     would otherwise run the host's boot scripts",
+                ),
+        )
+        .arg(
+            Arg::new("level")
+                .long("level")
+                .value_name("LEVEL")
+                .help("Boot into LEVEL instead of inittab's initdefault"),
+        )
+        .arg(
+            Arg::new("grace")
+                .long("grace")
+                .value_name("SECS")
+                .help("Between TERM and KILL for everything at shutdown (default 5)"),
+        )
+        .arg(
+            Arg::new("verbose")
+                .short('v')
+                .long("verbose")
+                .action(ArgAction::SetTrue)
+                .help(
+                    "With a main command, show init's and rc's own messages too (by default \
+                     only warnings, errors and failed scripts are shown)",
+                ),
+        )
+        .arg(
+            Arg::new("command")
+                .value_name("COMMAND")
+                .num_args(1..)
+                .last(true)
+                .help(
+                    "After boot, run COMMAND as the main service, in the working directory and \
+                     with the environment init was started with; when it exits the system shuts \
+                     down",
+                ),
+        )
+}
 
-Runs inittab: boot, runlevels, respawn, shutdown. As PID 1 of a machine it ends with
-reboot(2); in a container or as a subreaper (not PID 1) it exits once every process
-is gone: with COMMAND's status when a main command was given, else 0 after a halt
-and 129 after a reboot.
-
-Options:
-  --root DIR      the system below DIR (default: $VINIT_ROOT, else /). Not PID 1,
-                  init runs only with a root chosen explicitly (--root / for this
-                  very system): it would otherwise run the host's boot scripts
-  --level LEVEL   boot into LEVEL instead of inittab's initdefault
-  --grace SECS    between TERM and KILL for everything at shutdown (default 5)
-  -v, --verbose   with a main command, show init's and rc's own messages too
-                  (by default only warnings, errors and failed scripts are shown)
-  -- COMMAND      after boot, run COMMAND as the main service, in the working
-                  directory and with the environment init was started with; when it
-                  exits the system shuts down
-Kernel arguments: single, s, S, -s, 1-9 choose the boot level; others are ignored.
-";
+fn usage() -> String {
+    command().render_usage().to_string()
+}
 
 struct Parsed {
     root: Option<PathBuf>,
@@ -58,11 +107,11 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
             Parsed::default()
         }
         Err(msg) if msg.is_empty() => {
-            print!("{USAGE}");
+            print!("{}", command().render_long_help());
             return 0;
         }
         Err(msg) => {
-            eprintln!("init: {msg}\n{USAGE}");
+            eprintln!("init: {msg}\n{}", usage());
             return 2;
         }
     };
