@@ -199,6 +199,10 @@ enum Action {
     Pidof,
 }
 
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 pub fn main(ctx: &Context, argv: Vec<OsString>) -> i32 {
     let prog = super::program_name(&argv, "daemon");
     let asks_status = asks_for_status(&argv);

@@ -175,6 +175,10 @@ struct Settings {
     input: Option<std::fs::File>,
 }
 
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 pub fn main(ctx: &Context, argv: Vec<OsString>) -> i32 {
     let prog = super::program_name(&argv, "logger");
     let parsed = Args::command()
