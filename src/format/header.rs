@@ -461,26 +461,51 @@ fn strip_backslash(text: &str) -> (&str, bool) {
     }
 }
 
+/// What is wrong with a `chkconfig:` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ChkconfigLineError {
+    TooShort,
+    Levels(String),
+    Priority { what: &'static str, word: String },
+}
+
+impl std::fmt::Display for ChkconfigLineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChkconfigLineError::TooShort => f.write_str(
+                "expected runlevels, a start priority and a stop priority (\"chkconfig: 2345 20 80\")",
+            ),
+            ChkconfigLineError::Levels(word) => write!(
+                f,
+                "\"{word}\" is not a list of runlevels (digits 0-6, or -)"
+            ),
+            ChkconfigLineError::Priority { what, word } => {
+                write!(f, "{what} priority \"{word}\" is not a number from 0 to 99")
+            }
+        }
+    }
+}
+
 /// The part after `chkconfig:`: `LEVELS START STOP`.
-fn parse_chkconfig_line(rest: &str) -> Result<ChkconfigLine, String> {
+fn parse_chkconfig_line(rest: &str) -> Result<ChkconfigLine, ChkconfigLineError> {
     let mut words = rest.split_whitespace();
     let (Some(levels), Some(start), Some(stop)) = (words.next(), words.next(), words.next()) else {
-        return Err(
-            "expected runlevels, a start priority and a stop priority (\"chkconfig: 2345 20 80\")"
-                .into(),
-        );
+        return Err(ChkconfigLineError::TooShort);
     };
     let levels = if levels == "-" {
         LevelSet::EMPTY
     } else {
         LevelSet::parse_digits(levels)
-            .ok_or_else(|| format!("\"{levels}\" is not a list of runlevels (digits 0-6, or -)"))?
+            .ok_or_else(|| ChkconfigLineError::Levels(levels.to_string()))?
     };
-    let priority = |what: &str, word: &str| -> Result<u8, String> {
+    let priority = |what: &'static str, word: &str| -> Result<u8, ChkconfigLineError> {
         word.parse::<u8>()
             .ok()
             .filter(|p| *p <= 99 && word.bytes().all(|b| b.is_ascii_digit()))
-            .ok_or_else(|| format!("{what} priority \"{word}\" is not a number from 0 to 99"))
+            .ok_or_else(|| ChkconfigLineError::Priority {
+                what,
+                word: word.to_string(),
+            })
     };
     Ok(ChkconfigLine {
         levels,

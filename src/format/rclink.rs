@@ -101,28 +101,31 @@ pub fn parse_link_name(name: &str) -> LinkName {
     }
 }
 
+/// Why a name cannot be a service's: the message says which rule it breaks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameError(String);
+
+impl fmt::Display for NameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Whether a service name is one vinit will run or link: no path separators, no `..`,
 /// nothing hidden, and no leading digit or `-` (which would make link names ambiguous).
-pub fn check_service_name(service: &str) -> Result<(), String> {
-    if service.is_empty() {
-        return Err("empty service name".into());
-    }
-    if service.contains('/') || service == ".." || service.starts_with('.') {
-        return Err(format!(
-            "service name \"{service}\" must not contain '/' or start with '.'"
-        ));
-    }
-    if service.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
-        return Err(format!(
-            "service name \"{service}\" must not start with a digit or '-'"
-        ));
-    }
-    if service.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(format!(
-            "service name {service:?} contains blanks or control characters"
-        ));
-    }
-    Ok(())
+pub fn check_service_name(service: &str) -> Result<(), NameError> {
+    let why = if service.is_empty() {
+        "empty service name".to_string()
+    } else if service.contains('/') || service == ".." || service.starts_with('.') {
+        format!("service name \"{service}\" must not contain '/' or start with '.'")
+    } else if service.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+        format!("service name \"{service}\" must not start with a digit or '-'")
+    } else if service.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        format!("service name {service:?} contains blanks or control characters")
+    } else {
+        return Ok(());
+    };
+    Err(NameError(why))
 }
 
 /// Names that package managers and editors leave next to scripts, and that neither rc

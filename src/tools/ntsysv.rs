@@ -5,6 +5,7 @@
 //! as `chkconfig on/off` (`sys::services`).
 
 use std::ffi::OsString;
+use std::fmt;
 use std::io::{self, BufWriter};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,9 +15,11 @@ use ratatui::crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, Ke
 use ratatui::Terminal;
 
 use super::Context;
+use crate::error::{Failure, ToolError, ToolResult, Verbatim};
 use crate::format::levelset::LevelSet;
+use crate::plan::services::{Plan, Services};
 use crate::sys::layout::Root;
-use crate::sys::services::{Plan, Services};
+use crate::sys::services::{self, ServicesError};
 use crate::sys::terminal::{self, FullScreen};
 
 pub mod state;
@@ -105,72 +108,58 @@ fn parse(args: &[OsString]) -> Result<Opts, String> {
     Ok(o)
 }
 
+/// ntsysv's exit status for its own errors (a usage mistake is 1, as popt's).
+const FAILED: i32 = 2;
+
 pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
-    let progname = super::program_name(&args, "ntsysv");
-    let o = match parse(&args) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("{e}");
-            return 1;
-        }
-    };
+    crate::error::finish("ntsysv", run(ctx, &args))
+}
+
+fn run(ctx: &Context, args: &[OsString]) -> ToolResult {
+    let progname = super::program_name(args, "ntsysv");
+    let o = parse(args).map_err(|e| Verbatim::new(1, e))?;
     if o.help {
         print!("{USAGE}");
-        return 0;
+        return Ok(0);
     }
     let levels = match o.levels.as_deref() {
         None => LevelSet::MULTI_USER,
-        Some(text) => match LevelSet::parse_digits(text) {
-            Some(l) => l,
-            None => {
-                eprintln!("bad argument to --levels");
-                return 2;
-            }
-        },
+        Some(text) => LevelSet::parse_digits(text)
+            .ok_or_else(|| Verbatim::new(FAILED, "bad argument to --levels"))?,
     };
     let root = ctx.root(o.root.as_deref());
-    let services = match scan(&root) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    if !may_change(&services) {
-        eprintln!("You must be root to run {progname}.");
-        return 1;
+    let services = scan(&root)?;
+    if !may_change(&root, &services) {
+        return Err(Verbatim::new(1, format!("You must be root to run {progname}.")).into());
     }
     let entries = entries(&services, levels, o.hide);
     if entries.is_empty() {
-        eprintln!("No services may be managed by ntsysv!");
-        return 2;
+        return Err(Verbatim::new(FAILED, "No services may be managed by ntsysv!").into());
     }
     let mut screen = Screen::new(entries, levels, o.back);
-    match interact(&mut screen, &root) {
-        Ok(Outcome::Apply(batch)) => apply(&batch),
-        Ok(Outcome::Finish) => 0,
-        Ok(Outcome::Cancel) => 1,
-        Ok(Outcome::Signal(sig)) => terminal::die_of(sig),
-        Err(e) => {
-            eprintln!("ntsysv: {e}");
-            2
-        }
+    let outcome = interact(&mut screen, &root)?;
+    match outcome {
+        Outcome::Apply(batch) => apply(&root, &batch),
+        Outcome::Finish => Ok(0),
+        Outcome::Cancel => Ok(1),
+        Outcome::Signal(sig) => Ok(terminal::die_of(sig)),
     }
 }
 
-fn scan(root: &Root) -> Result<Services, i32> {
-    let services = Services::scan(root).map_err(|e| {
-        eprintln!("ntsysv: {e}");
-        2
-    })?;
-    for problem in &services.problems {
+fn scan(root: &Root) -> ToolResult<Services> {
+    let scanned = services::scan(root).map_err(|e| Failure::new(FAILED, e.to_string()))?;
+    for problem in &scanned.problems {
         eprintln!("ntsysv: {problem}");
     }
-    Ok(services)
+    Ok(scanned.services)
 }
 
 /// Red Hat's ntsysv insists on uid 0. What it protects is the links and the xinetd
 /// files, and below `--root` (or for a delegated tree) those may well be writable
 /// without it: write access decides, as for chkconfig.
-fn may_change(services: &Services) -> bool {
-    services.can_change_links() && (services.xinetd.is_empty() || services.can_change_xinetd())
+fn may_change(root: &Root, services: &Services) -> bool {
+    services::can_change_links(root, services)
+        && (services.xinetd.is_empty() || services::can_change_xinetd(root))
 }
 
 /// The services ntsysv offers, as Red Hat's does: the init.d scripts chkconfig manages
@@ -180,7 +169,7 @@ fn entries(services: &Services, levels: LevelSet, hide: bool) -> Vec<Entry> {
     let sysv = services
         .sysv
         .values()
-        .filter(|s| s.installed && s.info.is_ok() && s.is_configured())
+        .filter(|s| s.is_listed())
         .filter(|s| !(hide && s.hidden()))
         .map(|s| {
             Entry::sysv(
@@ -198,10 +187,9 @@ fn entries(services: &Services, levels: LevelSet, hide: bool) -> Vec<Entry> {
     sysv.chain(xinetd).collect()
 }
 
-/// What was reviewed and accepted: the services as read when Ok was pressed, the plan
-/// of their links, and the xinetd services to switch.
+/// What was reviewed and accepted: the plan of the links, and the xinetd services to
+/// switch.
 struct Batch {
-    services: Services,
     plan: Plan,
     xinetd: Vec<(String, bool)>,
 }
@@ -213,11 +201,34 @@ enum Outcome {
     Signal(nix::sys::signal::Signal),
 }
 
+/// Why the screen could not be shown or driven.
+#[derive(Debug)]
+enum ScreenError {
+    /// No terminal to show it on (the terminal layer's words).
+    NoTerminal(String),
+    Terminal(io::Error),
+}
+
+impl fmt::Display for ScreenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScreenError::NoTerminal(why) => f.write_str(why),
+            ScreenError::Terminal(e) => write!(f, "terminal: {e}"),
+        }
+    }
+}
+
+impl ToolError for ScreenError {
+    fn code(&self) -> i32 {
+        FAILED
+    }
+}
+
 /// Runs the screen until the user is done or a signal ends it. The terminal is given
 /// back before this returns, whatever the way out.
-fn interact(screen: &mut Screen, root: &Root) -> Result<Outcome, String> {
-    let _session = FullScreen::enter()?;
-    let fail = |e: io::Error| format!("terminal: {e}");
+fn interact(screen: &mut Screen, root: &Root) -> Result<Outcome, ScreenError> {
+    let _session = FullScreen::enter().map_err(ScreenError::NoTerminal)?;
+    let fail = ScreenError::Terminal;
     let mut term =
         Terminal::new(CrosstermBackend::new(BufWriter::new(io::stdout()))).map_err(fail)?;
     term.clear().map_err(fail)?;
@@ -257,7 +268,7 @@ fn interact(screen: &mut Screen, root: &Root) -> Result<Outcome, String> {
                     reviewed = Some(batch);
                     screen.show_review(lines);
                 }
-                Err(e) => screen.show_error(e),
+                Err(e) => screen.show_error(e.to_string()),
             },
             Action::Apply => {
                 if let Some(batch) = reviewed.take() {
@@ -273,47 +284,36 @@ fn interact(screen: &mut Screen, root: &Root) -> Result<Outcome, String> {
 /// Reads the services again (the screen may have been open a while) and plans the
 /// changes the boxes ask for, as `chkconfig NAME on|off` would; returns the review's
 /// text and the batch.
-fn review(root: &Root, screen: &Screen) -> Result<(Vec<String>, Batch), String> {
-    let services = Services::scan(root)?;
+fn review(root: &Root, screen: &Screen) -> Result<(Vec<String>, Batch), ServicesError> {
+    let services = services::scan(root)?.services;
     let changes = screen.changes();
     let requests: Vec<_> = changes
         .iter()
         .filter(|c| c.section == Section::Sysv)
         .map(|c| services.on_off(&c.name, screen.levels, c.on))
         .collect();
-    let plan = services.plan(&requests)?;
+    let plan = services
+        .plan(&requests)
+        .map_err(|e| ServicesError::planning(root, e))?;
     let xinetd = changes
         .iter()
         .filter(|c| c.section == Section::Xinetd)
         .map(|c| (c.name.clone(), c.on))
         .collect();
     let lines = state::review_lines(&changes, &plan, screen.levels);
-    Ok((
-        lines,
-        Batch {
-            services,
-            plan,
-            xinetd,
-        },
-    ))
+    Ok((lines, Batch { plan, xinetd }))
 }
 
-fn apply(batch: &Batch) -> i32 {
+fn apply(root: &Root, batch: &Batch) -> ToolResult {
     for w in &batch.plan.warnings {
         eprintln!("ntsysv: warning: {w}");
     }
-    match batch.services.apply_batch(&batch.plan, &batch.xinetd) {
-        Ok(notes) => {
-            for note in notes {
-                eprintln!("ntsysv: {note}");
-            }
-            0
-        }
-        Err(e) => {
-            eprintln!("ntsysv: {e}");
-            2
-        }
+    let notes = services::apply_batch(root, &batch.plan, &batch.xinetd)
+        .map_err(|e| Failure::new(FAILED, e.to_string()))?;
+    for note in notes {
+        eprintln!("ntsysv: {note}");
     }
+    Ok(0)
 }
 
 /// A terminal key as the screen knows it; None for what the screen ignores.

@@ -7,11 +7,13 @@
 //! cost over running the script directly is one exec.
 
 use std::ffi::{OsStr, OsString};
+use std::fmt;
 use std::path::{Path, PathBuf};
 
-use nix::sys::wait::{waitpid, WaitStatus};
+use nix::sys::wait::waitpid;
 
 use super::Context;
+use crate::error::{SysError, ToolError, ToolResult, Verbatim};
 use crate::format::rclink::is_ignored_script_name;
 use crate::sys::layout::Root;
 use crate::sys::spawn::{Spawn, Stdio};
@@ -41,7 +43,31 @@ fn usage(progname: &str) -> String {
     )
 }
 
+/// A script that could not be run: `service: PATH: REASON`, and a shell's status for
+/// it (127 when it is gone, 126 otherwise).
+#[derive(Debug)]
+struct ExecError(SysError);
+
+impl fmt::Display for ExecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ToolError for ExecError {
+    fn code(&self) -> i32 {
+        match self.0.source.raw_os_error() {
+            Some(libc::ENOENT) => 127,
+            _ => 126,
+        }
+    }
+}
+
 pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
+    crate::error::finish("service", run_tool(ctx, args))
+}
+
+fn run_tool(ctx: &Context, args: Vec<OsString>) -> ToolResult {
     let progname = super::program_name(&args, "service");
     let mut rest: Vec<OsString> = args.into_iter().skip(1).collect();
     let mut own_root: Option<PathBuf> = None;
@@ -56,31 +82,24 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
                 own_root = Some(PathBuf::from(&w["--root=".len()..]));
                 rest.remove(0);
             }
-            "-h" | "--help" => {
+            w if w == "-h" || w.starts_with("--h") => {
                 eprint!("{}", usage(&progname));
-                return 0;
-            }
-            w if w.starts_with("--h") => {
-                eprint!("{}", usage(&progname));
-                return 0;
+                return Ok(0);
             }
             "-V" | "--version" => {
                 eprintln!(
                     "{progname} ver. {COMPATIBLE_VERSION} (vinit {})",
                     env!("CARGO_PKG_VERSION")
                 );
-                return 0;
+                return Ok(0);
             }
             _ => break,
         }
     }
     let root = ctx.root(own_root.as_deref());
     match rest.as_slice() {
-        [] => {
-            eprint!("{}", usage(&progname));
-            1
-        }
-        [only] if only == "--status-all" => status_all(&root),
+        [] => Err(Verbatim::new(1, usage(&progname)).into()),
+        [only] if only == "--status-all" => Ok(status_all(&root)),
         [name, flag] if flag == "--full-restart" => full_restart(&root, name),
         [name, script_args @ ..] => run(&root, name, script_args),
     }
@@ -102,18 +121,18 @@ fn script(root: &Root, name: &OsStr) -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
-fn unrecognized(root: &Root, name: &OsStr) -> i32 {
+fn unrecognized(root: &Root, name: &OsStr) -> Box<dyn ToolError> {
     let name = name.to_string_lossy();
     let xinetd = in_init_d(&name) && root.xinetd_d().join(&*name).is_file();
-    if xinetd {
-        eprintln!(
+    let message = if xinetd {
+        format!(
             "{name}: unrecognized service ({name} is an xinetd service: the superserver starts it \
              on demand; enable it with 'chkconfig {name} on', disable it with 'chkconfig {name} off')"
-        );
+        )
     } else {
-        eprintln!("{name}: unrecognized service");
-    }
-    1
+        format!("{name}: unrecognized service")
+    };
+    Verbatim::new(1, message).into()
 }
 
 /// The command for one run of a script: clean environment, `/`, our stdio.
@@ -140,11 +159,9 @@ fn command(root: &Root, script: &Path, args: &[OsString]) -> Spawn {
     spawn
 }
 
-fn run(root: &Root, name: &OsStr, args: &[OsString]) -> i32 {
-    let Some(script) = script(root, name) else {
-        return unrecognized(root, name);
-    };
-    exec(root, &script, args)
+fn run(root: &Root, name: &OsStr, args: &[OsString]) -> ToolResult {
+    let script = script(root, name).ok_or_else(|| unrecognized(root, name))?;
+    Err(exec(root, &script, args).into())
 }
 
 /// The same run through `/bin/sh`: a script without `#!` is a shell script, as for
@@ -161,27 +178,20 @@ fn is_enoexec(e: &std::io::Error) -> bool {
     e.raw_os_error() == Some(libc::ENOEXEC)
 }
 
-/// Replaces this process with the script.
-fn exec(root: &Root, script: &Path, args: &[OsString]) -> i32 {
+/// Replaces this process with the script; what comes back is why it could not.
+fn exec(root: &Root, script: &Path, args: &[OsString]) -> ExecError {
     let error = command(root, script, args).exec();
     let error = if is_enoexec(&error) {
         through_shell(root, script, args).exec()
     } else {
         error
     };
-    eprintln!(
-        "service: {}: {}",
-        script.display(),
-        crate::sys::describe_io(&error)
-    );
-    match error.raw_os_error() {
-        Some(libc::ENOENT) => 127,
-        _ => 126,
-    }
+    ExecError(SysError::at(script, error))
 }
 
-/// Runs a script to completion; its exit status (128 + signal if killed).
-fn run_and_wait(root: &Root, script: &Path, action: &str) -> i32 {
+/// Runs a script to completion, for a step whose status nobody reads (the stop of a
+/// full restart, each status of `--status-all`): a script that cannot run is said.
+fn run_and_wait(root: &Root, script: &Path, action: &str) {
     let args = [OsString::from(action)];
     let spawned = match command(root, script, &args).spawn() {
         Err(e) if is_enoexec(&e) => through_shell(root, script, &args).spawn(),
@@ -189,32 +199,19 @@ fn run_and_wait(root: &Root, script: &Path, action: &str) -> i32 {
     };
     let pid = match spawned {
         Ok(pid) => pid,
-        Err(e) => {
-            eprintln!(
-                "service: {}: {}",
-                script.display(),
-                crate::sys::describe_io(&e)
-            );
-            return 126;
+        Err(error) => {
+            eprintln!("service: {}", SysError::at(script, error));
+            return;
         }
     };
-    loop {
-        match waitpid(pid, None) {
-            Ok(WaitStatus::Exited(_, code)) => return code,
-            Ok(WaitStatus::Signaled(_, sig, _)) => return 128 + sig as i32,
-            Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
-            Err(_) => return 1,
-        }
-    }
+    while let Err(nix::errno::Errno::EINTR) = waitpid(pid, None) {}
 }
 
 /// `NAME --full-restart`: stop, then start; the status is start's.
-fn full_restart(root: &Root, name: &OsStr) -> i32 {
-    let Some(script) = script(root, name) else {
-        return unrecognized(root, name);
-    };
+fn full_restart(root: &Root, name: &OsStr) -> ToolResult {
+    let script = script(root, name).ok_or_else(|| unrecognized(root, name))?;
     run_and_wait(root, &script, "stop");
-    exec(root, &script, &[OsString::from("start")])
+    Err(exec(root, &script, &[OsString::from("start")]).into())
 }
 
 /// `--status-all`: every script's `status`, in name order, output as the scripts write it.

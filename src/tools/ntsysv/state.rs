@@ -5,7 +5,7 @@
 
 use crate::format::levelset::{level, LevelSet, CHKCONFIG_LEVELS};
 use crate::format::runlevel::Runlevel;
-use crate::sys::services::Plan;
+use crate::plan::services::Plan;
 
 /// The two lists of the screen, in the order shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -501,7 +501,7 @@ impl Screen {
 /// The review's text: per service what it becomes and the links that change (other
 /// services renumbered to keep the dependency order included), then the planner's
 /// warnings.
-pub fn review_lines(changes: &[Change], plan: &Plan, levels: LevelSet) -> Vec<String> {
+pub(crate) fn review_lines(changes: &[Change], plan: &Plan, levels: LevelSet) -> Vec<String> {
     let on_off = |on: bool| if on { "on" } else { "off" };
     let mut lines = Vec::new();
     for change in changes.iter().filter(|c| c.section == Section::Sysv) {
@@ -530,36 +530,13 @@ pub fn review_lines(changes: &[Change], plan: &Plan, levels: LevelSet) -> Vec<St
 
 /// `  level 2: K25alpha -> S55alpha` for each level whose links change.
 fn link_lines(plan: &Plan, name: &str) -> Vec<String> {
-    let Some(change) = plan.changes.get(name) else {
-        return Vec::new();
-    };
-    let in_level = |links: &[(Runlevel, String)], lv: Runlevel| -> String {
-        let names: Vec<&str> = links
-            .iter()
-            .filter(|(l, _)| *l == lv)
-            .map(|(_, n)| n.as_str())
-            .collect();
-        if names.is_empty() {
-            "(none)".to_string()
-        } else {
-            names.join(" ")
-        }
-    };
-    let mut levels: Vec<Runlevel> = change
-        .before
-        .iter()
-        .chain(&change.after)
-        .map(|(l, _)| *l)
-        .collect();
-    levels.sort();
-    levels.dedup();
-    levels
-        .into_iter()
-        .filter_map(|lv| {
-            let (before, after) = (in_level(&change.before, lv), in_level(&change.after, lv));
-            (before != after).then(|| format!("  level {lv}: {before} -> {after}"))
-        })
-        .collect()
+    plan.changes.get(name).map_or_else(Vec::new, |change| {
+        change
+            .level_changes()
+            .into_iter()
+            .map(|(lv, before, after)| format!("  level {lv}: {before} -> {after}"))
+            .collect()
+    })
 }
 
 /// The levels 0–6, in order, for the list's columns.
@@ -570,7 +547,7 @@ pub fn columns() -> impl Iterator<Item = Runlevel> {
 #[cfg(test)]
 pub mod tests {
     use super::*;
-    use crate::sys::services::ServiceChange;
+    use crate::plan::services::ServiceChange;
 
     fn set(digits: &str) -> LevelSet {
         LevelSet::parse_digits(digits).unwrap_or(LevelSet::EMPTY)
