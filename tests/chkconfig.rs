@@ -694,6 +694,13 @@ fn global_root_option_and_environment() {
         .output()
         .unwrap();
     assert_eq!(ok(&out).len(), 54);
+    let out = vinit_cmd()
+        .arg("chkconfig")
+        .arg(format!("--root={}", r.root.path().display()))
+        .args(["--list", "alpha"])
+        .output()
+        .unwrap();
+    assert_eq!(ok(&out).len(), 54);
 }
 
 #[test]

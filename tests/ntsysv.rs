@@ -501,6 +501,23 @@ fn errors_before_any_screen() {
         (out.status.code(), stderr(&out).as_str()),
         (Some(1), "--bogus: unknown option\n")
     );
+    // --root=DIR as well as --root DIR: an empty one has no init.d to read.
+    let empty = tempfile::tempdir().unwrap();
+    let out = vinit_cmd()
+        .arg("ntsysv")
+        .arg(format!("--root={}", empty.path().display()))
+        .output()
+        .unwrap();
+    assert_eq!(
+        (out.status.code(), stderr(&out)),
+        (
+            Some(2),
+            format!(
+                "ntsysv: failed to open {}/etc/init.d: No such file or directory\n",
+                empty.path().display()
+            )
+        )
+    );
     let out = ntsysv(&r, &["--help"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).starts_with("usage: ntsysv [--level LEVELS]"));

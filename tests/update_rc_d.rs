@@ -230,6 +230,28 @@ fn scripts_without_header_and_unknown_scripts_match_debian() {
     same(&web, &["-n", "web", "defaults"]);
 }
 
+/// `--help` is Debian's usage on stderr with exit status 1, as are its other patterns
+/// (`-h…`, `…--help`); a bare `-f` or nothing at all says "not enough arguments".
+#[test]
+fn help_and_usage_match_debian() {
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["-hx"],
+        &["-x--help"],
+        &["-f"],
+        &[],
+    ] {
+        let o = same(&|_| {}, args);
+        assert_eq!(o.code, Some(1), "{args:?}");
+        assert!(
+            o.stderr
+                .contains("usage: update-rc.d [-f] <basename> remove\n"),
+            "{o:?}"
+        );
+    }
+}
+
 /// Debian's update-rc.d run without privileges tries link after link, prints one
 /// `Permission denied` each, and exits 0 having changed nothing. vinit checks first,
 /// names the directory, exits 1 — and changes nothing either.
@@ -324,6 +346,15 @@ fn other_roots_and_command_line() {
         links(&r, "web"),
         ["0:K01web", "1:K01web", "2:K01web", "3:K01web", "4:K01web", "5:K01web", "6:K01web"]
     );
+    // --root=DIR as well as --root DIR.
+    let out = vinit_cmd()
+        .arg("update-rc.d")
+        .arg(format!("--root={}", r.path().display()))
+        .args(["web", "remove"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(links(&r, "web").is_empty());
     let out = urd(&r, &["../../bin/sh", "defaults"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(

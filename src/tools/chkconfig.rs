@@ -9,6 +9,8 @@ use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
 
+use clap::{Arg, ArgAction, Command};
+
 use super::Context;
 use crate::error::{ToolError, ToolResult, Verbatim};
 use crate::format::header::Unsupported;
@@ -57,8 +59,106 @@ impl Kind {
     }
 }
 
-/// Parses the command line as popt does for chkconfig. The error is popt's line.
-fn parse(args: &[OsString]) -> Result<Opts, String> {
+/// chkconfig's command line, for help, manual pages and completions. It is parsed by
+/// [`parse`], popt's way (options anywhere, `--level=35` or `--level 35`, popt's own
+/// error lines); the two agree on every option (tested).
+pub fn command() -> Command {
+    let flag = |name: &'static str, help: &'static str| {
+        Arg::new(name)
+            .long(name)
+            .action(ArgAction::SetTrue)
+            .help(help)
+    };
+    Command::new("chkconfig")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("List and change which services start in which runlevels")
+        .long_about(
+            "Red Hat's chkconfig, byte for byte: lists the init.d services with their \
+             state in runlevels 0-6 (and the xinetd services), turns them on and off, \
+             adds and removes their rc links, and answers by its exit status whether a \
+             service is on. Links are ordered by the LSB dependencies and changed \
+             atomically. With no arguments, --list.",
+        )
+        .override_usage(
+            "chkconfig [--list] [--type <type>] [name]\n       \
+             chkconfig --add <name>\n       \
+             chkconfig --del <name>\n       \
+             chkconfig --override <name>\n       \
+             chkconfig [--level <levels>] [--type <type>] <name> <on|off|reset|resetpriorities>",
+        )
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(flag("list", "List the services and their state in each runlevel"))
+        .arg(flag("add", "Link a service in every runlevel, as its header says"))
+        .arg(flag("del", "Remove every link of a service"))
+        .arg(flag(
+            "override",
+            "Re-link a service by etc/chkconfig.d/NAME if nobody changed its links",
+        ))
+        .arg(
+            Arg::new("level")
+                .long("level")
+                .visible_alias("levels")
+                .value_name("LEVELS")
+                .help("The runlevels to change or query (digits 0-6; default 2345 for on/off, 0-6 for reset)"),
+        )
+        .arg(
+            Arg::new("type")
+                .long("type")
+                .value_name("TYPE")
+                .value_parser(["sysv", "xinetd"])
+                .help("Only init.d (sysv) or only xinetd services"),
+        )
+        .arg(
+            Arg::new("root")
+                .long("root")
+                .value_name("DIR")
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("Work on the system below DIR (vinit)"),
+        )
+        .arg(flag("json", "With --list: print JSON (vinit)"))
+        .arg(flag(
+            "no-redirect",
+            "Accepted for newer chkconfig's scripts; nothing to redirect here",
+        ))
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help("Print the usage and exit"),
+        )
+        .arg(
+            Arg::new("version")
+                .short('v')
+                .long("version")
+                .action(ArgAction::Version)
+                .help("Print the interface version and exit"),
+        )
+        .arg(
+            Arg::new("name")
+                .value_name("NAME")
+                .help("A service: an init.d script (or, for --add/--del/--override, its path) or an xinetd service"),
+        )
+        .arg(
+            Arg::new("state")
+                .value_name("on|off|reset|resetpriorities")
+                .help("What to make of it; without one, a query: exit 0 if on, 1 if off"),
+        )
+}
+
+/// popt's line for a command-line mistake (`--bogus: unknown option`), said as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PoptError(String);
+
+impl From<PoptError> for Box<dyn ToolError> {
+    fn from(e: PoptError) -> Box<dyn ToolError> {
+        Verbatim::new(1, e.0).into()
+    }
+}
+
+/// Parses the command line as popt does for chkconfig.
+fn parse(args: &[OsString]) -> Result<Opts, PoptError> {
     let mut o = Opts::default();
     let mut words = args
         .iter()
@@ -79,11 +179,11 @@ fn parse(args: &[OsString]) -> Result<Opts, String> {
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (long, None),
             };
-            let mut value = || -> Result<String, String> {
+            let mut value = || -> Result<String, PoptError> {
                 inline
                     .clone()
                     .or_else(|| words.next())
-                    .ok_or_else(|| format!("--{name}: missing argument"))
+                    .ok_or_else(|| PoptError(format!("--{name}: missing argument")))
             };
             match name {
                 "add" => o.add = true,
@@ -98,10 +198,12 @@ fn parse(args: &[OsString]) -> Result<Opts, String> {
                 "level" | "levels" => o.levels = Some(value()?),
                 "type" => o.kind = Some(value()?),
                 "root" => o.root = Some(PathBuf::from(value()?)),
-                _ => return Err(format!("{word}: unknown option")),
+                _ => return Err(PoptError(format!("{word}: unknown option"))),
             }
             if inline.is_some() && !matches!(name, "level" | "levels" | "type" | "root") {
-                return Err(format!("{word}: option does not take an argument"));
+                return Err(PoptError(format!(
+                    "{word}: option does not take an argument"
+                )));
             }
             continue;
         }
@@ -109,7 +211,7 @@ fn parse(args: &[OsString]) -> Result<Opts, String> {
             match c {
                 'h' => o.help = true,
                 'v' => o.version = true,
-                _ => return Err(format!("-{c}: unknown option")),
+                _ => return Err(PoptError(format!("-{c}: unknown option"))),
             }
         }
     }
@@ -145,7 +247,7 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
 
 fn run(ctx: &Context, args: &[OsString]) -> ToolResult {
     let progname = super::program_name(args, "chkconfig");
-    let o = parse(args).map_err(said)?;
+    let o = parse(args)?;
     if o.version {
         println!(
             "{progname} version {COMPATIBLE_VERSION} (vinit {})",
@@ -581,17 +683,23 @@ mod tests {
         assert!(o.list);
         assert_eq!(o.kind.as_deref(), Some("sysv"));
         assert_eq!(o.args, ["--odd"]);
-        assert_eq!(
-            parse(&args(&["--bogus"])).unwrap_err(),
-            "--bogus: unknown option"
-        );
-        assert_eq!(
-            parse(&args(&["--level"])).unwrap_err(),
-            "--level: missing argument"
-        );
-        assert_eq!(parse(&args(&["-x"])).unwrap_err(), "-x: unknown option");
+        let error = |v: &[&str]| parse(&args(v)).unwrap_err().0;
+        assert_eq!(error(&["--bogus"]), "--bogus: unknown option");
+        assert_eq!(error(&["--level"]), "--level: missing argument");
+        assert_eq!(error(&["-x"]), "-x: unknown option");
         assert!(parse(&args(&["-hv"])).is_ok_and(|o| o.help && o.version));
         assert!(parse(&args(&["--list=x"])).is_err());
+    }
+
+    #[test]
+    fn every_option_of_the_command_is_accepted() {
+        let spellings = super::super::option_spellings(&command());
+        assert!(spellings.len() >= 16, "{spellings:?}");
+        for words in spellings {
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            assert!(parse(&args(&words)).is_ok(), "{words:?}");
+        }
+        command().debug_assert();
     }
 
     #[test]

@@ -184,3 +184,45 @@ pub fn parse_args<P: clap::Parser>(args: Vec<OsString>) -> Result<P, i32> {
         }
     })
 }
+
+/// Every way to write each option of `cmd` (`-x`, `--name`, `--alias`; with `VALUE`, also
+/// `--name=VALUE`), each as the words of a command line: what a tool's own parser must
+/// accept when it parses by hand beside its `command()`.
+#[cfg(test)]
+pub(crate) fn option_spellings(cmd: &clap::Command) -> Vec<Vec<String>> {
+    let mut all = Vec::new();
+    for arg in cmd.get_arguments() {
+        let value = arg.get_num_args().is_some_and(|n| n.takes_values())
+            || matches!(
+                arg.get_action(),
+                clap::ArgAction::Set | clap::ArgAction::Append
+            );
+        let value = value.then(|| {
+            arg.get_possible_values()
+                .first()
+                .map_or_else(|| "2".to_string(), |v| v.get_name().to_string())
+        });
+        let longs = arg
+            .get_long()
+            .into_iter()
+            .chain(arg.get_all_aliases().unwrap_or_default());
+        for long in longs {
+            let flag = format!("--{long}");
+            match &value {
+                Some(v) => {
+                    all.push(vec![flag.clone(), v.clone()]);
+                    all.push(vec![format!("{flag}={v}")]);
+                }
+                None => all.push(vec![flag]),
+            }
+        }
+        if let Some(short) = arg.get_short() {
+            let flag = format!("-{short}");
+            all.push(value.iter().fold(vec![flag], |mut w, v| {
+                w.push(v.clone());
+                w
+            }));
+        }
+    }
+    all
+}

@@ -10,6 +10,7 @@ use std::io::{self, BufWriter};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::{Arg, ArgAction, Command};
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::Terminal;
@@ -30,17 +31,7 @@ use state::{Action, Entry, Key, Screen, Section};
 /// How long a wait for a key lasts before the signal flag is looked at again.
 const SIGNAL_CHECK: Duration = Duration::from_millis(200);
 
-const USAGE: &str = "\
-usage: ntsysv [--level LEVELS] [--back] [--hide] [--root DIR]
-
-Choose, on a full screen, which services start in the runlevels LEVELS (digits 0-6,
-default 2345).
-
-  --level LEVELS  the runlevels to edit (--levels too)
-  --back          name the second button Back instead of Cancel (for installers)
-  --hide          leave out the services whose script says '# hide: true'
-  --root DIR      work on the system below DIR
-
+const KEYS: &str = "\
 Keys:
   Space         turn the service under the cursor on or off
   Up, Down      move (also Page Up, Page Down, Home, End)
@@ -50,8 +41,57 @@ Keys:
   Enter, F12    Ok: review the changes, then apply them
   Esc           cancel
 
-Exit status: 0 after Ok, 1 after Cancel or Back, 2 on errors.
-";
+Exit status: 0 after Ok, 1 after Cancel or Back, 2 on errors.";
+
+/// ntsysv's command line: its `--help`, manual page and completions. [`parse`] reads it
+/// as popt does for Red Hat's ntsysv (popt's own error lines); the two agree on every
+/// option (tested).
+pub fn command() -> Command {
+    Command::new("ntsysv")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(
+            "Choose, on a full screen, which services start in the runlevels LEVELS \
+             (digits 0-6, default 2345).",
+        )
+        .override_usage("ntsysv [--level LEVELS] [--back] [--hide] [--root DIR]")
+        .help_template("usage: {usage}\n\n{about-with-newline}\n{all-args}{after-help}")
+        .after_help(KEYS)
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(
+            Arg::new("level")
+                .long("level")
+                .visible_alias("levels")
+                .value_name("LEVELS")
+                .help("The runlevels to edit"),
+        )
+        .arg(
+            Arg::new("back")
+                .long("back")
+                .action(ArgAction::SetTrue)
+                .help("Name the second button Back instead of Cancel (for installers)"),
+        )
+        .arg(
+            Arg::new("hide")
+                .long("hide")
+                .action(ArgAction::SetTrue)
+                .help("Leave out the services whose script says '# hide: true'"),
+        )
+        .arg(
+            Arg::new("root")
+                .long("root")
+                .value_name("DIR")
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("Work on the system below DIR"),
+        )
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help("Print this help"),
+        )
+}
 
 #[derive(Debug, Default)]
 struct Opts {
@@ -63,8 +103,9 @@ struct Opts {
 }
 
 /// Parses the command line as popt does for Red Hat's ntsysv (`--level 35` or
-/// `--level=35`); the error is popt's line.
-fn parse(args: &[OsString]) -> Result<Opts, String> {
+/// `--level=35`); the error is popt's line, said as it is.
+fn parse(args: &[OsString]) -> Result<Opts, Verbatim> {
+    let popt = |line: String| Verbatim::new(1, line);
     let mut o = Opts::default();
     let mut words = args
         .iter()
@@ -76,11 +117,11 @@ fn parse(args: &[OsString]) -> Result<Opts, String> {
                 o.help = true;
                 continue;
             }
-            return Err(if word.starts_with('-') {
+            return Err(popt(if word.starts_with('-') {
                 format!("{word}: unknown option")
             } else {
                 format!("{word}: unexpected argument")
-            });
+            }));
         };
         let (name, inline) = match long.split_once('=') {
             Some((n, v)) => (n, Some(v.to_string())),
@@ -88,13 +129,13 @@ fn parse(args: &[OsString]) -> Result<Opts, String> {
         };
         let takes_value = matches!(name, "level" | "levels" | "root");
         if inline.is_some() && !takes_value {
-            return Err(format!("--{name}: option does not take an argument"));
+            return Err(popt(format!("--{name}: option does not take an argument")));
         }
         let mut value = || {
             inline
                 .clone()
                 .or_else(|| words.next())
-                .ok_or_else(|| format!("--{name}: missing argument"))
+                .ok_or_else(|| popt(format!("--{name}: missing argument")))
         };
         match name {
             "level" | "levels" => o.levels = Some(value()?),
@@ -102,7 +143,7 @@ fn parse(args: &[OsString]) -> Result<Opts, String> {
             "back" => o.back = true,
             "hide" => o.hide = true,
             "help" => o.help = true,
-            _ => return Err(format!("{word}: unknown option")),
+            _ => return Err(popt(format!("{word}: unknown option"))),
         }
     }
     Ok(o)
@@ -117,9 +158,9 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
 
 fn run(ctx: &Context, args: &[OsString]) -> ToolResult {
     let progname = super::program_name(args, "ntsysv");
-    let o = parse(args).map_err(|e| Verbatim::new(1, e))?;
+    let o = parse(args)?;
     if o.help {
-        print!("{USAGE}");
+        print!("{}", command().render_help());
         return Ok(0);
     }
     let levels = match o.levels.as_deref() {
@@ -366,22 +407,28 @@ mod tests {
         assert_eq!(o.levels.as_deref(), Some("4"));
         assert_eq!(o.root, Some(PathBuf::from("/mnt")));
         assert!(parse(&args(&["-h"])).unwrap().help);
+        let error = |v: &[&str]| parse(&args(v)).unwrap_err().message;
+        assert_eq!(error(&["--bogus"]), "--bogus: unknown option");
+        assert_eq!(error(&["--level"]), "--level: missing argument");
         assert_eq!(
-            parse(&args(&["--bogus"])).unwrap_err(),
-            "--bogus: unknown option"
-        );
-        assert_eq!(
-            parse(&args(&["--level"])).unwrap_err(),
-            "--level: missing argument"
-        );
-        assert_eq!(
-            parse(&args(&["--back=yes"])).unwrap_err(),
+            error(&["--back=yes"]),
             "--back: option does not take an argument"
         );
-        assert_eq!(parse(&args(&["-x"])).unwrap_err(), "-x: unknown option");
-        assert_eq!(
-            parse(&args(&["sshd"])).unwrap_err(),
-            "sshd: unexpected argument"
-        );
+        assert_eq!(error(&["-x"]), "-x: unknown option");
+        assert_eq!(error(&["sshd"]), "sshd: unexpected argument");
+    }
+
+    #[test]
+    fn every_option_of_the_command_is_accepted() {
+        let spellings = super::super::option_spellings(&command());
+        assert!(spellings.len() >= 8, "{spellings:?}");
+        for words in spellings {
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            assert!(parse(&args(&words)).is_ok(), "{words:?}");
+        }
+        command().debug_assert();
+        let help = command().render_help().to_string();
+        assert!(help.starts_with("usage: ntsysv [--level LEVELS]"), "{help}");
+        assert!(help.ends_with("2 on errors.\n"), "{help}");
     }
 }

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 use nix::sys::wait::waitpid;
 
+use clap::{Arg, ArgAction, Command};
+
 use super::Context;
 use crate::error::{SysError, ToolError, ToolResult, Verbatim};
 use crate::format::rclink::is_ignored_script_name;
@@ -37,10 +39,145 @@ const NOT_SERVICES: &[&str] = &[
     "reboot",
 ];
 
+/// The classic usage line (Red Hat's and Debian's), also the first line of `--help`.
+const USAGE: &str =
+    "service < option > | --status-all | [ service_name [ command | --full-restart ] ]";
+
 fn usage(progname: &str) -> String {
-    format!(
-        "Usage: {progname} < option > | --status-all | [ service_name [ command | --full-restart ] ]\n"
-    )
+    format!("Usage: {}\n", USAGE.replacen("service", progname, 1))
+}
+
+/// service's command line, for `--help`, manual pages and completions. [`parse`] reads
+/// it by hand, because options count only before the service name (everything after it
+/// is the script's) and any `--h…` asks for help, as in Red Hat's and Debian's; the two
+/// agree on every option (tested).
+pub fn command() -> Command {
+    Command::new("service")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Run an init script in a clean environment")
+        .long_about(
+            "Runs init.d/NAME ACTION ARGS... as Red Hat's and Debian's service do: \
+             environment emptied but for PATH, TERM and LANG, working directory /. The \
+             script replaces this process: its output and exit status (the LSB codes of \
+             status) are the script's own.",
+        )
+        .override_usage(USAGE)
+        .help_template("{usage-heading} {usage}\n\n{about-with-newline}\n{all-args}{after-help}")
+        .after_help(
+            "NAME --full-restart runs the script's stop, then its start; the status is \
+             start's. Options are recognised only before the service name.",
+        )
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(
+            Arg::new("status-all")
+                .long("status-all")
+                .action(ArgAction::SetTrue)
+                .help("Run every script's status, in name order"),
+        )
+        .arg(
+            Arg::new("root")
+                .long("root")
+                .value_name("DIR")
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("Run the scripts of the system below DIR (vinit)"),
+        )
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help("Print this help (any --h… does)"),
+        )
+        .arg(
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::Version)
+                .help("Print the interface version"),
+        )
+        .arg(
+            Arg::new("name")
+                .value_name("SERVICE")
+                .help("The service: the name of its script in init.d"),
+        )
+        .arg(
+            Arg::new("args")
+                .value_name("ARGS")
+                .num_args(0..)
+                .trailing_var_arg(true)
+                .allow_hyphen_values(true)
+                .help("The action (start, stop, status, …) and its arguments, or --full-restart"),
+        )
+}
+
+/// What a command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Request {
+    Help,
+    Version,
+    /// Nothing at all: the usage, exit status 1.
+    Usage,
+    StatusAll,
+    FullRestart(OsString),
+    Run(OsString, Vec<OsString>),
+}
+
+/// Reads the command line: options before the service name, then the name and what
+/// belongs to its script.
+fn parse(args: Vec<OsString>) -> (Option<PathBuf>, Request) {
+    let mut rest: Vec<OsString> = args.into_iter().skip(1).collect();
+    let mut root: Option<PathBuf> = None;
+    while let Some(first) = rest.first().map(|a| a.to_string_lossy().into_owned()) {
+        match first.as_str() {
+            "--root" if rest.len() >= 2 => {
+                root = Some(PathBuf::from(rest.remove(1)));
+                rest.remove(0);
+            }
+            w if w.starts_with("--root=") => {
+                root = Some(PathBuf::from(&w["--root=".len()..]));
+                rest.remove(0);
+            }
+            w if w == "-h" || w.starts_with("--h") => return (root, Request::Help),
+            "-V" | "--version" => return (root, Request::Version),
+            _ => break,
+        }
+    }
+    let request = match rest.as_slice() {
+        [] => Request::Usage,
+        [only] if only == "--status-all" => Request::StatusAll,
+        [name, flag] if flag == "--full-restart" => Request::FullRestart(name.clone()),
+        [name, script_args @ ..] => Request::Run(name.clone(), script_args.to_vec()),
+    };
+    (root, request)
+}
+
+pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
+    crate::error::finish("service", run_tool(ctx, args))
+}
+
+fn run_tool(ctx: &Context, args: Vec<OsString>) -> ToolResult {
+    let progname = super::program_name(&args, "service");
+    let (own_root, request) = parse(args);
+    let root = ctx.root(own_root.as_deref());
+    match request {
+        Request::Help => {
+            print!("{}", command().render_help());
+            Ok(0)
+        }
+        Request::Version => {
+            // On stderr, as Red Hat's and Debian's.
+            eprintln!(
+                "{progname} ver. {COMPATIBLE_VERSION} (vinit {})",
+                env!("CARGO_PKG_VERSION")
+            );
+            Ok(0)
+        }
+        Request::Usage => Err(Verbatim::new(1, usage(&progname)).into()),
+        Request::StatusAll => Ok(status_all(&root)),
+        Request::FullRestart(name) => full_restart(&root, &name),
+        Request::Run(name, script_args) => run(&root, &name, &script_args),
+    }
 }
 
 /// A script that could not be run: `service: PATH: REASON`, and a shell's status for
@@ -60,48 +197,6 @@ impl ToolError for ExecError {
             Some(libc::ENOENT) => 127,
             _ => 126,
         }
-    }
-}
-
-pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
-    crate::error::finish("service", run_tool(ctx, args))
-}
-
-fn run_tool(ctx: &Context, args: Vec<OsString>) -> ToolResult {
-    let progname = super::program_name(&args, "service");
-    let mut rest: Vec<OsString> = args.into_iter().skip(1).collect();
-    let mut own_root: Option<PathBuf> = None;
-    // Options come before the service name; everything after it is the script's.
-    while let Some(first) = rest.first().map(|a| a.to_string_lossy().into_owned()) {
-        match first.as_str() {
-            "--root" if rest.len() >= 2 => {
-                own_root = Some(PathBuf::from(rest.remove(1)));
-                rest.remove(0);
-            }
-            w if w.starts_with("--root=") => {
-                own_root = Some(PathBuf::from(&w["--root=".len()..]));
-                rest.remove(0);
-            }
-            w if w == "-h" || w.starts_with("--h") => {
-                eprint!("{}", usage(&progname));
-                return Ok(0);
-            }
-            "-V" | "--version" => {
-                eprintln!(
-                    "{progname} ver. {COMPATIBLE_VERSION} (vinit {})",
-                    env!("CARGO_PKG_VERSION")
-                );
-                return Ok(0);
-            }
-            _ => break,
-        }
-    }
-    let root = ctx.root(own_root.as_deref());
-    match rest.as_slice() {
-        [] => Err(Verbatim::new(1, usage(&progname)).into()),
-        [only] if only == "--status-all" => Ok(status_all(&root)),
-        [name, flag] if flag == "--full-restart" => full_restart(&root, name),
-        [name, script_args @ ..] => run(&root, name, script_args),
     }
 }
 
@@ -136,7 +231,7 @@ fn unrecognized(root: &Root, name: &OsStr) -> Box<dyn ToolError> {
 }
 
 /// The command for one run of a script: clean environment, `/`, our stdio.
-fn command(root: &Root, script: &Path, args: &[OsString]) -> Spawn {
+fn script_spawn(root: &Root, script: &Path, args: &[OsString]) -> Spawn {
     let mut spawn = Spawn::new(script);
     spawn.args(args);
     spawn.env("PATH", crate::sys::DEFAULT_PATH);
@@ -169,7 +264,7 @@ fn run(root: &Root, name: &OsStr, args: &[OsString]) -> ToolResult {
 fn through_shell(root: &Root, script: &Path, args: &[OsString]) -> Spawn {
     let mut sh_args = vec![script.as_os_str().to_os_string()];
     sh_args.extend(args.iter().cloned());
-    let mut sh = command(root, Path::new("/bin/sh"), &sh_args);
+    let mut sh = script_spawn(root, Path::new("/bin/sh"), &sh_args);
     sh.argv0("sh");
     sh
 }
@@ -180,7 +275,7 @@ fn is_enoexec(e: &std::io::Error) -> bool {
 
 /// Replaces this process with the script; what comes back is why it could not.
 fn exec(root: &Root, script: &Path, args: &[OsString]) -> ExecError {
-    let error = command(root, script, args).exec();
+    let error = script_spawn(root, script, args).exec();
     let error = if is_enoexec(&error) {
         through_shell(root, script, args).exec()
     } else {
@@ -193,7 +288,7 @@ fn exec(root: &Root, script: &Path, args: &[OsString]) -> ExecError {
 /// full restart, each status of `--status-all`): a script that cannot run is said.
 fn run_and_wait(root: &Root, script: &Path, action: &str) {
     let args = [OsString::from(action)];
-    let spawned = match command(root, script, &args).spawn() {
+    let spawned = match script_spawn(root, script, &args).spawn() {
         Err(e) if is_enoexec(&e) => through_shell(root, script, &args).spawn(),
         other => other,
     };
@@ -234,4 +329,45 @@ fn status_all(root: &Root) -> i32 {
         }
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<OsString> {
+        std::iter::once("service")
+            .chain(v.iter().copied())
+            .map(OsString::from)
+            .collect()
+    }
+
+    #[test]
+    fn every_option_of_the_command_is_accepted() {
+        let spellings = super::super::option_spellings(&command());
+        assert!(spellings.len() >= 7, "{spellings:?}");
+        for words in spellings {
+            let line: Vec<&str> = words.iter().map(String::as_str).collect();
+            let (root, request) = parse(args(&line));
+            // Recognised, not taken for a service's name.
+            assert!(!matches!(request, Request::Run(..)), "{words:?}");
+            assert_eq!(root.is_some(), words[0].starts_with("--root"), "{words:?}");
+        }
+        command().debug_assert();
+    }
+
+    #[test]
+    fn options_only_before_the_name() {
+        assert_eq!(parse(args(&["--hel"])).1, Request::Help);
+        assert_eq!(
+            parse(args(&["--root=/mnt", "cron", "--help"])),
+            (
+                Some(PathBuf::from("/mnt")),
+                Request::Run("cron".into(), vec!["--help".into()])
+            )
+        );
+        assert_eq!(parse(args(&[])).1, Request::Usage);
+        let help = command().render_help().to_string();
+        assert!(help.starts_with(&usage("service")), "{help}");
+    }
 }

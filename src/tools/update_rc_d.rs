@@ -12,6 +12,8 @@ use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 
+use clap::{Arg, ArgAction, Command};
+
 use super::Context;
 use crate::error::{ToolError, ToolResult};
 use crate::format::header::Header;
@@ -83,47 +85,120 @@ struct Run {
     name: String,
 }
 
-pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
-    crate::error::finish("update-rc.d", run(ctx, &args))
+/// update-rc.d's command line, for help, manual pages and completions. It is parsed by
+/// [`parse`], Debian's way (options before the name only, Debian's usage and exit
+/// status 1 for `--help` and for every mistake); the two agree on every option (tested).
+pub fn command() -> Command {
+    Command::new("update-rc.d")
+        .about("Install and remove a service's rc links (Debian's update-rc.d)")
+        .long_about(
+            "Debian's update-rc.d, as bookworm's behaves: links a service as its LSB \
+             header says (defaults, defaults-disabled), switches its levels on and off \
+             (enable, disable), or removes its links (remove). Links are numbered by the \
+             LSB dependencies and changed atomically. Success is silent. $DPKG_ROOT is \
+             honoured like --root.",
+        )
+        .override_usage(USAGE.lines().next().unwrap_or_default().trim_start_matches("usage: "))
+        .disable_help_flag(true)
+        .arg(
+            Arg::new("force")
+                .short('f')
+                .action(ArgAction::SetTrue)
+                .help("Force (accepted; remove works whether the script exists or not)"),
+        )
+        .arg(
+            Arg::new("root")
+                .long("root")
+                .value_name("DIR")
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("Work on the system below DIR (vinit; also $DPKG_ROOT)"),
+        )
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help("Print the usage (on stderr, exit status 1, as Debian's)"),
+        )
+        .arg(
+            Arg::new("name")
+                .value_name("BASENAME")
+                .required(true)
+                .help("The service: the name of its script in init.d"),
+        )
+        .arg(
+            Arg::new("action")
+                .value_name("ACTION")
+                .required(true)
+                .value_parser(["defaults", "defaults-disabled", "remove", "enable", "disable", "start", "stop"])
+                .help("defaults, defaults-disabled, remove, enable or disable (start and stop: legacy, ignored as Debian does)"),
+        )
+        .arg(
+            Arg::new("levels")
+                .value_name("ARGS")
+                .num_args(0..)
+                .help("For enable and disable: the levels (S 2 3 4 5); legacy numbers and levels otherwise"),
+        )
 }
 
-fn run(ctx: &Context, args: &[OsString]) -> ToolResult {
+/// A parsed command line.
+#[derive(Debug, Default)]
+struct Opts {
+    root: Option<PathBuf>,
+    name: String,
+    action: String,
+    args: Vec<String>,
+}
+
+/// Parses the command line as Debian's update-rc.d does: options before the name; a
+/// word starting with `-h` or ending with `--help` asks for the usage (Debian's pattern).
+fn parse(args: &[OsString]) -> Result<Opts, UrdError> {
     let mut rest: Vec<String> = args
         .iter()
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let mut own_root: Option<PathBuf> = None;
+    let mut o = Opts::default();
     while rest.first().is_some_and(|a| a.starts_with('-')) {
         let opt = rest.remove(0);
         match opt.as_str() {
             // `remove` works whether the script exists or not: -f changes nothing.
             "-f" => {}
-            "-h" | "--help" => return Err(UrdError::Usage(None).into()),
-            "--root" if !rest.is_empty() => own_root = Some(PathBuf::from(rest.remove(0))),
-            o if o.starts_with("--root=") => own_root = Some(PathBuf::from(&o["--root=".len()..])),
-            _ => return Err(UrdError::Usage(Some("unknown option")).into()),
+            o if o.starts_with("-h") || o.ends_with("--help") => return Err(UrdError::Usage(None)),
+            "--root" if !rest.is_empty() => o.root = Some(PathBuf::from(rest.remove(0))),
+            w if w.starts_with("--root=") => o.root = Some(PathBuf::from(&w["--root=".len()..])),
+            _ => return Err(UrdError::Usage(Some("unknown option"))),
         }
     }
     if rest.len() < 2 {
-        return Err(UrdError::Usage(Some("not enough arguments")).into());
+        return Err(UrdError::Usage(Some("not enough arguments")));
     }
+    o.name = rest.remove(0);
+    o.action = rest.remove(0);
+    o.args = rest;
+    Ok(o)
+}
+
+pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
+    crate::error::finish("update-rc.d", run(ctx, &args))
+}
+
+fn run(ctx: &Context, args: &[OsString]) -> ToolResult {
+    let o = parse(args)?;
     // Debian's own variable for working on a system below a directory.
     let dpkg_root = std::env::var_os("DPKG_ROOT")
         .filter(|r| !r.is_empty())
         .map(PathBuf::from);
     let root = ctx.root(
-        own_root
+        o.root
             .or_else(|| ctx.global_root.clone())
             .or(dpkg_root)
             .as_deref(),
     );
-    let name = rest.remove(0);
-    let action = rest.remove(0);
-    if check_service_name(&name).is_err() {
-        return Err(UrdError::IllegalName(name).into());
+    if check_service_name(&o.name).is_err() {
+        return Err(UrdError::IllegalName(o.name).into());
     }
-    Run { root, name }.action(&action, &rest)
+    Run { root, name: o.name }.action(&o.action, &o.args)
 }
 
 impl Run {
@@ -232,5 +307,57 @@ impl Run {
         let notes = services::apply(&self.root, plan).map_err(error)?;
         notes.iter().for_each(|n| warning(n));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<OsString> {
+        std::iter::once("update-rc.d")
+            .chain(v.iter().copied())
+            .map(OsString::from)
+            .collect()
+    }
+
+    #[test]
+    fn every_option_of_the_command_is_accepted() {
+        let spellings = super::super::option_spellings(&command());
+        assert!(spellings.len() >= 4, "{spellings:?}");
+        for words in spellings {
+            let mut line: Vec<&str> = words.iter().map(String::as_str).collect();
+            line.extend(["web", "defaults"]);
+            match parse(&args(&line)) {
+                Ok(o) => assert_eq!((o.name.as_str(), o.action.as_str()), ("web", "defaults")),
+                // Help is an option too: Debian's answer to it is the usage.
+                Err(UrdError::Usage(None)) => {
+                    assert!(words[0].starts_with("-h") || words[0] == "--help")
+                }
+                Err(e) => panic!("{words:?}: {e}"),
+            }
+        }
+        command().debug_assert();
+    }
+
+    #[test]
+    fn debians_patterns() {
+        let root = parse(&args(&["--root=/mnt", "-f", "web", "enable", "2"])).unwrap();
+        assert_eq!(root.root, Some(PathBuf::from("/mnt")));
+        assert_eq!(root.args, ["2"]);
+        for help in ["-h", "-hx", "--help", "-x--help"] {
+            assert!(
+                matches!(parse(&args(&[help])), Err(UrdError::Usage(None))),
+                "{help}"
+            );
+        }
+        assert!(matches!(
+            parse(&args(&["-n", "web", "defaults"])),
+            Err(UrdError::Usage(Some("unknown option")))
+        ));
+        assert!(matches!(
+            parse(&args(&["web"])),
+            Err(UrdError::Usage(Some("not enough arguments")))
+        ));
     }
 }
