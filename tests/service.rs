@@ -11,9 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::{Output, Stdio};
 
 fn service(root: &TestRoot, args: &[&str]) -> Output {
-    let mut all = vec!["service"];
-    all.extend_from_slice(args);
-    root.vinit(&all)
+    root.tool("service", args)
 }
 
 /// A script that prints what it was given, where it runs and its environment.
@@ -165,12 +163,7 @@ fn options() {
     }
     // --root=DIR as well as --root DIR.
     r.script("hello", "#!/bin/sh\necho hello \"$1\"\n");
-    let out = vinit_cmd()
-        .arg("service")
-        .arg(format!("--root={}", r.path().display()))
-        .args(["hello", "start"])
-        .output()
-        .unwrap();
+    let out = r.tool_root_eq("service", &["hello", "start"]);
     assert_eq!(stdout(&out), "hello start\n");
     let out = service(&r, &["-V"]);
     assert_eq!(out.status.code(), Some(0));

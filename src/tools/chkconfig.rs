@@ -663,10 +663,7 @@ mod tests {
     use super::*;
 
     fn args(v: &[&str]) -> Vec<OsString> {
-        std::iter::once("chkconfig")
-            .chain(v.iter().copied())
-            .map(OsString::from)
-            .collect()
+        super::super::argv("chkconfig", v)
     }
 
     #[test]
@@ -693,13 +690,9 @@ mod tests {
 
     #[test]
     fn every_option_of_the_command_is_accepted() {
-        let spellings = super::super::option_spellings(&command());
-        assert!(spellings.len() >= 16, "{spellings:?}");
-        for words in spellings {
-            let words: Vec<&str> = words.iter().map(String::as_str).collect();
-            assert!(parse(&args(&words)).is_ok(), "{words:?}");
-        }
-        command().debug_assert();
+        super::super::each_option_spelling(command(), 16, |words| {
+            assert!(parse(&args(words)).is_ok(), "{words:?}");
+        });
     }
 
     #[test]

@@ -185,19 +185,30 @@ pub fn parse_args<P: clap::Parser>(args: Vec<OsString>) -> Result<P, i32> {
     })
 }
 
-/// Every way to write each option of `cmd` (`-x`, `--name`, `--alias`; with `VALUE`, also
-/// `--name=VALUE`), each as the words of a command line: what a tool's own parser must
-/// accept when it parses by hand beside its `command()`.
+/// A command line for tests: `tool` then `words`.
 #[cfg(test)]
-pub(crate) fn option_spellings(cmd: &clap::Command) -> Vec<Vec<String>> {
-    let mut all = Vec::new();
+pub(crate) fn argv(tool: &str, words: &[&str]) -> Vec<OsString> {
+    std::iter::once(tool)
+        .chain(words.iter().copied())
+        .map(OsString::from)
+        .collect()
+}
+
+/// Calls `check` with every way to write each option of `cmd` (`-x`, `--name`,
+/// `--alias`; with a value, also `--name=VALUE`), as the words of a command line: what a
+/// tool that parses by hand beside its `command()` must accept. Checks `cmd` itself
+/// too, and that it declares at least `at_least` spellings.
+#[cfg(test)]
+pub(crate) fn each_option_spelling(cmd: clap::Command, at_least: usize, check: impl Fn(&[&str])) {
+    cmd.clone().debug_assert();
+    let mut count = 0;
     for arg in cmd.get_arguments() {
-        let value = arg.get_num_args().is_some_and(|n| n.takes_values())
+        let takes_value = arg.get_num_args().is_some_and(|n| n.takes_values())
             || matches!(
                 arg.get_action(),
                 clap::ArgAction::Set | clap::ArgAction::Append
             );
-        let value = value.then(|| {
+        let value = takes_value.then(|| {
             arg.get_possible_values()
                 .first()
                 .map_or_else(|| "2".to_string(), |v| v.get_name().to_string())
@@ -206,23 +217,30 @@ pub(crate) fn option_spellings(cmd: &clap::Command) -> Vec<Vec<String>> {
             .get_long()
             .into_iter()
             .chain(arg.get_all_aliases().unwrap_or_default());
+        let mut spellings: Vec<Vec<String>> = Vec::new();
         for long in longs {
             let flag = format!("--{long}");
-            match &value {
-                Some(v) => {
-                    all.push(vec![flag.clone(), v.clone()]);
-                    all.push(vec![format!("{flag}={v}")]);
-                }
-                None => all.push(vec![flag]),
+            if let Some(v) = &value {
+                spellings.push(vec![format!("{flag}={v}")]);
             }
+            spellings.push(std::iter::once(flag).chain(value.clone()).collect());
         }
         if let Some(short) = arg.get_short() {
-            let flag = format!("-{short}");
-            all.push(value.iter().fold(vec![flag], |mut w, v| {
-                w.push(v.clone());
-                w
-            }));
+            spellings.push(
+                std::iter::once(format!("-{short}"))
+                    .chain(value.clone())
+                    .collect(),
+            );
+        }
+        for words in spellings {
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            check(&words);
+            count += 1;
         }
     }
-    all
+    assert!(
+        count >= at_least,
+        "{} declares {count} spellings",
+        cmd.get_name()
+    );
 }

@@ -392,10 +392,7 @@ mod tests {
     use super::*;
 
     fn args(v: &[&str]) -> Vec<OsString> {
-        std::iter::once("ntsysv")
-            .chain(v.iter().copied())
-            .map(OsString::from)
-            .collect()
+        super::super::argv("ntsysv", v)
     }
 
     #[test]
@@ -420,13 +417,9 @@ mod tests {
 
     #[test]
     fn every_option_of_the_command_is_accepted() {
-        let spellings = super::super::option_spellings(&command());
-        assert!(spellings.len() >= 8, "{spellings:?}");
-        for words in spellings {
-            let words: Vec<&str> = words.iter().map(String::as_str).collect();
-            assert!(parse(&args(&words)).is_ok(), "{words:?}");
-        }
-        command().debug_assert();
+        super::super::each_option_spelling(command(), 8, |words| {
+            assert!(parse(&args(words)).is_ok(), "{words:?}");
+        });
         let help = command().render_help().to_string();
         assert!(help.starts_with("usage: ntsysv [--level LEVELS]"), "{help}");
         assert!(help.ends_with("2 on errors.\n"), "{help}");

@@ -336,24 +336,17 @@ mod tests {
     use super::*;
 
     fn args(v: &[&str]) -> Vec<OsString> {
-        std::iter::once("service")
-            .chain(v.iter().copied())
-            .map(OsString::from)
-            .collect()
+        super::super::argv("service", v)
     }
 
     #[test]
     fn every_option_of_the_command_is_accepted() {
-        let spellings = super::super::option_spellings(&command());
-        assert!(spellings.len() >= 7, "{spellings:?}");
-        for words in spellings {
-            let line: Vec<&str> = words.iter().map(String::as_str).collect();
-            let (root, request) = parse(args(&line));
+        super::super::each_option_spelling(command(), 7, |words| {
+            let (root, request) = parse(args(words));
             // Recognised, not taken for a service's name.
             assert!(!matches!(request, Request::Run(..)), "{words:?}");
             assert_eq!(root.is_some(), words[0].starts_with("--root"), "{words:?}");
-        }
-        command().debug_assert();
+        });
     }
 
     #[test]
