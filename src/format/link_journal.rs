@@ -24,7 +24,7 @@ const MAGIC: &str = "vinit-links 1";
 
 /// One change to one rc directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LinkOp {
+pub(crate) enum LinkOp {
     /// A new link `name -> target`.
     Create {
         level: Runlevel,
@@ -45,7 +45,7 @@ pub enum LinkOp {
 }
 
 impl LinkOp {
-    pub fn level(&self) -> Runlevel {
+    pub(crate) fn level(&self) -> Runlevel {
         match self {
             LinkOp::Create { level, .. }
             | LinkOp::Rename { level, .. }
@@ -56,7 +56,7 @@ impl LinkOp {
 
 /// An operation vinit could not have planned, or could not write: why, in words.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BadEntry(String);
+pub(crate) struct BadEntry(String);
 
 impl fmt::Display for BadEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -66,7 +66,7 @@ impl fmt::Display for BadEntry {
 
 /// A journal that cannot be replayed as a whole.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum JournalError {
+pub(crate) enum JournalError {
     /// Line 1 is not the magic line.
     NotAJournal,
     /// A line that is no operation at all.
@@ -95,7 +95,7 @@ fn check_word(word: &str) -> Result<(), BadEntry> {
 }
 
 /// The journal text for `ops`. Fails on names that could not be read back.
-pub fn write(ops: &[LinkOp]) -> Result<String, BadEntry> {
+pub(crate) fn write(ops: &[LinkOp]) -> Result<String, BadEntry> {
     let mut out = format!("{MAGIC}\n");
     for op in ops {
         check_op(op)?;
@@ -116,7 +116,7 @@ pub fn write(ops: &[LinkOp]) -> Result<String, BadEntry> {
 /// A journal read back: the operations to replay, and the entries that can never be
 /// replayed (each `line N: why`), dropped.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Journal {
+pub(crate) struct Journal {
     pub ops: Vec<LinkOp>,
     pub dropped: Vec<String>,
 }
@@ -125,7 +125,7 @@ pub struct Journal {
 /// half a plan would leave something neither old nor new. A well-formed entry that no
 /// replay could honour (a name holding `/`, a link that is not a service's link into
 /// `init.d`) is dropped and reported: kept, it would block every later change.
-pub fn parse(text: &str) -> Result<Journal, JournalError> {
+pub(crate) fn parse(text: &str) -> Result<Journal, JournalError> {
     let mut lines = text.lines().enumerate();
     match lines.next() {
         Some((_, MAGIC)) => {}
@@ -184,7 +184,7 @@ fn operation(words: &[&str]) -> Result<LinkOp, BadEntry> {
 /// Whether an operation is one vinit could have planned: every name a link name
 /// (`S20foo`, never a path), a rename keeping the service, a new link pointing at its
 /// service's script in `init.d`.
-pub fn check_op(op: &LinkOp) -> Result<(), BadEntry> {
+pub(crate) fn check_op(op: &LinkOp) -> Result<(), BadEntry> {
     match op {
         LinkOp::Create { name, target, .. } => {
             let service = link_service(name)?;

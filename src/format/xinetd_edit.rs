@@ -102,7 +102,7 @@ fn is_comment(content: &[u8]) -> bool {
 }
 
 /// Whether the service(s) of this file are on.
-pub fn is_enabled(text: &[u8]) -> bool {
+pub(crate) fn is_enabled(text: &[u8]) -> bool {
     let mut on = true;
     for line in lines(text) {
         if is_comment(line.content) {
@@ -117,7 +117,7 @@ pub fn is_enabled(text: &[u8]) -> bool {
 
 /// The `# default: on|off` comment Red Hat's files carry: the state `chkconfig NAME
 /// reset` restores.
-pub fn default_enabled(text: &[u8]) -> Option<bool> {
+pub(crate) fn default_enabled(text: &[u8]) -> Option<bool> {
     comment_value(text, b"default:").and_then(|v| {
         if v.starts_with("on") {
             Some(true)
@@ -130,7 +130,7 @@ pub fn default_enabled(text: &[u8]) -> Option<bool> {
 }
 
 /// The `# description:` comment, continuation lines (ending in `\`) joined.
-pub fn description(text: &[u8]) -> Option<String> {
+pub(crate) fn description(text: &[u8]) -> Option<String> {
     let all = lines(text);
     let mut iter = all.iter().filter(|l| is_comment(l.content));
     while let Some(line) = iter.next() {
@@ -234,7 +234,7 @@ fn service_blocks(lines: &[Line]) -> Vec<Block> {
 
 /// Why a file cannot be switched: there is nowhere to say it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EditError {
+pub(crate) enum EditError {
     UnclosedBlock,
     NoServiceBlock,
 }
@@ -252,7 +252,7 @@ impl std::fmt::Display for EditError {
 /// service block without one gets a `disable` line before its `}`, laid out like the
 /// block's first attribute. Fails only when there is nowhere to say it (no `disable`
 /// line and no complete service block).
-pub fn set_enabled(text: &[u8], on: bool) -> Result<Vec<u8>, EditError> {
+pub(crate) fn set_enabled(text: &[u8], on: bool) -> Result<Vec<u8>, EditError> {
     let value: &[u8] = if on { b"no" } else { b"yes" };
     let all = lines(text);
     let blocks = service_blocks(&all);

@@ -81,7 +81,7 @@ impl From<SysError> for LinksError {
 /// (unlink never follows a link); symlink(2) itself never writes through an existing
 /// name, it fails — a name planted again in between makes the call fail, never
 /// redirects it.
-pub fn replace_symlink(target: &Path, link: &Path) -> io::Result<()> {
+pub(crate) fn replace_symlink(target: &Path, link: &Path) -> io::Result<()> {
     let tmp = crate::sys::fs::temporary_sibling(link)?;
     match symlink(target, &tmp) {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {

@@ -40,7 +40,7 @@ pub(crate) enum ServicesError {
 
 impl ServicesError {
     /// A planning error told with the root's paths: the rc directory a level lacks.
-    pub fn planning(root: &Root, e: PlanError) -> ServicesError {
+    pub(crate) fn planning(root: &Root, e: PlanError) -> ServicesError {
         match e {
             PlanError::NoRcDir(level) => ServicesError::Sys(SysError::at(
                 &root.rc_dir(level),

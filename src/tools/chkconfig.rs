@@ -22,7 +22,7 @@ use crate::sys::layout::Root;
 use crate::sys::services::{self, ServicesError};
 
 /// The Red Hat chkconfig release whose interface this reproduces.
-pub const COMPATIBLE_VERSION: &str = "1.3.49";
+const COMPATIBLE_VERSION: &str = "1.3.49";
 
 const NO_PRIVILEGES: &str = "You do not have enough privileges to perform this operation.";
 

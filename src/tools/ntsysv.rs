@@ -23,8 +23,8 @@ use crate::sys::layout::Root;
 use crate::sys::services::{self, ServicesError};
 use crate::sys::terminal::{self, FullScreen};
 
-pub mod state;
-pub mod view;
+pub(crate) mod state;
+pub(crate) mod view;
 
 use state::{Action, Entry, Key, Screen, Section};
 

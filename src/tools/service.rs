@@ -21,7 +21,7 @@ use crate::sys::layout::Root;
 use crate::sys::spawn::{Spawn, Stdio};
 
 /// The Red Hat `service` release whose interface this reproduces.
-pub const COMPATIBLE_VERSION: &str = "0.91";
+const COMPATIBLE_VERSION: &str = "0.91";
 
 /// Never run by `--status-all`: libraries and the scripts of the shutdown sequence
 /// (Red Hat's list), and Debian's non-services.

@@ -34,7 +34,7 @@ impl fmt::Display for PlanError {
 
 impl Services {
     /// Plans a change to the links of one or more services.
-    pub fn plan(&self, requests: &[Request]) -> Result<Plan, PlanError> {
+    pub(crate) fn plan(&self, requests: &[Request]) -> Result<Plan, PlanError> {
         for r in requests {
             check_service_name(&r.service).map_err(PlanError::BadName)?;
             if let Some((level, _)) = r

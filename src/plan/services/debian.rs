@@ -39,7 +39,12 @@ impl Services {
     /// gets the header's (`defaults-disabled`: K links where it would start). None when
     /// there is nothing to link: it has links already, which it keeps, or its header
     /// names no level.
-    pub fn debian_defaults(&self, name: &str, header: &Header, disabled: bool) -> Option<Request> {
+    pub(crate) fn debian_defaults(
+        &self,
+        name: &str,
+        header: &Header,
+        disabled: bool,
+    ) -> Option<Request> {
         if self.linked_levels(name) != LevelSet::EMPTY {
             return None;
         }
@@ -60,7 +65,7 @@ impl Services {
     /// `enable|disable [S|2|3|4|5]`: the S links of those levels become K links or back
     /// (the header's start levels when none are given); the service is renumbered by its
     /// dependencies. Other levels are left out (see [`toggle_warnings`]).
-    pub fn debian_toggle(
+    pub(crate) fn debian_toggle(
         &self,
         name: &str,
         header: &Header,
@@ -98,7 +103,7 @@ impl Services {
     }
 
     /// `remove`: every link of the service, whether its script exists or not.
-    pub fn debian_remove(&self, name: &str) -> Vec<LinkOp> {
+    pub(crate) fn debian_remove(&self, name: &str) -> Vec<LinkOp> {
         self.sysv
             .get(name)
             .into_iter()
@@ -114,7 +119,7 @@ impl Services {
 
     /// The links a service has, as a change that changes nothing (for the warnings
     /// about the levels of a service left as it is).
-    pub fn unchanged(&self, name: &str) -> ServiceChange {
+    pub(crate) fn unchanged(&self, name: &str) -> ServiceChange {
         let links = self
             .sysv
             .get(name)

@@ -47,7 +47,7 @@ pub(crate) struct Service {
 
 impl Service {
     /// A service known only by its links (its script is gone).
-    pub fn missing(name: &str) -> Service {
+    pub(crate) fn missing(name: &str) -> Service {
         Service {
             name: name.to_string(),
             installed: false,
@@ -58,19 +58,19 @@ impl Service {
         }
     }
 
-    pub fn links_in(&self, level: Runlevel) -> &[LinkFile] {
+    pub(crate) fn links_in(&self, level: Runlevel) -> &[LinkFile] {
         self.links.get(&level).map_or(&[], Vec::as_slice)
     }
 
     /// Started in `level`: it has an S link there.
-    pub fn is_on(&self, level: Runlevel) -> bool {
+    pub(crate) fn is_on(&self, level: Runlevel) -> bool {
         self.links_in(level)
             .iter()
             .any(|l| l.link.kind == LinkKind::Start)
     }
 
     /// The kind of link it has in `level` (S wins over K if it has both).
-    pub fn kind_in(&self, level: Runlevel) -> Option<LinkKind> {
+    pub(crate) fn kind_in(&self, level: Runlevel) -> Option<LinkKind> {
         let links = self.links_in(level);
         if links.is_empty() {
             None
@@ -81,7 +81,7 @@ impl Service {
         }
     }
 
-    pub fn on_levels(&self) -> LevelSet {
+    pub(crate) fn on_levels(&self) -> LevelSet {
         self.links
             .keys()
             .filter(|l| self.is_on(**l))
@@ -89,7 +89,7 @@ impl Service {
     }
 
     /// Levels where it has any link.
-    pub fn linked_levels(&self) -> LevelSet {
+    pub(crate) fn linked_levels(&self) -> LevelSet {
         self.links
             .iter()
             .filter(|(_, v)| !v.is_empty())
@@ -97,29 +97,29 @@ impl Service {
     }
 
     /// chkconfig's "referenced in a runlevel": a link in one of 0–6.
-    pub fn is_configured(&self) -> bool {
+    pub(crate) fn is_configured(&self) -> bool {
         !self.linked_levels().intersection(LevelSet::ALL).is_empty()
     }
 
     /// What chkconfig lists and ntsysv offers: a script with a usable header, linked
     /// in some level 0–6.
-    pub fn is_listed(&self) -> bool {
+    pub(crate) fn is_listed(&self) -> bool {
         self.installed && self.info.is_ok() && self.is_configured()
     }
 
-    pub fn description(&self) -> &str {
+    pub(crate) fn description(&self) -> &str {
         self.info
             .as_ref()
             .map_or(self.name.as_str(), |i| i.description.as_str())
     }
 
     /// `# hide: true`.
-    pub fn hidden(&self) -> bool {
+    pub(crate) fn hidden(&self) -> bool {
         self.header.hide
     }
 
     /// Every link, as `(level, name)`, in level order.
-    pub fn link_names(&self) -> Vec<(Runlevel, String)> {
+    pub(crate) fn link_names(&self) -> Vec<(Runlevel, String)> {
         self.links
             .iter()
             .flat_map(|(l, v)| v.iter().map(move |f| (*l, f.name.clone())))
@@ -186,7 +186,7 @@ pub(crate) struct ServiceChange {
 impl ServiceChange {
     /// Each level whose links change: `(level, before, after)`, the names of a level
     /// joined by a blank, `(none)` for no link.
-    pub fn level_changes(&self) -> Vec<(Runlevel, String, String)> {
+    pub(crate) fn level_changes(&self) -> Vec<(Runlevel, String, String)> {
         let in_level = |links: &[(Runlevel, String)], lv: Runlevel| -> String {
             let names: Vec<&str> = links
                 .iter()
@@ -217,7 +217,7 @@ impl ServiceChange {
     }
 
     /// The levels where the service has links of `kind` after the change.
-    pub fn levels_after(&self, kind: LinkKind) -> LevelSet {
+    pub(crate) fn levels_after(&self, kind: LinkKind) -> LevelSet {
         self.after
             .iter()
             .filter(|(_, n)| n.starts_with(kind.letter()))
@@ -246,13 +246,13 @@ pub(crate) struct Services {
 
 impl Services {
     /// An installed init.d service.
-    pub fn service(&self, name: &str) -> Option<&Service> {
+    pub(crate) fn service(&self, name: &str) -> Option<&Service> {
         self.sysv.get(name).filter(|s| s.installed)
     }
 
     /// Whether the superserver's own init.d service is on in some level 0–6 (chkconfig
     /// lists the xinetd services only then).
-    pub fn superserver_enabled(&self) -> bool {
+    pub(crate) fn superserver_enabled(&self) -> bool {
         self.service("xinetd").is_some_and(|s| {
             s.info.is_ok() && !s.on_levels().intersection(LevelSet::ALL).is_empty()
         })
@@ -260,18 +260,18 @@ impl Services {
 
     /// Whether an xinetd service is on in `level`: its file says so and the superserver
     /// itself runs there (when it is an init.d service at all).
-    pub fn xinetd_on(&self, service: &XinetdService, level: Runlevel) -> bool {
+    pub(crate) fn xinetd_on(&self, service: &XinetdService, level: Runlevel) -> bool {
         service.enabled && self.service("xinetd").is_none_or(|s| s.is_on(level))
     }
 
     /// Turn a service on (S links) or off (K links) in `levels`.
-    pub fn on_off(&self, name: &str, levels: LevelSet, on: bool) -> Request {
+    pub(crate) fn on_off(&self, name: &str, levels: LevelSet, on: bool) -> Request {
         let kind = if on { LinkKind::Start } else { LinkKind::Kill };
         Request::new(name, levels.iter().map(|l| (l, Some(kind))))
     }
 
     /// Back to the header's defaults in `levels`.
-    pub fn reset(&self, name: &str, levels: LevelSet) -> Request {
+    pub(crate) fn reset(&self, name: &str, levels: LevelSet) -> Request {
         let defaults = self.default_levels(name);
         Request::new(
             name,
@@ -287,7 +287,7 @@ impl Services {
     }
 
     /// Same on/off state in `levels`, priorities recomputed from the header.
-    pub fn reset_priorities(&self, name: &str, levels: LevelSet) -> Request {
+    pub(crate) fn reset_priorities(&self, name: &str, levels: LevelSet) -> Request {
         let service = self.sysv.get(name);
         Request::new(
             name,
@@ -300,19 +300,19 @@ impl Services {
     /// `chkconfig --add`: every level 0–6 without a link gets the header's default. (An
     /// LSB service being changed always has all its links renumbered, as Red Hat's
     /// `--add` does.)
-    pub fn add(&self, name: &str) -> Request {
+    pub(crate) fn add(&self, name: &str) -> Request {
         self.reset(name, LevelSet::ALL.difference(self.linked_levels(name)))
     }
 
     /// Remove every link of a service.
-    pub fn delete(&self, name: &str) -> Request {
+    pub(crate) fn delete(&self, name: &str) -> Request {
         Request::new(name, self.linked_levels(name).iter().map(|l| (l, None)))
     }
 
     /// `chkconfig --override`: re-link a service by its override when its links are
     /// still the script's own defaults and the override changes its levels or numbers.
     /// None: nothing to do (Red Hat's silent success).
-    pub fn override_request(&self, name: &str) -> Option<Request> {
+    pub(crate) fn override_request(&self, name: &str) -> Option<Request> {
         let service = self.service(name)?;
         let original = service.script_header.service_info(name).ok()?;
         let wanted = service.info.as_ref().ok()?;
