@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use clap::{Arg, ArgAction, Command};
 
 use super::Context;
-use crate::error::{ToolError, ToolResult};
+use crate::error::{SysError, ToolError, ToolResult};
 use crate::format::header::Header;
 use crate::format::rclink::check_service_name;
 use crate::plan::services::debian;
@@ -77,6 +77,18 @@ fn warning(message: &str) {
 fn say(lines: &[String]) {
     for line in lines {
         eprintln!("{line}");
+    }
+}
+
+/// The services as read, and whether this process may change their links.
+struct System {
+    services: Services,
+    writable: Result<(), SysError>,
+}
+
+impl System {
+    fn may_write(&self) -> ToolResult<()> {
+        self.writable.as_ref().map_err(error).copied()
     }
 }
 
@@ -232,34 +244,40 @@ impl Run {
         for problem in &scanned.problems {
             warning(problem);
         }
-        let services = scanned.services;
+        // Whether the links may be changed is read with them; it matters only once a
+        // change is planned.
+        let system = System {
+            writable: services::check_links_writable(&self.root, &scanned.services),
+            services: scanned.services,
+        };
         let header = header.unwrap_or_default();
         match action {
-            "remove" => self.remove(&services, &header, script_exists),
+            "remove" => self.remove(&system, &header, script_exists),
             "enable" | "disable" => {
                 let enable = action == "enable";
                 for w in debian::toggle_warnings(enable, args) {
                     warning(&w);
                 }
-                let request = services
+                let request = system
+                    .services
                     .debian_toggle(&self.name, &header, enable, args)
                     .map_err(error)?;
-                self.change(&services, Some(&header), request)
+                self.change(&system, Some(&header), request)
             }
-            _ => self.defaults(&services, &header, action == "defaults-disabled"),
+            _ => self.defaults(&system, &header, action == "defaults-disabled"),
         }
     }
 
     /// `remove`: every link of the service, whether its script exists or not.
-    fn remove(&self, services: &Services, header: &Header, script_exists: bool) -> ToolResult {
+    fn remove(&self, system: &System, header: &Header, script_exists: bool) -> ToolResult {
         if script_exists {
             say(&debian::header_warnings(&self.name, header));
         }
-        let ops = services.debian_remove(&self.name);
+        let ops = system.services.debian_remove(&self.name);
         if ops.is_empty() {
             return Ok(0);
         }
-        services::check_links_writable(&self.root, services).map_err(error)?;
+        system.may_write()?;
         let notes = links::apply(&self.root, &ops).map_err(error)?;
         notes.iter().for_each(|n| warning(n));
         Ok(0)
@@ -268,13 +286,16 @@ impl Run {
     /// `defaults` (and the legacy forms) and `defaults-disabled`: see
     /// `Services::debian_defaults`. A service left as it is hears what insserv says
     /// about its levels.
-    fn defaults(&self, services: &Services, header: &Header, disabled: bool) -> ToolResult {
+    fn defaults(&self, system: &System, header: &Header, disabled: bool) -> ToolResult {
         say(&debian::header_warnings(&self.name, header));
-        match services.debian_defaults(&self.name, header, disabled) {
+        match system
+            .services
+            .debian_defaults(&self.name, header, disabled)
+        {
             // Debian disables after insserv has spoken: nothing is said about the levels.
-            Some(request) => self.change(services, (!disabled).then_some(header), request),
+            Some(request) => self.change(system, (!disabled).then_some(header), request),
             None => {
-                let links = services.unchanged(&self.name);
+                let links = system.services.unchanged(&self.name);
                 say(&debian::level_warnings(&self.name, header, &links));
                 Ok(0)
             }
@@ -283,12 +304,13 @@ impl Run {
 
     /// Plans the change to the service's links, checks it may be made, makes it, and
     /// says what insserv would say about the levels that result (with a header).
-    fn change(&self, services: &Services, header: Option<&Header>, request: Request) -> ToolResult {
+    fn change(&self, system: &System, header: Option<&Header>, request: Request) -> ToolResult {
+        let services = &system.services;
         let plan = services
             .plan(&[request])
             .map_err(|e| error(ServicesError::planning(&self.root, e)))?;
         if !plan.ops.is_empty() {
-            services::check_links_writable(&self.root, services).map_err(error)?;
+            system.may_write()?;
         }
         plan.warnings.iter().for_each(|w| warning(w));
         self.apply(&plan)?;
