@@ -702,4 +702,16 @@ mod tests {
         assert_eq!(basename("foo"), "foo");
         assert_eq!(basename(".."), "..");
     }
+
+    proptest::proptest! {
+        /// Any command line parses, or is refused with popt's line naming an option.
+        #[test]
+        fn any_command_line_parses_or_names_an_option(words in proptest::collection::vec(super::super::COMMAND_WORDS, 0..6)) {
+            let line: Vec<&str> = words.iter().map(String::as_str).collect();
+            match parse(&args(&line)) {
+                Ok(o) => proptest::prop_assert!(o.args.len() <= line.len()),
+                Err(e) => proptest::prop_assert!(e.0.starts_with('-') && e.0.contains(": "), "{}", e.0),
+            }
+        }
+    }
 }

@@ -185,6 +185,11 @@ pub fn parse_args<P: clap::Parser>(args: Vec<OsString>) -> Result<P, i32> {
     })
 }
 
+/// The words of generated command lines (a proptest pattern): options of the classic
+/// tools, with and without `=VALUE`, misspelt ones, names, paths, `-` and `--`.
+#[cfg(test)]
+pub(crate) const COMMAND_WORDS: &str = "(--?(list|add|del|override|level|levels|type|root|json|no-redirect|help|version|back|hide|status-all|full-restart|h|f|v|V|x)(=[a-z0-9/]{0,3})?|[a-z0-9./-]{0,6}|-|--)";
+
 /// A command line for tests: `tool` then `words`.
 #[cfg(test)]
 pub(crate) fn argv(tool: &str, words: &[&str]) -> Vec<OsString> {

@@ -424,4 +424,16 @@ mod tests {
         assert!(help.starts_with("usage: ntsysv [--level LEVELS]"), "{help}");
         assert!(help.ends_with("2 on errors.\n"), "{help}");
     }
+
+    proptest::proptest! {
+        /// Any command line parses or is refused with popt's line, never a panic.
+        #[test]
+        fn any_command_line_parses_or_is_refused(words in proptest::collection::vec(super::super::COMMAND_WORDS, 0..6)) {
+            let line: Vec<&str> = words.iter().map(String::as_str).collect();
+            if let Err(e) = parse(&args(&line)) {
+                proptest::prop_assert_eq!(e.code, 1);
+                proptest::prop_assert!(e.message.contains(": "), "{}", e.message);
+            }
+        }
+    }
 }

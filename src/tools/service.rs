@@ -363,4 +363,22 @@ mod tests {
         let help = command().render_help().to_string();
         assert!(help.starts_with(&usage("service")), "{help}");
     }
+
+    proptest::proptest! {
+        /// Whatever follows the service's name is handed to its script untouched.
+        #[test]
+        fn the_scripts_words_are_untouched(words in proptest::collection::vec(super::super::COMMAND_WORDS, 0..6)) {
+            let mut line = vec!["cron"];
+            line.extend(words.iter().map(String::as_str));
+            match parse(args(&line)).1 {
+                Request::Run(name, rest) => {
+                    proptest::prop_assert_eq!(name, OsString::from("cron"));
+                    let rest: Vec<&str> = rest.iter().map(|w| w.to_str().unwrap()).collect();
+                    proptest::prop_assert_eq!(rest, &line[1..]);
+                }
+                Request::FullRestart(_) => proptest::prop_assert_eq!(&line[1..], &["--full-restart"]),
+                other => proptest::prop_assert!(false, "{other:?}"),
+            }
+        }
+    }
 }

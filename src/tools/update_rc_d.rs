@@ -375,4 +375,16 @@ mod tests {
             Err(UrdError::Usage(Some("not enough arguments")))
         ));
     }
+
+    proptest::proptest! {
+        /// Any command line gives a name and an action, or the usage.
+        #[test]
+        fn any_command_line_gives_name_and_action_or_the_usage(words in proptest::collection::vec(super::super::COMMAND_WORDS, 0..6)) {
+            let line: Vec<&str> = words.iter().map(String::as_str).collect();
+            match parse(&args(&line)) {
+                Ok(o) => proptest::prop_assert!(line.ends_with(&[&[o.name.as_str(), o.action.as_str()][..], &o.args.iter().map(String::as_str).collect::<Vec<_>>()].concat())),
+                Err(e) => proptest::prop_assert!(matches!(e, UrdError::Usage(_))),
+            }
+        }
+    }
 }
