@@ -161,39 +161,40 @@ impl Reader<'_> {
                 Ok(t) if t.is_symlink() => fs::metadata(&path).is_ok_and(|m| m.is_file()),
                 _ => false,
             };
-            if !regular {
-                continue;
+            if regular {
+                let over = overrides.contains(&name).then(|| overrides_dir.join(&name));
+                self.read_script(name, &path, over.as_deref());
             }
-            let text = match read_config(&path) {
-                Ok(t) => t,
-                Err(e) => {
-                    self.problems.push(SysError::at(&path, e).to_string());
-                    continue;
-                }
-            };
-            let script_header = Header::parse(&text);
-            let over = overrides
-                .contains(&name)
-                .then(|| self.read_override(&overrides_dir.join(&name)))
-                .flatten();
-            let header = match over {
-                Some(over) => script_header.overlay(&Header::parse(&over)),
-                None => script_header.clone(),
-            };
-            let info = header.service_info(&name);
-            self.services.sysv.insert(
-                name.clone(),
-                Service {
-                    name,
-                    installed: true,
-                    header,
-                    script_header,
-                    info,
-                    links: BTreeMap::new(),
-                },
-            );
         }
         Ok(())
+    }
+
+    /// One script, its override (if it has one) laid over its header.
+    fn read_script(&mut self, name: String, path: &Path, override_file: Option<&Path>) {
+        let text = match read_config(path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.problems.push(SysError::at(path, e).to_string());
+                return;
+            }
+        };
+        let script_header = Header::parse(&text);
+        let header = match override_file.and_then(|o| self.read_override(o)) {
+            Some(over) => script_header.overlay(&Header::parse(&over)),
+            None => script_header.clone(),
+        };
+        let info = header.service_info(&name);
+        self.services.sysv.insert(
+            name.clone(),
+            Service {
+                name,
+                installed: true,
+                header,
+                script_header,
+                info,
+                links: BTreeMap::new(),
+            },
+        );
     }
 
     fn read_links(&mut self, only: Option<&[&str]>) {

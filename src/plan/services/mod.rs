@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::format::facilities::Facilities;
 use crate::format::header::{Header, ServiceInfo, Unsupported};
-use crate::format::levelset::{LevelSet, CHKCONFIG_LEVELS};
+use crate::format::levelset::{level, LevelSet, CHKCONFIG_LEVELS};
 use crate::format::link_journal::LinkOp;
 use crate::format::rclink::{LinkKind, RcLink};
 use crate::format::runlevel::Runlevel;
@@ -132,16 +132,13 @@ impl Service {
         let Ok(original) = self.script_header.service_info(&self.name) else {
             return false;
         };
-        CHKCONFIG_LEVELS
-            .iter()
-            .map(|c| crate::format::levelset::level(*c))
-            .all(|l| {
-                let on = original.levels.contains(l);
-                self.links_in(l).iter().all(|f| match f.link.kind {
-                    LinkKind::Start => on && original.start.is_none_or(|p| p == f.link.priority),
-                    LinkKind::Kill => !on && original.stop.is_none_or(|p| p == f.link.priority),
-                })
+        CHKCONFIG_LEVELS.iter().map(|c| level(*c)).all(|l| {
+            let on = original.levels.contains(l);
+            self.links_in(l).iter().all(|f| match f.link.kind {
+                LinkKind::Start => on && original.start.is_none_or(|p| p == f.link.priority),
+                LinkKind::Kill => !on && original.stop.is_none_or(|p| p == f.link.priority),
             })
+        })
     }
 }
 
