@@ -103,29 +103,13 @@ fn on_off_and_lsb_priorities() {
     let mut s = inventory(&[("alpha", ALPHA), ("gamma", GAMMA)], &[]);
     change(&mut s, |s| vec![s.add("alpha")]);
     assert_eq!(
-        names(&s, "alpha"),
-        [
-            "0:K25alpha",
-            "1:K25alpha",
-            "2:S55alpha",
-            "3:S55alpha",
-            "4:S55alpha",
-            "5:S55alpha",
-            "6:K25alpha"
-        ]
+        names(&s, "alpha").join(" "),
+        "0:K25alpha 1:K25alpha 2:S55alpha 3:S55alpha 4:S55alpha 5:S55alpha 6:K25alpha"
     );
     change(&mut s, |s| vec![s.add("gamma")]);
     assert_eq!(
-        names(&s, "gamma"),
-        [
-            "0:K24gamma",
-            "1:K24gamma",
-            "2:S56gamma",
-            "3:S56gamma",
-            "4:S56gamma",
-            "5:S56gamma",
-            "6:K24gamma"
-        ]
+        names(&s, "gamma").join(" "),
+        "0:K24gamma 1:K24gamma 2:S56gamma 3:S56gamma 4:S56gamma 5:S56gamma 6:K24gamma"
     );
     // off keeps the dependencies (the reference's `off` forgot them).
     change(&mut s, |s| {
