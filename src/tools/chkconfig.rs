@@ -1,8 +1,8 @@
 //! `chkconfig`: Red Hat's interface to the rc links, byte for byte — its command line
 //! (popt-style: options anywhere, `--level=35` or `--level 35`), its outputs, its
 //! errors and exit statuses — with correct LSB ordering, atomic changes and careful
-//! xinetd edits underneath (`sys::services`). Beyond the reference: `--root DIR` and
-//! `--json` for `--list`.
+//! xinetd edits underneath (`plan::services` decides, `sys::services` reads and
+//! applies). Beyond the reference: `--root DIR` and `--json` for `--list`.
 
 use std::ffi::OsString;
 use std::fmt;

@@ -2,7 +2,7 @@
 //! service, for the runlevels given by `--level` (2345 by default). Beyond it: type to
 //! filter, each service's state per level on screen, and a review of every link and
 //! file that will change before anything is. Changes go through the same library calls
-//! as `chkconfig on/off` (`sys::services`).
+//! as `chkconfig on/off` (`plan::services`, `sys::services`).
 
 use std::ffi::OsString;
 use std::fmt;
