@@ -18,6 +18,12 @@ pub trait ToolError: fmt::Display + fmt::Debug {
     fn code(&self) -> i32 {
         1
     }
+
+    /// Whether [`finish`] puts the tool's name in front (`TOOL: MESSAGE`); false for a
+    /// classic tool's own wording, printed as it is (see [`Verbatim`]).
+    fn named(&self) -> bool {
+        true
+    }
 }
 
 /// What a tool's logic returns: its exit status, or the error that ends it.
@@ -55,6 +61,41 @@ impl fmt::Display for Failure {
 impl ToolError for Failure {
     fn code(&self) -> i32 {
         self.code
+    }
+}
+
+/// A failure told in a classic tool's own words, without the tool's name in front:
+/// chkconfig's `service foo does not support chkconfig`, a usage text. A final newline
+/// is dropped ([`finish`] ends the line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verbatim {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Verbatim {
+    pub fn new(code: i32, message: impl Into<String>) -> Verbatim {
+        let mut message = message.into();
+        if message.ends_with('\n') {
+            message.pop();
+        }
+        Verbatim { code, message }
+    }
+}
+
+impl fmt::Display for Verbatim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl ToolError for Verbatim {
+    fn code(&self) -> i32 {
+        self.code
+    }
+
+    fn named(&self) -> bool {
+        false
     }
 }
 
@@ -132,8 +173,12 @@ pub fn describe_io(e: &io::Error) -> String {
 pub fn finish(tool: &str, result: ToolResult) -> i32 {
     match result {
         Ok(status) => status,
-        Err(e) => {
+        Err(e) if e.named() => {
             eprintln!("{tool}: {e}");
+            e.code()
+        }
+        Err(e) => {
+            eprintln!("{e}");
             e.code()
         }
     }
@@ -163,6 +208,12 @@ mod tests {
         assert_eq!(finish("tool", Err(Box::new(e))), 1);
         assert_eq!(finish("tool", Err(Failure::new(3, "bad usage").into())), 3);
         assert_eq!(finish("tool", Ok(0)), 0);
+        let usage = Verbatim::new(2, "usage: tool ARG\n");
+        assert_eq!(
+            (usage.to_string(), usage.named()),
+            ("usage: tool ARG".into(), false)
+        );
+        assert_eq!(finish("tool", Err(usage.into())), 2);
         let bad = invalid(Path::new("/etc/x"), "not a regular file");
         assert_eq!(bad.to_string(), "/etc/x: not a regular file");
     }

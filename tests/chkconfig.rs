@@ -11,8 +11,6 @@ use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::process::Output;
 
-const ALPHA: &str = "#!/bin/sh\n#\n# chkconfig: 2345 55 25\n# description: The alpha service \\\n#              on two lines.\nexit 0\n";
-
 const GAMMA: &str =
     "#!/bin/sh\n### BEGIN INIT INFO\n# Provides:          gamma\n# Required-Start:    alpha\n\
 # Required-Stop:     alpha\n# Default-Start:     2 3 4 5\n# Default-Stop:      0 1 6\n\
@@ -57,14 +55,7 @@ impl Redhat {
             "xinetd",
             "#!/bin/sh\n# chkconfig: 345 56 50\n# description: the superserver\n",
         );
-        for (level, link) in [
-            ('0', "K25alpha"),
-            ('1', "K25alpha"),
-            ('2', "S55alpha"),
-            ('3', "S55alpha"),
-            ('4', "S55alpha"),
-            ('5', "S55alpha"),
-            ('6', "K25alpha"),
+        for (level, link) in ALPHA_LINKS.into_iter().chain([
             ('3', "S50fifteen-chars-x"),
             ('3', "S50very-long-service-name"),
             ('3', "S50noheader"),
@@ -73,8 +64,8 @@ impl Redhat {
             ('4', "S56xinetd"),
             ('5', "S56xinetd"),
             ('2', "K50xinetd"),
-        ] {
-            r.link(level, link);
+        ]) {
+            r.root.service_link(level, link);
         }
         let x = r.root.join("etc/xinetd.d");
         fs::create_dir_all(&x).unwrap();
@@ -91,18 +82,7 @@ impl Redhat {
     }
 
     fn script(&self, name: &str, body: &str) {
-        let path = self.root.join("etc/rc.d/init.d").join(name);
-        fs::write(&path, body).unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-    }
-
-    fn link(&self, level: char, link: &str) {
-        let service = &link[3..];
-        symlink(
-            format!("../init.d/{service}"),
-            self.root.join(&format!("etc/rc.d/rc{level}.d/{link}")),
-        )
-        .unwrap();
+        self.root.script(name, body);
     }
 
     fn chkconfig(&self, args: &[&str]) -> Output {
@@ -110,31 +90,12 @@ impl Redhat {
     }
 
     fn links(&self, service: &str) -> Vec<String> {
-        links(&self.root.join("etc/rc.d"), service)
+        self.root.links_of(service)
     }
 }
 
 fn chkconfig(root: &TestRoot, args: &[&str]) -> Output {
-    let mut all = vec!["chkconfig"];
-    all.extend_from_slice(args);
-    root.vinit(&all)
-}
-
-/// `L:NAME` for every link of a service, in level order.
-fn links(base: &std::path::Path, service: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for level in "0123456S".chars() {
-        let Ok(dir) = fs::read_dir(base.join(format!("rc{level}.d"))) else {
-            continue;
-        };
-        let mut names: Vec<String> = dir
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .filter(|n| n.len() > 3 && &n[3..] == service)
-            .collect();
-        names.sort();
-        out.extend(names.into_iter().map(|n| format!("{level}:{n}")));
-    }
-    out
+    root.tool("chkconfig", args)
 }
 
 fn ok(out: &Output) -> String {
@@ -461,7 +422,7 @@ fn names_with_slashes_or_dots_are_refused() {
         err.starts_with("error reading information on service"),
         "{err}"
     );
-    assert!(links(&r.root.join("etc/rc.d"), "victim").is_empty());
+    assert!(r.links("victim").is_empty());
 }
 
 #[test]
@@ -498,34 +459,14 @@ fn xinetd_on_off_edits_only_disable_and_reloads_the_superserver() {
     let r = Redhat::new();
     let file = r.root.join("etc/xinetd.d/telnet");
     fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
-    let hups = r.root.join("hups");
-    fs::create_dir_all(r.root.join("run")).unwrap();
-    let script = format!(
-        "trap 'echo hup >> {}' HUP; echo ready > {}.ready; while :; do sleep 0.05; done",
-        hups.display(),
-        hups.display()
-    );
-    let mut superserver = std::process::Command::new("/bin/sh")
-        .arg0("xinetd")
-        .args(["-c", &script])
-        .spawn()
-        .unwrap();
-    assert!(wait_until(10, || r.root.join("hups.ready").exists()));
-    fs::write(
-        r.root.join("run/xinetd.pid"),
-        format!("{}\n", superserver.id()),
-    )
-    .unwrap();
-
+    let mut superserver = FakeSuperserver::start(&r.root);
     ok(&r.chkconfig(&["telnet", "on"]));
     assert_eq!(
         fs::read_to_string(&file).unwrap(),
         TELNET.replace("\tdisable\t\t= yes", "\tdisable\t\t= no")
     );
     assert_eq!(fs::metadata(&file).unwrap().mode() & 0o777, 0o640);
-    assert!(wait_until(10, || fs::read_to_string(&hups)
-        .unwrap_or_default()
-        == "hup\n"));
+    assert!(wait_until(10, || superserver.hups() == "hup\n"));
     assert_eq!(
         ok(&r.chkconfig(&["--list", "telnet"])),
         "telnet         \ton\n"
@@ -535,9 +476,7 @@ fn xinetd_on_off_edits_only_disable_and_reloads_the_superserver() {
     ok(&r.chkconfig(&["telnet", "on"]));
     ok(&r.chkconfig(&["--level", "3", "telnet", "off"]));
     assert_eq!(fs::read_to_string(&file).unwrap(), TELNET);
-    assert!(wait_until(10, || fs::read_to_string(&hups)
-        .unwrap_or_default()
-        == "hup\nhup\n"));
+    assert!(wait_until(10, || superserver.hups() == "hup\nhup\n"));
     // reset: back to `# default: on`.
     ok(&r.chkconfig(&["telnet", "reset"]));
     assert!(fs::read_to_string(&file)
@@ -549,8 +488,7 @@ fn xinetd_on_off_edits_only_disable_and_reloads_the_superserver() {
         fs::read_to_string(r.root.join("etc/xinetd.d/echo-stream")).unwrap(),
         "service echo\n{\n\ttype\t\t= INTERNAL\n\tid\t\t= echo-stream\n\tdisable\t\t= yes\n}\n"
     );
-    superserver.kill().unwrap();
-    superserver.wait().unwrap();
+    superserver.stop();
     // A stale pidfile (no such process) is not an error.
     ok(&r.chkconfig(&["tftp", "off"]));
     assert!(fs::read_to_string(r.root.join("etc/xinetd.d/tftp"))
@@ -623,7 +561,7 @@ fn dependency_cycles_and_missing_requirements_are_reported() {
     for step in ["c starts after b", "b starts after a", "a starts after c"] {
         assert!(err.contains(step), "{err}");
     }
-    assert!(links(&r.join("etc"), "c").is_empty());
+    assert!(r.links_of("c").is_empty());
 
     r.script("app", &lsb("app", "ghost $network"));
     let out = chkconfig(&r, &["--add", "app"]);
@@ -632,7 +570,7 @@ fn dependency_cycles_and_missing_requirements_are_reported() {
         stderr(&out),
         "chkconfig: warning: service app requires ghost, which is not installed\n"
     );
-    assert_eq!(links(&r.join("etc"), "app")[2], "2:S50app");
+    assert_eq!(r.links_of("app")[2], "2:S50app");
 }
 
 #[test]
@@ -657,7 +595,7 @@ fn debian_layout_and_facilities_from_insserv_conf() {
     r.link('6', "K60networking", "../init.d/networking");
     ok(&chkconfig(&r, &["--add", "web"]));
     assert_eq!(
-        links(&r.join("etc"), "web"),
+        r.links_of("web"),
         ["0:K50web", "1:K50web", "2:S50web", "3:S50web", "4:S50web", "5:S50web", "6:K50web"]
     );
     // web must stop before networking: K50 < K60 holds. Move networking earlier.
@@ -667,7 +605,7 @@ fn debian_layout_and_facilities_from_insserv_conf() {
     )
     .unwrap();
     ok(&chkconfig(&r, &["web", "resetpriorities"]));
-    assert_eq!(links(&r.join("etc"), "web")[0], "0:K09web");
+    assert_eq!(r.links_of("web")[0], "0:K09web");
     // The listing shows levels 0-6 only.
     assert_eq!(
         ok(&chkconfig(&r, &["--list", "networking"])),
@@ -693,6 +631,8 @@ fn global_root_option_and_environment() {
         .args(["--list", "alpha"])
         .output()
         .unwrap();
+    assert_eq!(ok(&out).len(), 54);
+    let out = r.root.tool_root_eq("chkconfig", &["--list", "alpha"]);
     assert_eq!(ok(&out).len(), 54);
 }
 
@@ -726,7 +666,7 @@ fn a_stray_file_with_a_link_name_is_not_the_services_link() {
     symlink("/bin/true", r.join("etc/rc3.d/K10a")).unwrap();
     ok(&chkconfig(&r, &["a", "on"]));
     assert_eq!(
-        links(&r.join("etc"), "a"),
+        r.links_of("a"),
         [
             "0:K60a", "1:K60a", "2:S40a", "2:S56a", "3:K10a", "3:S40a", "4:S40a", "5:S40a",
             "6:K60a"
@@ -740,7 +680,7 @@ fn a_stray_file_with_a_link_name_is_not_the_services_link() {
     assert!(r.join("etc/rc2.d/K60a").exists());
     assert_eq!(r.read("etc/rc2.d/S56a"), "a stray file\n");
     ok(&chkconfig(&r, &["--del", "a"]));
-    assert_eq!(links(&r.join("etc"), "a"), ["2:S56a", "3:K10a"]);
+    assert_eq!(r.links_of("a"), ["2:S56a", "3:K10a"]);
 }
 
 /// A journal entry that no replay could honour — a name with `/` (a link outside the
@@ -773,9 +713,9 @@ fn impossible_journal_entries_are_dropped_and_reported() {
     );
     assert!(!r.path().join("escaped").exists() && !r.join("escaped").exists());
     assert!(!journal.exists());
-    assert_eq!(links(&r.join("etc"), "a"), ["2:S40a"]);
+    assert_eq!(r.links_of("a"), ["2:S40a"]);
     ok(&chkconfig(&r, &["--add", "a"]));
-    assert_eq!(links(&r.join("etc"), "a").len(), 7);
+    assert_eq!(r.links_of("a").len(), 7);
 }
 
 /// Configuration files are opened without blocking and must be regular files: a FIFO
@@ -810,7 +750,7 @@ fn fifos_as_configuration_files_never_hang() {
             r.join("etc/chkconfig.d/web").display()
         )
     );
-    assert_eq!(links(&r.join("etc"), "web")[2], "2:S50web");
+    assert_eq!(r.links_of("web")[2], "2:S50web");
     fifo("etc/init.d/.vinit-links.journal");
     let out = std::process::Command::new("timeout")
         .arg("20")

@@ -9,9 +9,8 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Command, Output};
 
-const ALPHA: &str = "#!/bin/sh\n# chkconfig: 2345 55 25\n# description: The alpha service \\\n#              on two lines.\n";
 const BETA: &str = "#!/bin/sh\n# chkconfig: 345 60 40\n# description: Beta.\n";
 const SECRET: &str = "#!/bin/sh\n# chkconfig: 2345 10 90\n# hide: true\n";
 const ECHO: &str = "# default: off\n# description: echo\nservice echo\n{\n\ttype\t\t= INTERNAL\n\n\tdisable\t\t= yes\n}\n";
@@ -30,36 +29,13 @@ fn example() -> TestRoot {
         r.link(level, "K40beta", "../init.d/beta");
     }
     r.link('3', "S10secret", "../init.d/secret");
-    for (level, link) in [
-        ('0', "K25alpha"),
-        ('1', "K25alpha"),
-        ('2', "S55alpha"),
-        ('3', "S55alpha"),
-        ('4', "S55alpha"),
-        ('5', "S55alpha"),
-        ('6', "K25alpha"),
-    ] {
-        r.link(level, link, "../init.d/alpha");
+    for (level, link) in ALPHA_LINKS {
+        r.service_link(level, link);
     }
     fs::create_dir_all(r.join("etc/xinetd.d")).unwrap();
     fs::write(r.join("etc/xinetd.d/echo"), ECHO).unwrap();
     fs::write(r.join("etc/xinetd.d/daytime"), DAYTIME).unwrap();
     r
-}
-
-/// The links of `service`, as `LEVEL:NAME`.
-fn links(r: &TestRoot, service: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for c in "0123456".chars() {
-        let mut names: Vec<String> = fs::read_dir(r.join(&format!("etc/rc{c}.d")))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .filter(|n| n.get(3..) == Some(service))
-            .collect();
-        names.sort();
-        out.extend(names.into_iter().map(|n| format!("{c}:{n}")));
-    }
-    out
 }
 
 /// ntsysv running in a tmux pane of its own server, started by a wrapper that records
@@ -188,48 +164,12 @@ impl Drop for Pane {
     }
 }
 
-/// A stand-in superserver (a shell named xinetd) that counts its SIGHUPs.
-struct Superserver {
-    child: Child,
-    hups: PathBuf,
-}
-
-impl Superserver {
-    fn start(r: &TestRoot) -> Superserver {
-        let hups = r.join("hups");
-        let script = format!(
-            "trap 'echo hup >> {0}' HUP; echo ready > {0}.ready; while :; do sleep 0.05; done",
-            hups.display()
-        );
-        let child = Command::new("/bin/sh")
-            .arg0("xinetd")
-            .args(["-c", &script])
-            .spawn()
-            .unwrap();
-        assert!(wait_until(10, || r.join("hups.ready").exists()));
-        fs::create_dir_all(r.join("run")).unwrap();
-        fs::write(r.join("run/xinetd.pid"), format!("{}\n", child.id())).unwrap();
-        Superserver { child, hups }
-    }
-
-    fn hups(&self) -> String {
-        fs::read_to_string(&self.hups).unwrap_or_default()
-    }
-}
-
-impl Drop for Superserver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 const PROMPT: &str = "What services should be automatically started?";
 
 #[test]
 fn toggle_two_services_review_and_apply() {
     let r = example();
-    let superserver = Superserver::start(&r);
+    let superserver = FakeSuperserver::start(&r);
     let pane = Pane::start(r.path(), &[]);
     let screen = pane.wait_for(PROMPT);
     assert!(screen.contains("Services"));
@@ -266,11 +206,11 @@ fn toggle_two_services_review_and_apply() {
         assert!(review.contains(line), "{line}:\n{review}");
     }
     // Nothing is applied before the review is accepted.
-    assert_eq!(links(&r, "alpha")[2], "2:S55alpha");
+    assert_eq!(r.links_of("alpha")[2], "2:S55alpha");
     pane.keys(&["Enter"]);
     assert_eq!(pane.status(), 0);
     assert_eq!(
-        links(&r, "alpha"),
+        r.links_of("alpha"),
         [
             "0:K25alpha",
             "1:K25alpha",
@@ -289,7 +229,7 @@ fn toggle_two_services_review_and_apply() {
         fs::read_to_string(r.join("etc/xinetd.d/daytime")).unwrap(),
         DAYTIME
     );
-    assert_eq!(links(&r, "beta")[3], "3:K40beta");
+    assert_eq!(r.links_of("beta")[3], "3:K40beta");
     assert!(wait_until(10, || superserver.hups() == "hup\n"));
     // The terminal is back: normal screen, cooked mode.
     assert!(
@@ -311,7 +251,7 @@ fn a_batch_reloads_the_superserver_once_and_orders_lsb_services() {
     for level in "0123456".chars() {
         r.link(level, "K24gamma", "../init.d/gamma");
     }
-    let superserver = Superserver::start(&r);
+    let superserver = FakeSuperserver::start(&r);
     let pane = Pane::start(r.path(), &["--level", "35"]);
     pane.wait_for("Runlevels edited: 3 5");
     // gamma on (after alpha: S56), both xinetd services switched.
@@ -324,7 +264,7 @@ fn a_batch_reloads_the_superserver_once_and_orders_lsb_services() {
     pane.keys(&["Enter"]);
     assert_eq!(pane.status(), 0);
     assert_eq!(
-        links(&r, "gamma"),
+        r.links_of("gamma"),
         [
             "0:K24gamma",
             "1:K24gamma",
@@ -344,19 +284,19 @@ fn a_batch_reloads_the_superserver_once_and_orders_lsb_services() {
 #[test]
 fn cancel_back_and_esc_change_nothing() {
     let r = example();
-    let before = links(&r, "alpha");
+    let before = r.links_of("alpha");
     let pane = Pane::start(r.path(), &[]);
     pane.wait_for(PROMPT);
     pane.keys(&["Space", "Escape"]);
     assert_eq!(pane.status(), 1);
-    assert_eq!(links(&r, "alpha"), before);
+    assert_eq!(r.links_of("alpha"), before);
 
     let pane = Pane::start(r.path(), &["--back", "--hide"]);
     let screen = pane.wait_for("[  Back  ]");
     assert!(!screen.contains("secret"), "{screen}");
     pane.keys(&["Space", "Tab", "Tab", "Enter"]);
     assert_eq!(pane.status(), 1);
-    assert_eq!(links(&r, "alpha"), before);
+    assert_eq!(r.links_of("alpha"), before);
     assert_eq!(
         fs::read_to_string(r.join("etc/xinetd.d/echo")).unwrap(),
         ECHO
@@ -367,7 +307,7 @@ fn cancel_back_and_esc_change_nothing() {
     pane.wait_for(PROMPT);
     pane.keys(&["Space", "Space", "Enter"]);
     assert_eq!(pane.status(), 0);
-    assert_eq!(links(&r, "alpha"), before);
+    assert_eq!(r.links_of("alpha"), before);
 }
 
 #[test]
@@ -401,7 +341,7 @@ fn signals_give_the_terminal_back() {
         pane.wait_for("[ ] alpha");
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pane.pid()), signal).unwrap();
         assert_eq!(pane.status(), status, "{signal}");
-        assert_eq!(links(&r, "alpha")[2], "2:S55alpha");
+        assert_eq!(r.links_of("alpha")[2], "2:S55alpha");
         let screen = pane.screen();
         assert!(screen.starts_with("before-ntsysv"), "{signal}:\n{screen}");
         assert!(!screen.contains(PROMPT));
@@ -440,7 +380,7 @@ fn a_terminal_that_hangs_up_ends_ntsysv() {
         wait_until(10, || !running()),
         "ntsysv (pid {pid}) still runs after the hang-up"
     );
-    assert_eq!(links(&r, "alpha")[2], "2:S55alpha", "nothing applied");
+    assert_eq!(r.links_of("alpha")[2], "2:S55alpha", "nothing applied");
 }
 
 #[test]
@@ -531,5 +471,18 @@ fn errors_before_any_screen() {
     assert_eq!(
         (out.status.code(), stderr(&out).as_str()),
         (Some(1), "You must be root to run ntsysv.\n")
+    );
+    // --root=DIR as well as --root DIR: one without init.d has nothing to read.
+    fs::remove_dir_all(r.join("etc/init.d")).unwrap();
+    let out = r.tool_root_eq("ntsysv", &[]);
+    assert_eq!(
+        (out.status.code(), stderr(&out)),
+        (
+            Some(2),
+            format!(
+                "ntsysv: failed to open {}: No such file or directory\n",
+                r.join("etc/init.d").display()
+            )
+        )
     );
 }

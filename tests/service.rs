@@ -11,9 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::{Output, Stdio};
 
 fn service(root: &TestRoot, args: &[&str]) -> Output {
-    let mut all = vec!["service"];
-    all.extend_from_slice(args);
-    root.vinit(&all)
+    root.tool("service", args)
 }
 
 /// A script that prints what it was given, where it runs and its environment.
@@ -147,13 +145,26 @@ fn options() {
         (out.status.code(), stderr(&out)),
         (Some(1), usage.to_string())
     );
+    // Help: the usage line first, then every option (any `--h…` asks for it, as in Red
+    // Hat's and Debian's `service`), on stdout.
     for help in ["-h", "--help", "--hel"] {
         let out = service(&r, &[help]);
-        assert_eq!(
-            (out.status.code(), stderr(&out)),
-            (Some(0), usage.to_string())
-        );
+        assert_eq!((out.status.code(), stderr(&out)), (Some(0), String::new()));
+        let text = stdout(&out);
+        assert!(text.starts_with(usage), "{text}");
+        for option in [
+            "--status-all",
+            "--root <DIR>",
+            "-V, --version",
+            "--full-restart",
+        ] {
+            assert!(text.contains(option), "{option}: {text}");
+        }
     }
+    // --root=DIR as well as --root DIR.
+    r.script("hello", "#!/bin/sh\necho hello \"$1\"\n");
+    let out = r.tool_root_eq("service", &["hello", "start"]);
+    assert_eq!(stdout(&out), "hello start\n");
     let out = service(&r, &["-V"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(

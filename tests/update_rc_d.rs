@@ -230,6 +230,28 @@ fn scripts_without_header_and_unknown_scripts_match_debian() {
     same(&web, &["-n", "web", "defaults"]);
 }
 
+/// `--help` is Debian's usage on stderr with exit status 1, as are its other patterns
+/// (`-h…`, `…--help`); a bare `-f` or nothing at all says "not enough arguments".
+#[test]
+fn help_and_usage_match_debian() {
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["-hx"],
+        &["-x--help"],
+        &["-f"],
+        &[],
+    ] {
+        let o = same(&|_| {}, args);
+        assert_eq!(o.code, Some(1), "{args:?}");
+        assert!(
+            o.stderr
+                .contains("usage: update-rc.d [-f] <basename> remove\n"),
+            "{o:?}"
+        );
+    }
+}
+
 /// Debian's update-rc.d run without privileges tries link after link, prints one
 /// `Permission denied` each, and exits 0 having changed nothing. vinit checks first,
 /// names the directory, exits 1 — and changes nothing either.
@@ -261,25 +283,7 @@ fn unprivileged_runs_fail_at_once_naming_the_path() {
 }
 
 fn urd(root: &TestRoot, args: &[&str]) -> Output {
-    let mut all = vec!["update-rc.d"];
-    all.extend_from_slice(args);
-    root.vinit(&all)
-}
-
-fn links(root: &TestRoot, service: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for level in "0123456S".chars() {
-        let Ok(dir) = fs::read_dir(root.join(&format!("etc/rc{level}.d"))) else {
-            continue;
-        };
-        let mut names: Vec<String> = dir
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .filter(|n| n.len() > 3 && &n[3..] == service)
-            .collect();
-        names.sort();
-        out.extend(names.into_iter().map(|n| format!("{level}:{n}")));
-    }
-    out
+    root.tool("update-rc.d", args)
 }
 
 #[test]
@@ -296,8 +300,8 @@ fn dependencies_order_the_new_links_and_move_others_only_when_needed() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!((stdout(&out), stderr(&out)), (String::new(), String::new()));
     // base after late (S90), app after base: app had to move.
-    assert_eq!(links(&r, "base")[2], "2:S91base");
-    assert_eq!(links(&r, "app")[0], "2:S92app");
+    assert_eq!(r.links_of("base")[2], "2:S91base");
+    assert_eq!(r.links_of("app")[0], "2:S92app");
     // A missing dependency is said, the links are made.
     r.script("lonely", "#!/bin/sh\n### BEGIN INIT INFO\n# Required-Start: ghost\n# Default-Start: 3\n### END INIT INFO\n");
     let out = urd(&r, &["lonely", "defaults"]);
@@ -307,7 +311,7 @@ fn dependencies_order_the_new_links_and_move_others_only_when_needed() {
         "insserv: Default-Stop  undefined, assuming empty stop runlevel(s) for script `lonely'\n\
          update-rc.d: warning: service lonely requires ghost, which is not installed\n"
     );
-    assert_eq!(links(&r, "lonely"), ["3:S01lonely"]);
+    assert_eq!(r.links_of("lonely"), ["3:S01lonely"]);
 }
 
 #[test]
@@ -321,9 +325,13 @@ fn other_roots_and_command_line() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
-        links(&r, "web"),
+        r.links_of("web"),
         ["0:K01web", "1:K01web", "2:K01web", "3:K01web", "4:K01web", "5:K01web", "6:K01web"]
     );
+    // --root=DIR as well as --root DIR.
+    let out = r.tool_root_eq("update-rc.d", &["web", "remove"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(r.links_of("web").is_empty());
     let out = urd(&r, &["../../bin/sh", "defaults"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(

@@ -17,17 +17,6 @@
 
 use std::collections::BTreeMap;
 
-/// The LSB system facilities.
-pub const SYSTEM_FACILITIES: &[&str] = &[
-    "$local_fs",
-    "$network",
-    "$named",
-    "$portmap",
-    "$remote_fs",
-    "$syslog",
-    "$time",
-];
-
 /// Facility → the names that provide it, from `insserv.conf` files.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Facilities {
@@ -37,7 +26,7 @@ pub struct Facilities {
 impl Facilities {
     /// Adds the definitions of one `insserv.conf`-style file. A facility defined in
     /// several places gets the members of all of them.
-    pub fn add_file(&mut self, text: &str) {
+    pub(crate) fn add_file(&mut self, text: &str) {
         for line in text.lines() {
             let line = line.split('#').next().unwrap_or("");
             let mut words = line.split_whitespace();
@@ -54,7 +43,7 @@ impl Facilities {
         }
     }
 
-    pub fn members(&self, facility: &str) -> &[String] {
+    pub(crate) fn members(&self, facility: &str) -> &[String] {
         self.members.get(facility).map_or(&[], Vec::as_slice)
     }
 }

@@ -21,7 +21,7 @@ use crate::format::levelset::LevelSet;
 
 /// `# chkconfig: LEVELS START STOP`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ChkconfigLine {
+pub(crate) struct ChkconfigLine {
     /// Where the service is on by default (`-` in the header: nowhere).
     pub levels: LevelSet,
     pub start: u8,
@@ -31,7 +31,7 @@ pub struct ChkconfigLine {
 /// The LSB block. Each field is `None` when its keyword is absent, so that an override
 /// replaces exactly what it mentions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct LsbInfo {
+pub(crate) struct LsbInfo {
     pub provides: Option<Vec<String>>,
     pub required_start: Option<Vec<String>>,
     pub required_stop: Option<Vec<String>>,
@@ -51,7 +51,7 @@ pub struct LsbInfo {
 
 impl LsbInfo {
     /// The block's dependencies (absent keywords: none).
-    pub fn dependencies(&self) -> Dependencies {
+    pub(crate) fn dependencies(&self) -> Dependencies {
         let list = |l: &Option<Vec<String>>| l.clone().unwrap_or_default();
         Dependencies {
             required_start: list(&self.required_start),
@@ -87,14 +87,14 @@ impl LsbInfo {
 
 /// Something wrong in a header, with its line number (1-based).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HeaderProblem {
+pub(crate) struct HeaderProblem {
     pub line: usize,
     pub message: String,
 }
 
 /// Everything a script's comments say about it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Header {
+pub(crate) struct Header {
     pub chkconfig: Option<ChkconfigLine>,
     /// The first `chkconfig:` line was malformed: the script does not support
     /// chkconfig (Red Hat's rule), whatever else it says.
@@ -109,7 +109,7 @@ pub struct Header {
 
 /// Why a script cannot be managed by chkconfig.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Unsupported {
+pub(crate) enum Unsupported {
     /// Neither a `chkconfig:` line nor LSB default levels.
     NoHeader,
     /// A malformed `chkconfig:` line.
@@ -130,7 +130,7 @@ pub struct Dependencies {
 
 /// What chkconfig needs to know about a service, overrides applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServiceInfo {
+pub(crate) struct ServiceInfo {
     /// Levels where the service is on by default.
     pub levels: LevelSet,
     /// Levels where it is explicitly off by default (LSB `Default-Stop`; for a
@@ -149,13 +149,13 @@ pub struct ServiceInfo {
 
 impl Header {
     /// Parses the header of a script (or of an override file).
-    pub fn parse(text: &[u8]) -> Header {
+    pub(crate) fn parse(text: &[u8]) -> Header {
         Parser::default().run(text)
     }
 
     /// This header with an override file's header laid over it: what the override says
     /// replaces what the script says.
-    pub fn overlay(&self, over: &Header) -> Header {
+    pub(crate) fn overlay(&self, over: &Header) -> Header {
         let lsb = match (&self.lsb, &over.lsb) {
             (Some(base), Some(o)) => Some(base.overlay(o)),
             (base, o) => o.clone().or_else(|| base.clone()),
@@ -198,7 +198,7 @@ impl Header {
     }
 
     /// The service as chkconfig sees it, or why it cannot manage it.
-    pub fn service_info(&self, name: &str) -> Result<ServiceInfo, Unsupported> {
+    pub(crate) fn service_info(&self, name: &str) -> Result<ServiceInfo, Unsupported> {
         if self.chkconfig_broken {
             let problem = self
                 .problems
@@ -461,26 +461,51 @@ fn strip_backslash(text: &str) -> (&str, bool) {
     }
 }
 
+/// What is wrong with a `chkconfig:` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ChkconfigLineError {
+    TooShort,
+    Levels(String),
+    Priority { what: &'static str, word: String },
+}
+
+impl std::fmt::Display for ChkconfigLineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChkconfigLineError::TooShort => f.write_str(
+                "expected runlevels, a start priority and a stop priority (\"chkconfig: 2345 20 80\")",
+            ),
+            ChkconfigLineError::Levels(word) => write!(
+                f,
+                "\"{word}\" is not a list of runlevels (digits 0-6, or -)"
+            ),
+            ChkconfigLineError::Priority { what, word } => {
+                write!(f, "{what} priority \"{word}\" is not a number from 0 to 99")
+            }
+        }
+    }
+}
+
 /// The part after `chkconfig:`: `LEVELS START STOP`.
-fn parse_chkconfig_line(rest: &str) -> Result<ChkconfigLine, String> {
+fn parse_chkconfig_line(rest: &str) -> Result<ChkconfigLine, ChkconfigLineError> {
     let mut words = rest.split_whitespace();
     let (Some(levels), Some(start), Some(stop)) = (words.next(), words.next(), words.next()) else {
-        return Err(
-            "expected runlevels, a start priority and a stop priority (\"chkconfig: 2345 20 80\")"
-                .into(),
-        );
+        return Err(ChkconfigLineError::TooShort);
     };
     let levels = if levels == "-" {
         LevelSet::EMPTY
     } else {
         LevelSet::parse_digits(levels)
-            .ok_or_else(|| format!("\"{levels}\" is not a list of runlevels (digits 0-6, or -)"))?
+            .ok_or_else(|| ChkconfigLineError::Levels(levels.to_string()))?
     };
-    let priority = |what: &str, word: &str| -> Result<u8, String> {
+    let priority = |what: &'static str, word: &str| -> Result<u8, ChkconfigLineError> {
         word.parse::<u8>()
             .ok()
             .filter(|p| *p <= 99 && word.bytes().all(|b| b.is_ascii_digit()))
-            .ok_or_else(|| format!("{what} priority \"{word}\" is not a number from 0 to 99"))
+            .ok_or_else(|| ChkconfigLineError::Priority {
+                what,
+                word: word.to_string(),
+            })
     };
     Ok(ChkconfigLine {
         levels,

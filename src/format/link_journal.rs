@@ -15,7 +15,7 @@
 //! directory's (`0`–`9`, `S`); names and targets never hold blanks (service names may
 //! not). The `end` line proves the file is complete.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 use crate::format::rclink::{parse_link_name, LinkName};
 use crate::format::runlevel::Runlevel;
@@ -24,7 +24,7 @@ const MAGIC: &str = "vinit-links 1";
 
 /// One change to one rc directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LinkOp {
+pub(crate) enum LinkOp {
     /// A new link `name -> target`.
     Create {
         level: Runlevel,
@@ -45,7 +45,7 @@ pub enum LinkOp {
 }
 
 impl LinkOp {
-    pub fn level(&self) -> Runlevel {
+    pub(crate) fn level(&self) -> Runlevel {
         match self {
             LinkOp::Create { level, .. }
             | LinkOp::Rename { level, .. }
@@ -54,15 +54,48 @@ impl LinkOp {
     }
 }
 
-fn check_word(word: &str) -> Result<(), String> {
+/// An operation vinit could not have planned, or could not write: why, in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct BadEntry(String);
+
+impl fmt::Display for BadEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A journal that cannot be replayed as a whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum JournalError {
+    /// Line 1 is not the magic line.
+    NotAJournal,
+    /// A line that is no operation at all.
+    Damaged { line: usize, why: BadEntry },
+    /// No `end` line: the file was cut short.
+    Unfinished,
+}
+
+impl fmt::Display for JournalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JournalError::NotAJournal => write!(f, "line 1: expected \"{MAGIC}\""),
+            JournalError::Damaged { line, why } => write!(f, "line {line}: {why}"),
+            JournalError::Unfinished => f.write_str("the journal ends before its \"end\" line"),
+        }
+    }
+}
+
+fn check_word(word: &str) -> Result<(), BadEntry> {
     if word.is_empty() || word.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("{word:?} cannot be written to the links journal"));
+        return Err(BadEntry(format!(
+            "{word:?} cannot be written to the links journal"
+        )));
     }
     Ok(())
 }
 
 /// The journal text for `ops`. Fails on names that could not be read back.
-pub fn write(ops: &[LinkOp]) -> Result<String, String> {
+pub(crate) fn write(ops: &[LinkOp]) -> Result<String, BadEntry> {
     let mut out = format!("{MAGIC}\n");
     for op in ops {
         check_op(op)?;
@@ -83,7 +116,7 @@ pub fn write(ops: &[LinkOp]) -> Result<String, String> {
 /// A journal read back: the operations to replay, and the entries that can never be
 /// replayed (each `line N: why`), dropped.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Journal {
+pub(crate) struct Journal {
     pub ops: Vec<LinkOp>,
     pub dropped: Vec<String>,
 }
@@ -92,11 +125,11 @@ pub struct Journal {
 /// half a plan would leave something neither old nor new. A well-formed entry that no
 /// replay could honour (a name holding `/`, a link that is not a service's link into
 /// `init.d`) is dropped and reported: kept, it would block every later change.
-pub fn parse(text: &str) -> Result<Journal, String> {
+pub(crate) fn parse(text: &str) -> Result<Journal, JournalError> {
     let mut lines = text.lines().enumerate();
     match lines.next() {
         Some((_, MAGIC)) => {}
-        _ => return Err(format!("line 1: expected \"{MAGIC}\"")),
+        _ => return Err(JournalError::NotAJournal),
     }
     let mut journal = Journal::default();
     for (index, line) in lines {
@@ -105,7 +138,7 @@ pub fn parse(text: &str) -> Result<Journal, String> {
         if words == ["end"] {
             return Ok(journal);
         }
-        let op = operation(&words).map_err(|e| format!("line {number}: {e}"))?;
+        let op = operation(&words).map_err(|why| JournalError::Damaged { line: number, why })?;
         match check_op(&op) {
             Ok(()) => journal.ops.push(op),
             Err(why) => journal
@@ -113,11 +146,11 @@ pub fn parse(text: &str) -> Result<Journal, String> {
                 .push(format!("line {number}: {line:?}: {why}")),
         }
     }
-    Err("the journal ends before its \"end\" line".into())
+    Err(JournalError::Unfinished)
 }
 
 /// One line's operation, as written (not yet validated).
-fn operation(words: &[&str]) -> Result<LinkOp, String> {
+fn operation(words: &[&str]) -> Result<LinkOp, BadEntry> {
     let level = words
         .get(1)
         .and_then(|w| {
@@ -125,7 +158,7 @@ fn operation(words: &[&str]) -> Result<LinkOp, String> {
             c.next().filter(|_| c.next().is_none())
         })
         .and_then(Runlevel::from_char)
-        .ok_or("bad runlevel")?;
+        .ok_or_else(|| BadEntry("bad runlevel".into()))?;
     for w in &words[2..] {
         check_word(w)?;
     }
@@ -144,25 +177,29 @@ fn operation(words: &[&str]) -> Result<LinkOp, String> {
             level,
             name: name.to_string(),
         },
-        _ => return Err(format!("not an operation: {:?}", words.join(" "))),
+        _ => return Err(BadEntry(format!("not an operation: {:?}", words.join(" ")))),
     })
 }
 
 /// Whether an operation is one vinit could have planned: every name a link name
 /// (`S20foo`, never a path), a rename keeping the service, a new link pointing at its
 /// service's script in `init.d`.
-pub fn check_op(op: &LinkOp) -> Result<(), String> {
+pub(crate) fn check_op(op: &LinkOp) -> Result<(), BadEntry> {
     match op {
         LinkOp::Create { name, target, .. } => {
             let service = link_service(name)?;
             let wanted = format!("../init.d/{service}");
             if *target != wanted {
-                return Err(format!("{name} must point to {wanted}, not {target}"));
+                return Err(BadEntry(format!(
+                    "{name} must point to {wanted}, not {target}"
+                )));
             }
         }
         LinkOp::Rename { from, to, .. } => {
             if link_service(from)? != link_service(to)? {
-                return Err(format!("{from} and {to} are links of different services"));
+                return Err(BadEntry(format!(
+                    "{from} and {to} are links of different services"
+                )));
             }
         }
         LinkOp::Remove { name, .. } => {
@@ -172,11 +209,11 @@ pub fn check_op(op: &LinkOp) -> Result<(), String> {
     Ok(())
 }
 
-fn link_service(name: &str) -> Result<String, String> {
+fn link_service(name: &str) -> Result<String, BadEntry> {
     match parse_link_name(name) {
         LinkName::Link(link) => Ok(link.service),
-        LinkName::Malformed(why) => Err(why),
-        LinkName::Ignored => Err(format!("\"{name}\" is not a link name")),
+        LinkName::Malformed(why) => Err(BadEntry(why)),
+        LinkName::Ignored => Err(BadEntry(format!("\"{name}\" is not a link name"))),
     }
 }
 

@@ -17,7 +17,7 @@ pub enum LinkKind {
 }
 
 impl LinkKind {
-    pub fn letter(self) -> char {
+    pub(crate) fn letter(self) -> char {
         match self {
             LinkKind::Kill => 'K',
             LinkKind::Start => 'S',
@@ -36,7 +36,7 @@ pub struct RcLink {
 }
 
 impl RcLink {
-    pub fn new(kind: LinkKind, priority: u8, service: &str) -> RcLink {
+    pub(crate) fn new(kind: LinkKind, priority: u8, service: &str) -> RcLink {
         RcLink {
             kind,
             priority,
@@ -59,7 +59,7 @@ impl fmt::Display for RcLink {
 
 /// What a file name in an rc directory is.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LinkName {
+pub(crate) enum LinkName {
     Link(RcLink),
     /// Not a link name at all (README, dependency files, backups): skip silently.
     Ignored,
@@ -68,7 +68,7 @@ pub enum LinkName {
 }
 
 /// Classifies one file name found in `rcN.d`.
-pub fn parse_link_name(name: &str) -> LinkName {
+pub(crate) fn parse_link_name(name: &str) -> LinkName {
     let mut chars = name.chars();
     let kind = match chars.next() {
         Some('S') => LinkKind::Start,
@@ -101,34 +101,37 @@ pub fn parse_link_name(name: &str) -> LinkName {
     }
 }
 
+/// Why a name cannot be a service's: the message says which rule it breaks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NameError(String);
+
+impl fmt::Display for NameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Whether a service name is one vinit will run or link: no path separators, no `..`,
 /// nothing hidden, and no leading digit or `-` (which would make link names ambiguous).
-pub fn check_service_name(service: &str) -> Result<(), String> {
-    if service.is_empty() {
-        return Err("empty service name".into());
-    }
-    if service.contains('/') || service == ".." || service.starts_with('.') {
-        return Err(format!(
-            "service name \"{service}\" must not contain '/' or start with '.'"
-        ));
-    }
-    if service.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
-        return Err(format!(
-            "service name \"{service}\" must not start with a digit or '-'"
-        ));
-    }
-    if service.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(format!(
-            "service name {service:?} contains blanks or control characters"
-        ));
-    }
-    Ok(())
+pub(crate) fn check_service_name(service: &str) -> Result<(), NameError> {
+    let why = if service.is_empty() {
+        "empty service name".to_string()
+    } else if service.contains('/') || service == ".." || service.starts_with('.') {
+        format!("service name \"{service}\" must not contain '/' or start with '.'")
+    } else if service.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+        format!("service name \"{service}\" must not start with a digit or '-'")
+    } else if service.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        format!("service name {service:?} contains blanks or control characters")
+    } else {
+        return Ok(());
+    };
+    Err(NameError(why))
 }
 
 /// Names that package managers and editors leave next to scripts, and that neither rc
 /// nor chkconfig nor `service --status-all` may treat as services (union of the lists of
 /// Red Hat's chkconfig and service and of Debian's dpkg).
-pub fn is_ignored_script_name(name: &str) -> bool {
+pub(crate) fn is_ignored_script_name(name: &str) -> bool {
     const SUFFIXES: &[&str] = &[
         "~",
         ",",

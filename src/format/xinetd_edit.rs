@@ -102,7 +102,7 @@ fn is_comment(content: &[u8]) -> bool {
 }
 
 /// Whether the service(s) of this file are on.
-pub fn is_enabled(text: &[u8]) -> bool {
+pub(crate) fn is_enabled(text: &[u8]) -> bool {
     let mut on = true;
     for line in lines(text) {
         if is_comment(line.content) {
@@ -117,7 +117,7 @@ pub fn is_enabled(text: &[u8]) -> bool {
 
 /// The `# default: on|off` comment Red Hat's files carry: the state `chkconfig NAME
 /// reset` restores.
-pub fn default_enabled(text: &[u8]) -> Option<bool> {
+pub(crate) fn default_enabled(text: &[u8]) -> Option<bool> {
     comment_value(text, b"default:").and_then(|v| {
         if v.starts_with("on") {
             Some(true)
@@ -130,7 +130,7 @@ pub fn default_enabled(text: &[u8]) -> Option<bool> {
 }
 
 /// The `# description:` comment, continuation lines (ending in `\`) joined.
-pub fn description(text: &[u8]) -> Option<String> {
+pub(crate) fn description(text: &[u8]) -> Option<String> {
     let all = lines(text);
     let mut iter = all.iter().filter(|l| is_comment(l.content));
     while let Some(line) = iter.next() {
@@ -232,11 +232,27 @@ fn service_blocks(lines: &[Line]) -> Vec<Block> {
     blocks
 }
 
+/// Why a file cannot be switched: there is nowhere to say it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EditError {
+    UnclosedBlock,
+    NoServiceBlock,
+}
+
+impl std::fmt::Display for EditError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EditError::UnclosedBlock => "a service block has no closing '}'",
+            EditError::NoServiceBlock => "no service block to add 'disable' to",
+        })
+    }
+}
+
 /// The file with its service(s) turned on or off. Every `disable` value is set; a
 /// service block without one gets a `disable` line before its `}`, laid out like the
 /// block's first attribute. Fails only when there is nowhere to say it (no `disable`
 /// line and no complete service block).
-pub fn set_enabled(text: &[u8], on: bool) -> Result<Vec<u8>, String> {
+pub(crate) fn set_enabled(text: &[u8], on: bool) -> Result<Vec<u8>, EditError> {
     let value: &[u8] = if on { b"no" } else { b"yes" };
     let all = lines(text);
     let blocks = service_blocks(&all);
@@ -245,9 +261,7 @@ pub fn set_enabled(text: &[u8], on: bool) -> Result<Vec<u8>, String> {
         if block.has_disable {
             continue;
         }
-        let close = block
-            .close
-            .ok_or_else(|| "a service block has no closing '}'".to_string())?;
+        let close = block.close.ok_or(EditError::UnclosedBlock)?;
         let model = block.model.map(|m| all[m].content);
         insert_before.push((close, disable_line(model, value)));
     }
@@ -255,7 +269,7 @@ pub fn set_enabled(text: &[u8], on: bool) -> Result<Vec<u8>, String> {
         !is_comment(l.content) && attribute(l.content).is_some_and(|a| is_disable(l.content, &a))
     });
     if !any_disable && insert_before.is_empty() {
-        return Err("no service block to add 'disable' to".into());
+        return Err(EditError::NoServiceBlock);
     }
     let mut out = Vec::with_capacity(text.len() + 32);
     let mut previous_ending: &[u8] = b"\n";

@@ -7,5 +7,6 @@ pub mod priorities;
 pub mod rc;
 pub mod relink;
 pub mod schedule;
+pub mod services;
 pub mod stop;
 pub mod superserver;

@@ -27,15 +27,15 @@ use crate::format::facilities::Facilities;
 use crate::format::header::Dependencies;
 use crate::format::levelset::LevelSet;
 use crate::format::runlevel::Runlevel;
-pub use crate::plan::deps::Kind;
+pub(crate) use crate::plan::deps::Kind;
 use crate::plan::deps::{self, Service};
 
 /// The highest priority a link name can hold (two digits).
-pub const MAX_PRIORITY: u8 = 99;
+pub(crate) const MAX_PRIORITY: u8 = 99;
 
 /// One service's part in one order (start or stop).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct OrderSlot {
+pub(crate) struct OrderSlot {
     /// The lowest and highest priority of the links of this kind that will stay as
     /// they are (none for an LSB service being changed: all its links are renumbered).
     pub keep: Option<(u8, u8)>,
@@ -54,7 +54,7 @@ impl OrderSlot {
 
 /// A service as the solver sees it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Node {
+pub(crate) struct Node {
     pub name: String,
     /// The names it answers to: its own, then its `Provides` (may include `$facility`).
     pub provides: Vec<String>,
@@ -81,7 +81,7 @@ impl Node {
 
     /// Where it is effectively started: a service started in `S` (the boot level, run
     /// once before any other) runs in every level after it.
-    pub fn running_in(&self) -> LevelSet {
+    pub(crate) fn running_in(&self) -> LevelSet {
         if self.on.contains(Runlevel::SINGLE) {
             self.on.union(LevelSet::ALL)
         } else {
@@ -92,7 +92,7 @@ impl Node {
 
 /// Everything the solver needs.
 #[derive(Clone, Debug, Default)]
-pub struct Input<'a> {
+pub(crate) struct Input<'a> {
     /// Every installed service chkconfig can read, linked or not.
     pub nodes: Vec<Node>,
     /// Scripts without a usable header: they exist and provide their own name.
@@ -103,14 +103,14 @@ pub struct Input<'a> {
 /// The numbers for the services that move. A service missing from a map keeps its
 /// links of that kind as they are.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Solution {
+pub(crate) struct Solution {
     pub start: BTreeMap<String, u8>,
     pub stop: BTreeMap<String, u8>,
     pub warnings: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SolveError {
+pub(crate) enum SolveError {
     /// `path[0]` after `path[1]` after … after `path[0]`.
     Cycle { kind: Kind, path: Vec<String> },
     /// No priority in 0–99 fits.
@@ -134,7 +134,7 @@ impl std::fmt::Display for SolveError {
 }
 
 /// Computes the priorities of the services that move.
-pub fn solve(input: &Input) -> Result<Solution, SolveError> {
+pub(crate) fn solve(input: &Input) -> Result<Solution, SolveError> {
     let graph = Graph::new(input);
     let mut solution = Solution {
         warnings: graph.warnings(),
@@ -186,13 +186,13 @@ pub fn solve(input: &Input) -> Result<Solution, SolveError> {
 
 /// Where a node may go, in each phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Slot {
+pub(crate) enum Slot {
     Fixed { lo: u8, hi: u8 },
     Free { base: u8 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SlotSpec {
+pub(crate) struct SlotSpec {
     /// When only the targets move.
     pub first: Slot,
     /// When every LSB service may move.
@@ -233,7 +233,7 @@ impl SlotSpec {
 
 /// Why one order could not be solved, by node index.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum OrderError {
+pub(crate) enum OrderError {
     Cycle(Vec<usize>),
     /// `node` must come after `after` and before `before` and nothing fits between.
     NoRoom {
@@ -288,7 +288,7 @@ impl OrderError {
 /// Solves one order. `slots[i]` is None for nodes that take no part; `edges` are
 /// `(after, before)` pairs. Returns the value of every node that is free in the phase
 /// that succeeded.
-pub fn solve_order(
+pub(crate) fn solve_order(
     slots: &[Option<SlotSpec>],
     edges: &[(usize, usize)],
 ) -> Result<Vec<Option<u8>>, OrderError> {

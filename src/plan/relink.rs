@@ -8,7 +8,7 @@ use crate::format::runlevel::Runlevel;
 
 /// The operations turning `current` (the service's link names in `level`) into
 /// `wanted`. A new link points at `target`.
-pub fn level_ops(
+pub(crate) fn level_ops(
     level: Runlevel,
     current: &[String],
     wanted: Option<&str>,

@@ -13,16 +13,67 @@
 //! [`recover`]) is dropped and reported rather than left to block every later change.
 //! Changes are serialised by a lock on the `init.d` directory.
 
+use std::fmt;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::symlink;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
 
-use crate::format::link_journal::{self, LinkOp};
-use crate::sys::describe_io;
+use crate::error::{AtPath, SysError, ToolError};
+use crate::format::link_journal::{self, BadEntry, JournalError, LinkOp};
 use crate::sys::layout::Root;
+
+/// Why a change to the links failed.
+#[derive(Debug)]
+pub(crate) enum LinksError {
+    Sys(SysError),
+    /// The operations hold a name the journal cannot carry.
+    Unwritable(BadEntry),
+    /// The journal of an interrupted change cannot be read back.
+    Damaged {
+        journal: PathBuf,
+        error: JournalError,
+    },
+    /// A name to remove or rename is not a symbolic link: left alone.
+    NotALink(PathBuf),
+    /// An operation failed half-way; the journal keeps the rest for the next change.
+    Unfinished {
+        error: Box<LinksError>,
+        journal: PathBuf,
+    },
+}
+
+impl fmt::Display for LinksError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LinksError::Sys(e) => e.fmt(f),
+            LinksError::Unwritable(e) => e.fmt(f),
+            LinksError::Damaged { journal, error } => write!(
+                f,
+                "{}: {error}; the interrupted change cannot be finished, remove the file once the links are checked",
+                journal.display()
+            ),
+            LinksError::NotALink(path) => {
+                write!(f, "{}: not a symbolic link, left alone", path.display())
+            }
+            LinksError::Unfinished { error, journal } => write!(
+                f,
+                "{error} (the change is recorded in {} and will be completed by the next change)",
+                journal.display()
+            ),
+        }
+    }
+}
+
+impl ToolError for LinksError {}
+
+impl From<SysError> for LinksError {
+    fn from(e: SysError) -> LinksError {
+        LinksError::Sys(e)
+    }
+}
 
 /// Makes `link` a symbolic link to `target`, replacing whatever `link` was.
 ///
@@ -30,7 +81,7 @@ use crate::sys::layout::Root;
 /// (unlink never follows a link); symlink(2) itself never writes through an existing
 /// name, it fails — a name planted again in between makes the call fail, never
 /// redirects it.
-pub fn replace_symlink(target: &Path, link: &Path) -> io::Result<()> {
+pub(crate) fn replace_symlink(target: &Path, link: &Path) -> io::Result<()> {
     let tmp = crate::sys::fs::temporary_sibling(link)?;
     match symlink(target, &tmp) {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -45,27 +96,27 @@ pub fn replace_symlink(target: &Path, link: &Path) -> io::Result<()> {
 }
 
 /// The lock serialising changes to a root's rc links; released when dropped.
-pub struct LinksLock {
+struct LinksLock {
     _lock: Flock<File>,
 }
 
 /// Waits for and takes the lock on the rc links of `root`.
-pub fn lock(root: &Root) -> Result<LinksLock, String> {
+fn lock(root: &Root) -> Result<LinksLock, SysError> {
     let dir = root.init_d();
-    let file = File::open(&dir).map_err(|e| format!("{}: {}", dir.display(), describe_io(&e)))?;
+    let file = File::open(&dir).at(&dir)?;
     Flock::lock(file, FlockArg::LockExclusive)
         .map(|l| LinksLock { _lock: l })
-        .map_err(|(_, e)| format!("{}: cannot lock: {}", dir.display(), e.desc()))
+        .map_err(|(_, e)| SysError::doing(format!("{}: cannot lock", dir.display()), e.into()))
 }
 
 /// Whether an interrupted change waits to be finished.
-pub fn pending(root: &Root) -> bool {
+pub(crate) fn pending(root: &Root) -> bool {
     std::fs::symlink_metadata(root.links_journal()).is_ok()
 }
 
 /// What finishing an interrupted change did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Recovery {
+pub(crate) struct Recovery {
     /// There was one, and it is finished.
     pub finished: bool,
     /// Its operations that could never be carried out, dropped (one line each, naming
@@ -74,7 +125,7 @@ pub struct Recovery {
 }
 
 /// Finishes a change that a crash interrupted, if any.
-pub fn recover(root: &Root) -> Result<Recovery, String> {
+pub(crate) fn recover(root: &Root) -> Result<Recovery, LinksError> {
     if !pending(root) {
         return Ok(Recovery::default());
     }
@@ -84,16 +135,15 @@ pub fn recover(root: &Root) -> Result<Recovery, String> {
 
 /// Applies `ops` as one change (see the module comment). An interrupted change found
 /// first is finished first; what it had to drop is returned.
-pub fn apply(root: &Root, ops: &[LinkOp]) -> Result<Vec<String>, String> {
+pub(crate) fn apply(root: &Root, ops: &[LinkOp]) -> Result<Vec<String>, LinksError> {
     if ops.is_empty() {
         return Ok(Vec::new());
     }
     let _lock = lock(root)?;
     let recovery = finish_pending(root)?;
     let journal = root.links_journal();
-    let text = link_journal::write(ops)?;
-    crate::sys::fs::write_atomic(&journal, text.as_bytes(), 0o644)
-        .map_err(|e| format!("{}: {}", journal.display(), describe_io(&e)))?;
+    let text = link_journal::write(ops).map_err(LinksError::Unwritable)?;
+    crate::sys::fs::write_atomic(&journal, text.as_bytes(), 0o644).at(&journal)?;
     // The journal's name must be on disk before the first link changes.
     sync_dir(&root.init_d());
     complete(root, ops)?;
@@ -101,18 +151,16 @@ pub fn apply(root: &Root, ops: &[LinkOp]) -> Result<Vec<String>, String> {
 }
 
 /// Replays the journal (the caller holds the lock).
-fn finish_pending(root: &Root) -> Result<Recovery, String> {
+fn finish_pending(root: &Root) -> Result<Recovery, LinksError> {
     let path = root.links_journal();
     let text = match crate::sys::fs::read_config_text(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Recovery::default()),
-        Err(e) => return Err(format!("{}: {}", path.display(), describe_io(&e))),
+        Err(e) => return Err(SysError::at(&path, e).into()),
     };
-    let journal = link_journal::parse(&text).map_err(|e| {
-        format!(
-            "{}: {e}; the interrupted change cannot be finished, remove the file once the links are checked",
-            path.display()
-        )
+    let journal = link_journal::parse(&text).map_err(|error| LinksError::Damaged {
+        journal: path.clone(),
+        error,
     })?;
     let mut dropped: Vec<String> = journal
         .dropped
@@ -144,7 +192,7 @@ fn impossible(root: &Root, op: &LinkOp) -> Option<String> {
         Ok(m) if m.is_dir() => {}
         Ok(_) => return Some(format!("{} is not a directory", dir.display())),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Some(format!("{}: {}", dir.display(), describe_io(&e)))
+            return Some(SysError::at(&dir, e).to_string())
         }
         // Unreadable now (permissions): maybe not for the next caller.
         Err(_) => return None,
@@ -188,14 +236,12 @@ fn remove_stale_temporaries(root: &Root, ops: &[LinkOp]) {
 }
 
 /// Runs the operations, makes them durable, then drops the journal.
-fn complete(root: &Root, ops: &[LinkOp]) -> Result<(), String> {
+fn complete(root: &Root, ops: &[LinkOp]) -> Result<(), LinksError> {
     let journal = root.links_journal();
     for op in ops {
-        run(root, op).map_err(|e| {
-            format!(
-                "{e} (the change is recorded in {} and will be completed by the next change)",
-                journal.display()
-            )
+        run(root, op).map_err(|error| LinksError::Unfinished {
+            error: Box::new(error),
+            journal: journal.clone(),
         })?;
     }
     let mut levels: Vec<_> = ops.iter().map(LinkOp::level).collect();
@@ -212,15 +258,15 @@ fn complete(root: &Root, ops: &[LinkOp]) -> Result<(), String> {
                 Err(e)
             }
         })
-        .map_err(|e| format!("{}: {}", journal.display(), describe_io(&e)))?;
+        .at(&journal)?;
     sync_dir(&root.init_d());
     Ok(())
 }
 
 /// One operation, idempotent: replaying a half-done journal finishes it.
-fn run(root: &Root, op: &LinkOp) -> Result<(), String> {
+fn run(root: &Root, op: &LinkOp) -> Result<(), LinksError> {
     let dir = root.rc_dir(op.level());
-    let describe = |path: &Path, e: io::Error| format!("{}: {}", path.display(), describe_io(&e));
+    let describe = |path: &Path, e: io::Error| LinksError::Sys(SysError::at(path, e));
     match op {
         LinkOp::Create { name, target, .. } => {
             let path = dir.join(name);
@@ -232,7 +278,7 @@ fn run(root: &Root, op: &LinkOp) -> Result<(), String> {
         LinkOp::Rename { from, to, .. } => {
             let (from, to) = (dir.join(from), dir.join(to));
             match std::fs::symlink_metadata(&from) {
-                Ok(m) if !m.file_type().is_symlink() => Err(not_a_link(&from)),
+                Ok(m) if !m.file_type().is_symlink() => Err(LinksError::NotALink(from)),
                 Ok(_) => std::fs::rename(&from, &to).map_err(|e| describe(&from, e)),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
                 Err(e) => Err(describe(&from, e)),
@@ -241,7 +287,7 @@ fn run(root: &Root, op: &LinkOp) -> Result<(), String> {
         LinkOp::Remove { name, .. } => {
             let path = dir.join(name);
             match std::fs::symlink_metadata(&path) {
-                Ok(m) if !m.file_type().is_symlink() => return Err(not_a_link(&path)),
+                Ok(m) if !m.file_type().is_symlink() => return Err(LinksError::NotALink(path)),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
                 _ => {}
             }
@@ -251,10 +297,6 @@ fn run(root: &Root, op: &LinkOp) -> Result<(), String> {
             }
         }
     }
-}
-
-fn not_a_link(path: &Path) -> String {
-    format!("{}: not a symbolic link, left alone", path.display())
 }
 
 /// Flushes a directory's entries to disk; a failure only costs durability.
@@ -365,7 +407,7 @@ mod tests {
         assert!(!recover(&root).unwrap().finished);
         // A damaged journal is refused, not half-applied.
         std::fs::write(root.links_journal(), "vinit-links 1\nremove 3 K80a\n").unwrap();
-        let err = recover(&root).unwrap_err();
+        let err = recover(&root).unwrap_err().to_string();
         assert!(err.contains("ends before"), "{err}");
         assert_eq!(ls(&tmp.path().join("etc/rc3.d")), ["K80a"]);
     }
@@ -455,7 +497,7 @@ mod tests {
         let root = Root::open(tmp.path());
         std::fs::create_dir_all(tmp.path().join("etc/init.d")).unwrap();
         nix::unistd::mkfifo(&root.links_journal(), nix::sys::stat::Mode::S_IRWXU).unwrap();
-        let err = recover(&root).unwrap_err();
+        let err = recover(&root).unwrap_err().to_string();
         assert!(err.contains("not a regular file"), "{err}");
     }
 }

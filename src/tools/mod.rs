@@ -190,3 +190,68 @@ pub fn parse_args_or<P: clap::Parser>(args: Vec<OsString>, usage_status: i32) ->
         }
     })
 }
+
+/// The words of generated command lines (a proptest pattern): options of the classic
+/// tools, with and without `=VALUE`, misspelt ones, names, paths, `-` and `--`.
+#[cfg(test)]
+pub(crate) const COMMAND_WORDS: &str = "(--?(list|add|del|override|level|levels|type|root|json|no-redirect|help|version|back|hide|status-all|full-restart|h|f|v|V|x)(=[a-z0-9/]{0,3})?|[a-z0-9./-]{0,6}|-|--)";
+
+/// A command line for tests: `tool` then `words`.
+#[cfg(test)]
+pub(crate) fn argv(tool: &str, words: &[&str]) -> Vec<OsString> {
+    std::iter::once(tool)
+        .chain(words.iter().copied())
+        .map(OsString::from)
+        .collect()
+}
+
+/// Calls `check` with every way to write each option of `cmd` (`-x`, `--name`,
+/// `--alias`; with a value, also `--name=VALUE`), as the words of a command line: what a
+/// tool that parses by hand beside its `command()` must accept. Checks `cmd` itself
+/// too, and that it declares at least `at_least` spellings.
+#[cfg(test)]
+pub(crate) fn each_option_spelling(cmd: clap::Command, at_least: usize, check: impl Fn(&[&str])) {
+    cmd.clone().debug_assert();
+    let mut count = 0;
+    for arg in cmd.get_arguments() {
+        let takes_value = arg.get_num_args().is_some_and(|n| n.takes_values())
+            || matches!(
+                arg.get_action(),
+                clap::ArgAction::Set | clap::ArgAction::Append
+            );
+        let value = takes_value.then(|| {
+            arg.get_possible_values()
+                .first()
+                .map_or_else(|| "2".to_string(), |v| v.get_name().to_string())
+        });
+        let longs = arg
+            .get_long()
+            .into_iter()
+            .chain(arg.get_all_aliases().unwrap_or_default());
+        let mut spellings: Vec<Vec<String>> = Vec::new();
+        for long in longs {
+            let flag = format!("--{long}");
+            if let Some(v) = &value {
+                spellings.push(vec![format!("{flag}={v}")]);
+            }
+            spellings.push(std::iter::once(flag).chain(value.clone()).collect());
+        }
+        if let Some(short) = arg.get_short() {
+            spellings.push(
+                std::iter::once(format!("-{short}"))
+                    .chain(value.clone())
+                    .collect(),
+            );
+        }
+        for words in spellings {
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            check(&words);
+            count += 1;
+        }
+    }
+    assert!(
+        count >= at_least,
+        "{} declares {count} spellings",
+        cmd.get_name()
+    );
+}

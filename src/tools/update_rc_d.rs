@@ -9,21 +9,20 @@
 //! fails link by link and exits 0), vinit checks first and fails with the path.
 
 use std::ffi::OsString;
+use std::fmt;
 use std::path::PathBuf;
 
+use clap::{Arg, ArgAction, Command};
+
 use super::Context;
-use crate::format::header::{Header, LsbInfo};
-use crate::format::levelset::{level, LevelSet};
-use crate::format::link_journal::LinkOp;
-use crate::format::rclink::{check_service_name, LinkKind};
-use crate::format::runlevel::Runlevel;
+use crate::error::{SysError, ToolError, ToolResult};
+use crate::format::header::Header;
+use crate::format::rclink::check_service_name;
+use crate::plan::services::debian;
+use crate::plan::services::{Plan, Request, Services};
 use crate::sys::layout::Root;
 use crate::sys::links;
-use crate::sys::services::{Plan, Request, Service, Services};
-
-/// The priority a changed service asks for: the lowest that its dependencies allow, as
-/// insserv numbers (`S01` for a service that needs nothing else of its levels).
-const LOWEST_PRIORITY: u8 = 1;
+use crate::sys::services::{self, ServicesError};
 
 const USAGE: &str = "usage: update-rc.d [-f] <basename> remove
        update-rc.d [-f] <basename> defaults
@@ -34,22 +33,63 @@ const USAGE: &str = "usage: update-rc.d [-f] <basename> remove
 The disable|enable API is not stable and might change in the future.
 ";
 
-/// Prints the usage (after an error line, if any) and gives the exit status.
-fn usage(error: Option<&str>) -> i32 {
-    if let Some(e) = error {
-        eprintln!("update-rc.d: error: {e}");
-    }
-    eprint!("{USAGE}");
-    1
+/// update-rc.d's ways to fail, each in its words; all exit 1.
+#[derive(Debug)]
+enum UrdError {
+    /// The usage, after `update-rc.d: error: WHY` when there is a why.
+    Usage(Option<&'static str>),
+    /// `update-rc.d: error: …`
+    Failed(String),
+    IllegalName(String),
 }
 
-fn error(message: &str) -> i32 {
-    eprintln!("update-rc.d: error: {message}");
-    1
+impl fmt::Display for UrdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UrdError::Usage(None) => f.write_str(USAGE.trim_end_matches('\n')),
+            UrdError::Usage(Some(why)) => write!(
+                f,
+                "update-rc.d: error: {why}\n{}",
+                USAGE.trim_end_matches('\n')
+            ),
+            UrdError::Failed(message) => write!(f, "update-rc.d: error: {message}"),
+            UrdError::IllegalName(name) => {
+                write!(f, "update-rc.d: illegal character in name '{name}'")
+            }
+        }
+    }
+}
+
+impl ToolError for UrdError {
+    fn named(&self) -> bool {
+        false
+    }
+}
+
+fn error(e: impl fmt::Display) -> Box<dyn ToolError> {
+    UrdError::Failed(e.to_string()).into()
 }
 
 fn warning(message: &str) {
     eprintln!("update-rc.d: warning: {message}");
+}
+
+fn say(lines: &[String]) {
+    for line in lines {
+        eprintln!("{line}");
+    }
+}
+
+/// The services as read, and whether this process may change their links.
+struct System {
+    services: Services,
+    writable: Result<(), SysError>,
+}
+
+impl System {
+    fn may_write(&self) -> ToolResult<()> {
+        self.writable.as_ref().map_err(error).copied()
+    }
 }
 
 struct Run {
@@ -57,52 +97,124 @@ struct Run {
     name: String,
 }
 
-pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
+/// update-rc.d's command line, for help, manual pages and completions. It is parsed by
+/// [`parse`], Debian's way (options before the name only, Debian's usage and exit
+/// status 1 for `--help` and for every mistake); the two agree on every option (tested).
+pub fn command() -> Command {
+    Command::new("update-rc.d")
+        .about("Install and remove a service's rc links (Debian's update-rc.d)")
+        .long_about(
+            "Debian's update-rc.d, as bookworm's behaves: links a service as its LSB \
+             header says (defaults, defaults-disabled), switches its levels on and off \
+             (enable, disable), or removes its links (remove). Links are numbered by the \
+             LSB dependencies and changed atomically. Success is silent. $DPKG_ROOT is \
+             honoured like --root.",
+        )
+        .override_usage(USAGE.lines().next().unwrap_or_default().trim_start_matches("usage: "))
+        .disable_help_flag(true)
+        .arg(
+            Arg::new("force")
+                .short('f')
+                .action(ArgAction::SetTrue)
+                .help("Force (accepted; remove works whether the script exists or not)"),
+        )
+        .arg(
+            Arg::new("root")
+                .long("root")
+                .value_name("DIR")
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("Work on the system below DIR (vinit; also $DPKG_ROOT)"),
+        )
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help("Print the usage (on stderr, exit status 1, as Debian's)"),
+        )
+        .arg(
+            Arg::new("name")
+                .value_name("BASENAME")
+                .required(true)
+                .help("The service: the name of its script in init.d"),
+        )
+        .arg(
+            Arg::new("action")
+                .value_name("ACTION")
+                .required(true)
+                .value_parser(["defaults", "defaults-disabled", "remove", "enable", "disable", "start", "stop"])
+                .help("defaults, defaults-disabled, remove, enable or disable (start and stop: legacy, ignored as Debian does)"),
+        )
+        .arg(
+            Arg::new("levels")
+                .value_name("ARGS")
+                .num_args(0..)
+                .help("For enable and disable: the levels (S 2 3 4 5); legacy numbers and levels otherwise"),
+        )
+}
+
+/// A parsed command line.
+#[derive(Debug, Default)]
+struct Opts {
+    root: Option<PathBuf>,
+    name: String,
+    action: String,
+    args: Vec<String>,
+}
+
+/// Parses the command line as Debian's update-rc.d does: options before the name; a
+/// word starting with `-h` or ending with `--help` asks for the usage (Debian's pattern).
+fn parse(args: &[OsString]) -> Result<Opts, UrdError> {
     let mut rest: Vec<String> = args
         .iter()
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let mut own_root: Option<PathBuf> = None;
+    let mut o = Opts::default();
     while rest.first().is_some_and(|a| a.starts_with('-')) {
         let opt = rest.remove(0);
         match opt.as_str() {
             // `remove` works whether the script exists or not: -f changes nothing.
             "-f" => {}
-            "-h" | "--help" => return usage(None),
-            "--root" if !rest.is_empty() => own_root = Some(PathBuf::from(rest.remove(0))),
-            o if o.starts_with("--root=") => own_root = Some(PathBuf::from(&o["--root=".len()..])),
-            _ => return usage(Some("unknown option")),
+            o if o.starts_with("-h") || o.ends_with("--help") => return Err(UrdError::Usage(None)),
+            "--root" if !rest.is_empty() => o.root = Some(PathBuf::from(rest.remove(0))),
+            w if w.starts_with("--root=") => o.root = Some(PathBuf::from(&w["--root=".len()..])),
+            _ => return Err(UrdError::Usage(Some("unknown option"))),
         }
     }
     if rest.len() < 2 {
-        return usage(Some("not enough arguments"));
+        return Err(UrdError::Usage(Some("not enough arguments")));
     }
+    o.name = rest.remove(0);
+    o.action = rest.remove(0);
+    o.args = rest;
+    Ok(o)
+}
+
+pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
+    crate::error::finish("update-rc.d", run(ctx, &args))
+}
+
+fn run(ctx: &Context, args: &[OsString]) -> ToolResult {
+    let o = parse(args)?;
     // Debian's own variable for working on a system below a directory.
     let dpkg_root = std::env::var_os("DPKG_ROOT")
         .filter(|r| !r.is_empty())
         .map(PathBuf::from);
     let root = ctx.root(
-        own_root
+        o.root
             .or_else(|| ctx.global_root.clone())
             .or(dpkg_root)
             .as_deref(),
     );
-    let name = rest.remove(0);
-    let action = rest.remove(0);
-    if check_service_name(&name).is_err() {
-        eprintln!("update-rc.d: illegal character in name '{name}'");
-        return 1;
+    if check_service_name(&o.name).is_err() {
+        return Err(UrdError::IllegalName(o.name).into());
     }
-    Run { root, name }.action(&action, &rest)
+    Run { root, name: o.name }.action(&o.action, &o.args)
 }
 
 impl Run {
-    fn script_path(&self) -> String {
-        self.root.init_script(&self.name).display().to_string()
-    }
-
-    fn action(&self, action: &str, args: &[String]) -> i32 {
+    fn action(&self, action: &str, args: &[String]) -> ToolResult {
         let toggle = matches!(action, "enable" | "disable");
         if !toggle
             && !matches!(
@@ -110,378 +222,169 @@ impl Run {
                 "remove" | "defaults" | "defaults-disabled" | "start" | "stop"
             )
         {
-            return usage(None);
+            return Err(UrdError::Usage(None).into());
         }
-        let script = self.root.init_script(&self.name);
-        let header = self.header();
+        let header = services::read_script_header(&self.root, &self.name);
         if toggle && header.is_none() {
-            return error(&format!("cannot find a LSB script for {}", self.name));
+            return Err(error(format!("cannot find a LSB script for {}", self.name)));
         }
-        if action != "remove" && !toggle && !script.is_file() {
-            return error(&format!(
+        let script_exists = services::script_exists(&self.root, &self.name);
+        if action != "remove" && !toggle && !script_exists {
+            return Err(error(format!(
                 "initscript does not exist: {}",
-                self.script_path()
-            ));
+                self.root.init_script(&self.name).display()
+            )));
         }
         if matches!(action, "start" | "stop") {
-            self.legacy_warnings(header.as_ref(), action, args);
+            for w in debian::legacy_warnings(&self.name, header.as_ref(), action, args) {
+                warning(&w);
+            }
         }
-        let services = match Services::scan(&self.root) {
-            Ok(s) => s,
-            Err(e) => return error(&e),
-        };
-        for problem in &services.problems {
+        let scanned = services::scan(&self.root).map_err(error)?;
+        for problem in &scanned.problems {
             warning(problem);
         }
+        // Whether the links may be changed is read with them; it matters only once a
+        // change is planned.
+        let system = System {
+            writable: services::check_links_writable(&self.root, &scanned.services),
+            services: scanned.services,
+        };
         let header = header.unwrap_or_default();
         match action {
-            "remove" => self.remove(&services, &header),
-            "enable" | "disable" => self.toggle(&services, &header, action, args),
-            _ => self.defaults(&services, &header, action == "defaults-disabled"),
-        }
-    }
-
-    /// The script's header, if the script is a readable, non-empty regular file.
-    fn header(&self) -> Option<Header> {
-        let text = crate::sys::fs::read_config(&self.root.init_script(&self.name)).ok()?;
-        (!text.is_empty()).then(|| Header::parse(&text))
-    }
-
-    fn service<'a>(&self, services: &'a Services) -> Option<&'a Service> {
-        services.sysv.get(&self.name)
-    }
-
-    /// `start|stop NN levels . …` is no longer supported: the header decides. The
-    /// warnings say so, and where the levels given differ from the header's.
-    fn legacy_warnings(&self, header: Option<&Header>, action: &str, args: &[String]) {
-        let Some(lsb) = header.and_then(|h| h.lsb.as_ref()) else {
-            return;
-        };
-        let (lsb_start, lsb_stop) = default_words(lsb);
-        if lsb_start.is_empty() && lsb_stop.is_empty() {
-            return;
-        }
-        warning("start and stop actions are no longer supported; falling back to defaults");
-        let (start, stop) = legacy_levels(action, args);
-        let words = |v: &[String]| {
-            if v.is_empty() {
-                "none".to_string()
-            } else {
-                v.join(" ")
+            "remove" => self.remove(&system, &header, script_exists),
+            "enable" | "disable" => {
+                let enable = action == "enable";
+                for w in debian::toggle_warnings(enable, args) {
+                    warning(&w);
+                }
+                let request = system
+                    .services
+                    .debian_toggle(&self.name, &header, enable, args)
+                    .map_err(error)?;
+                self.change(&system, Some(&header), request)
             }
-        };
-        for (what, key, given, lsb) in [
-            ("start", "Default-Start", &start, &lsb_start),
-            ("stop", "Default-Stop", &stop, &lsb_stop),
-        ] {
-            if sorted(given) != sorted(lsb) {
-                warning(&format!(
-                    "{what} runlevel arguments ({}) do not match {} {key} values ({})",
-                    words(given),
-                    self.name,
-                    words(lsb)
-                ));
-            }
+            _ => self.defaults(&system, &header, action == "defaults-disabled"),
         }
     }
 
     /// `remove`: every link of the service, whether its script exists or not.
-    fn remove(&self, services: &Services, header: &Header) -> i32 {
-        if self.root.init_script(&self.name).is_file() {
-            self.insserv_header_warnings(header);
+    fn remove(&self, system: &System, header: &Header, script_exists: bool) -> ToolResult {
+        if script_exists {
+            say(&debian::header_warnings(&self.name, header));
         }
-        let ops: Vec<LinkOp> = self
-            .service(services)
-            .into_iter()
-            .flat_map(|s| s.links.iter())
-            .flat_map(|(lv, files)| {
-                files.iter().map(|f| LinkOp::Remove {
-                    level: *lv,
-                    name: f.name.clone(),
-                })
-            })
-            .collect();
+        let ops = system.services.debian_remove(&self.name);
         if ops.is_empty() {
-            return 0;
+            return Ok(0);
         }
-        if let Err(e) = services.check_links_writable() {
-            return error(&e);
-        }
-        match links::apply(&self.root, &ops) {
-            Ok(notes) => {
-                notes.iter().for_each(|n| warning(n));
-                0
-            }
-            Err(e) => error(&e),
-        }
+        system.may_write()?;
+        let notes = links::apply(&self.root, &ops).map_err(error)?;
+        notes.iter().for_each(|n| warning(n));
+        Ok(0)
     }
 
-    /// `defaults` (and the legacy forms) and `defaults-disabled`: a service without
-    /// links gets the header's (`defaults-disabled`: K links where it would start); one
-    /// with links keeps them.
-    fn defaults(&self, services: &Services, header: &Header, disabled: bool) -> i32 {
-        self.insserv_header_warnings(header);
-        let has_links = self
-            .service(services)
-            .is_some_and(|s| !s.linked_levels().is_empty());
-        if has_links {
-            self.level_warnings(services, None, header);
-            return 0;
-        }
-        let (start, stop) = default_levels(header);
-        let start_kind = if disabled {
-            LinkKind::Kill
-        } else {
-            LinkKind::Start
-        };
-        let mut levels: std::collections::BTreeMap<Runlevel, Option<LinkKind>> =
-            stop.iter().map(|l| (l, Some(LinkKind::Kill))).collect();
-        levels.extend(start.iter().map(|l| (l, Some(start_kind))));
-        if levels.is_empty() {
-            return 0;
-        }
-        // Debian disables after insserv has spoken: nothing is said about the levels.
-        self.change(services, (!disabled).then_some(header), levels)
-    }
-
-    /// `enable|disable [S|2|3|4|5]`: the S links of those levels become K links or back
-    /// (the header's start levels when none are given), then the service is renumbered
-    /// by its dependencies.
-    fn toggle(&self, services: &Services, header: &Header, action: &str, args: &[String]) -> i32 {
-        let enable = action == "enable";
-        let mut levels = LevelSet::EMPTY;
-        if args.is_empty() {
-            let (start, _) = header.lsb.as_ref().map(default_words).unwrap_or_default();
-            if start.is_empty() {
-                return error(&format!(
-                    "{} Default-Start contains no runlevels, aborting.",
-                    self.name
-                ));
-            }
-            levels = parse_levels(&start);
-        }
-        for a in args {
-            match a.as_str() {
-                "S" | "2" | "3" | "4" | "5" => {
-                    levels = levels.with(level(a.chars().next().unwrap_or('S')))
-                }
-                other => warning(&format!(
-                    "{action} action will have no effect on runlevel {other}"
-                )),
+    /// `defaults` (and the legacy forms) and `defaults-disabled`: see
+    /// `Services::debian_defaults`. A service left as it is hears what insserv says
+    /// about its levels.
+    fn defaults(&self, system: &System, header: &Header, disabled: bool) -> ToolResult {
+        say(&debian::header_warnings(&self.name, header));
+        match system
+            .services
+            .debian_defaults(&self.name, header, disabled)
+        {
+            // Debian disables after insserv has spoken: nothing is said about the levels.
+            Some(request) => self.change(system, (!disabled).then_some(header), request),
+            None => {
+                let links = system.services.unchanged(&self.name);
+                say(&debian::level_warnings(&self.name, header, &links));
+                Ok(0)
             }
         }
-        let service = self.service(services);
-        let linked: Vec<Runlevel> = levels
-            .iter()
-            .filter(|l| service.is_some_and(|s| s.kind_in(*l).is_some()))
-            .collect();
-        if linked.is_empty() {
-            return error("no runlevel symlinks to modify, aborting!");
-        }
-        let to = if enable {
-            LinkKind::Start
-        } else {
-            LinkKind::Kill
-        };
-        let levels = linked.into_iter().map(|l| (l, Some(to))).collect();
-        self.change(services, Some(header), levels)
     }
 
     /// Plans the change to the service's links, checks it may be made, makes it, and
     /// says what insserv would say about the levels that result (with a header).
-    fn change(
-        &self,
-        services: &Services,
-        header: Option<&Header>,
-        levels: std::collections::BTreeMap<Runlevel, Option<LinkKind>>,
-    ) -> i32 {
-        let request = Request {
-            service: self.name.clone(),
-            levels,
-            base: Some((LOWEST_PRIORITY, LOWEST_PRIORITY)),
-        };
-        let plan = match services.plan(&[request]) {
-            Ok(p) => p,
-            Err(e) => return error(&e),
-        };
+    fn change(&self, system: &System, header: Option<&Header>, request: Request) -> ToolResult {
+        let services = &system.services;
+        let plan = services
+            .plan(&[request])
+            .map_err(|e| error(ServicesError::planning(&self.root, e)))?;
         if !plan.ops.is_empty() {
-            if let Err(e) = services.check_links_writable() {
-                return error(&e);
-            }
+            system.may_write()?;
         }
-        for w in &plan.warnings {
-            warning(w);
+        plan.warnings.iter().for_each(|w| warning(w));
+        self.apply(&plan)?;
+        if let Some(header) = header {
+            let links = plan
+                .changes
+                .get(&self.name)
+                .cloned()
+                .unwrap_or_else(|| services.unchanged(&self.name));
+            say(&debian::level_warnings(&self.name, header, &links));
         }
-        let code = self.apply(services, &plan);
-        if let (0, Some(header)) = (code, header) {
-            self.level_warnings(services, Some(&plan), header);
-        }
-        code
+        Ok(0)
     }
 
-    fn apply(&self, services: &Services, plan: &Plan) -> i32 {
-        match services.apply(plan) {
-            Ok(notes) => {
-                notes.iter().for_each(|n| warning(n));
-                0
-            }
-            Err(e) => error(&e),
-        }
+    fn apply(&self, plan: &Plan) -> ToolResult<()> {
+        let notes = services::apply(&self.root, plan).map_err(error)?;
+        notes.iter().for_each(|n| warning(n));
+        Ok(())
     }
-
-    /// insserv's complaints about a script without LSB information, in its words.
-    fn insserv_header_warnings(&self, header: &Header) {
-        let Some(lsb) = &header.lsb else {
-            eprintln!("insserv: warning: script '{}' missing LSB tags", self.name);
-            eprintln!(
-                "insserv: Default-Start undefined, assuming empty start runlevel(s) for script `{}'",
-                self.name
-            );
-            eprintln!(
-                "insserv: Default-Stop  undefined, assuming empty stop runlevel(s) for script `{}'",
-                self.name
-            );
-            return;
-        };
-        if lsb.default_start.is_none() {
-            eprintln!(
-                "insserv: Default-Start undefined, assuming empty start runlevel(s) for script `{}'",
-                self.name
-            );
-        }
-        if lsb.default_stop.is_none() {
-            eprintln!(
-                "insserv: Default-Stop  undefined, assuming empty stop runlevel(s) for script `{}'",
-                self.name
-            );
-        }
-    }
-
-    /// insserv's warnings when the service's links (after the change) start or stop it
-    /// in other levels than its header says.
-    fn level_warnings(&self, services: &Services, plan: Option<&Plan>, header: &Header) {
-        let Some(lsb) = &header.lsb else {
-            return;
-        };
-        let links: Vec<(Runlevel, String)> = match plan.and_then(|p| p.changes.get(&self.name)) {
-            Some(change) => change.after.clone(),
-            None => self
-                .service(services)
-                .map(|s| {
-                    s.links
-                        .iter()
-                        .flat_map(|(l, v)| v.iter().map(move |f| (*l, f.name.clone())))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        };
-        let of = |letter: char| {
-            links
-                .iter()
-                .filter(|(_, n)| n.starts_with(letter))
-                .fold(LevelSet::EMPTY, |s, (l, _)| s.with(*l))
-        };
-        let (start, stop) = default_words(lsb);
-        for (what, current, default) in [("start", of('S'), start), ("stop", of('K'), stop)] {
-            let default_set = parse_levels(&default);
-            if current != default_set {
-                let words = |s: LevelSet| {
-                    if s.is_empty() {
-                        "empty".to_string()
-                    } else {
-                        s.words()
-                    }
-                };
-                eprintln!(
-                    "insserv: warning: current {what} runlevel(s) ({}) of script `{}' overrides LSB defaults ({}).",
-                    words(current),
-                    self.name,
-                    words(default_set)
-                );
-            }
-        }
-    }
-}
-
-/// The header's `Default-Start` and `Default-Stop` words, as written.
-fn default_words(lsb: &LsbInfo) -> (Vec<String>, Vec<String>) {
-    let words = |set: Option<LevelSet>| -> Vec<String> {
-        set.map(|s| s.iter().map(|l| l.as_char().to_string()).collect())
-            .unwrap_or_default()
-    };
-    (words(lsb.default_start), words(lsb.default_stop))
-}
-
-/// Where the header starts and stops the service (LSB only: what insserv reads).
-fn default_levels(header: &Header) -> (LevelSet, LevelSet) {
-    header
-        .lsb
-        .as_ref()
-        .map_or((LevelSet::EMPTY, LevelSet::EMPTY), |l| {
-            let stop = l.default_stop.unwrap_or_default();
-            (l.default_start.unwrap_or_default().difference(stop), stop)
-        })
-}
-
-fn parse_levels(words: &[String]) -> LevelSet {
-    LevelSet::parse_words(&words.join(" ")).0
-}
-
-fn sorted(v: &[String]) -> Vec<String> {
-    let mut v = v.to_vec();
-    v.sort();
-    v
-}
-
-/// The levels named by legacy `start|stop NN levels . …` arguments, split into start
-/// and stop levels as Debian's update-rc.d does: 0 and 6 always stop, a `start` or
-/// `stop` word switches, numbers right after the action and `.` are skipped.
-fn legacy_levels(action: &str, args: &[String]) -> (Vec<String>, Vec<String>) {
-    let (mut start, mut stop) = (action == "start", action == "stop");
-    let (mut starts, mut stops) = (Vec::new(), Vec::new());
-    let mut i = 1;
-    while let Some(arg) = args.get(i) {
-        i += 1;
-        match arg.as_str() {
-            "0" | "6" => {
-                start = false;
-                stop = true;
-            }
-            "start" | "stop" => {
-                start = arg == "start";
-                stop = !start;
-                i += 1;
-                continue;
-            }
-            "." => continue,
-            _ => {}
-        }
-        if start {
-            starts.push(arg.clone());
-        }
-        if stop {
-            stops.push(arg.clone());
-        }
-    }
-    (starts, stops)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn words(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_owned).collect()
+    fn args(v: &[&str]) -> Vec<OsString> {
+        super::super::argv("update-rc.d", v)
     }
 
     #[test]
-    fn legacy_arguments_split_into_start_and_stop_levels() {
-        let (start, stop) = legacy_levels("start", &words("20 2 3 4 5 . stop 80 0 1 6 ."));
-        assert_eq!((start, stop), (words("2 3 4 5"), words("0 1 6")));
-        let (start, stop) = legacy_levels("stop", &words("80 0 1 6 ."));
-        assert_eq!((start, stop), (words(""), words("0 1 6")));
-        // 0 and 6 stop even after `start`.
-        let (start, stop) = legacy_levels("start", &words("20 2 6 ."));
-        assert_eq!((start, stop), (words("2"), words("6")));
+    fn every_option_of_the_command_is_accepted() {
+        super::super::each_option_spelling(command(), 4, |words| {
+            let line: Vec<&str> = words.iter().copied().chain(["web", "defaults"]).collect();
+            match parse(&args(&line)) {
+                Ok(o) => assert_eq!((o.name.as_str(), o.action.as_str()), ("web", "defaults")),
+                // Help is an option too: Debian's answer to it is the usage.
+                Err(UrdError::Usage(None)) => {
+                    assert!(words[0].starts_with("-h") || words[0] == "--help")
+                }
+                Err(e) => panic!("{words:?}: {e}"),
+            }
+        });
+    }
+
+    #[test]
+    fn debians_patterns() {
+        let root = parse(&args(&["--root=/mnt", "-f", "web", "enable", "2"])).unwrap();
+        assert_eq!(root.root, Some(PathBuf::from("/mnt")));
+        assert_eq!(root.args, ["2"]);
+        for help in ["-h", "-hx", "--help", "-x--help"] {
+            assert!(
+                matches!(parse(&args(&[help])), Err(UrdError::Usage(None))),
+                "{help}"
+            );
+        }
+        assert!(matches!(
+            parse(&args(&["-n", "web", "defaults"])),
+            Err(UrdError::Usage(Some("unknown option")))
+        ));
+        assert!(matches!(
+            parse(&args(&["web"])),
+            Err(UrdError::Usage(Some("not enough arguments")))
+        ));
+    }
+
+    proptest::proptest! {
+        /// Any command line gives a name and an action, or the usage.
+        #[test]
+        fn any_command_line_gives_name_and_action_or_the_usage(words in proptest::collection::vec(super::super::COMMAND_WORDS, 0..6)) {
+            let line: Vec<&str> = words.iter().map(String::as_str).collect();
+            match parse(&args(&line)) {
+                Ok(o) => proptest::prop_assert!(line.ends_with(&[&[o.name.as_str(), o.action.as_str()][..], &o.args.iter().map(String::as_str).collect::<Vec<_>>()].concat())),
+                Err(e) => proptest::prop_assert!(matches!(e, UrdError::Usage(_))),
+            }
+        }
     }
 }

@@ -5,8 +5,9 @@ pub mod pid1;
 
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
 
 pub const VINIT: &str = env!("CARGO_BIN_EXE_vinit");
 
@@ -122,6 +123,102 @@ impl TestRoot {
 
     pub fn read(&self, rel: &str) -> String {
         fs::read_to_string(self.join(rel)).unwrap_or_default()
+    }
+
+    /// Runs `vinit --root ROOT TOOL ARGS...`.
+    pub fn tool(&self, tool: &str, args: &[&str]) -> Output {
+        let mut all = vec![tool];
+        all.extend_from_slice(args);
+        self.vinit(&all)
+    }
+
+    /// Runs `vinit TOOL --root=ROOT ARGS...`: the tool's own option, in its `=` form.
+    pub fn tool_root_eq(&self, tool: &str, args: &[&str]) -> Output {
+        vinit_cmd()
+            .arg(tool)
+            .arg(format!("--root={}", self.path().display()))
+            .args(args)
+            .output()
+            .expect("run vinit")
+    }
+
+    /// `etc/rcL.d/LINK -> ../init.d/SERVICE`, the service named by the link.
+    pub fn service_link(&self, level: char, link: &str) {
+        self.link(level, link, &format!("../init.d/{}", &link[3..]));
+    }
+
+    /// Every entry of the rc directories named like a link of `service`, as
+    /// `LEVEL:NAME`, in level order (0–6, then S; a level without directory has none).
+    pub fn links_of(&self, service: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for level in "0123456S".chars() {
+            let Ok(dir) = fs::read_dir(self.join(&format!("etc/rc{level}.d"))) else {
+                continue;
+            };
+            let mut names: Vec<String> = dir
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .filter(|n| n.get(3..) == Some(service))
+                .collect();
+            names.sort();
+            out.extend(names.into_iter().map(|n| format!("{level}:{n}")));
+        }
+        out
+    }
+}
+
+/// A chkconfig script on in 2345 (S55), off elsewhere (K25), described on two lines.
+pub const ALPHA: &str = "#!/bin/sh\n#\n# chkconfig: 2345 55 25\n# description: The alpha service \\\n#              on two lines.\nexit 0\n";
+
+/// The links `chkconfig --add alpha` makes for [`ALPHA`].
+pub const ALPHA_LINKS: [(char, &str); 7] = [
+    ('0', "K25alpha"),
+    ('1', "K25alpha"),
+    ('2', "S55alpha"),
+    ('3', "S55alpha"),
+    ('4', "S55alpha"),
+    ('5', "S55alpha"),
+    ('6', "K25alpha"),
+];
+
+/// A stand-in superserver (a shell named xinetd, its pid in the root's
+/// `run/xinetd.pid`) that counts the SIGHUPs it gets; killed when dropped.
+pub struct FakeSuperserver {
+    child: Child,
+    hups: PathBuf,
+}
+
+impl FakeSuperserver {
+    pub fn start(r: &TestRoot) -> FakeSuperserver {
+        let hups = r.join("hups");
+        let script = format!(
+            "trap 'echo hup >> {0}' HUP; echo ready > {0}.ready; while :; do sleep 0.05; done",
+            hups.display()
+        );
+        let child = Command::new("/bin/sh")
+            .arg0("xinetd")
+            .args(["-c", &script])
+            .spawn()
+            .unwrap();
+        assert!(wait_until(10, || r.join("hups.ready").exists()));
+        fs::create_dir_all(r.join("run")).unwrap();
+        fs::write(r.join("run/xinetd.pid"), format!("{}\n", child.id())).unwrap();
+        FakeSuperserver { child, hups }
+    }
+
+    /// `hup` once per SIGHUP received so far.
+    pub fn hups(&self) -> String {
+        fs::read_to_string(&self.hups).unwrap_or_default()
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for FakeSuperserver {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 

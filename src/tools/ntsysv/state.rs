@@ -5,17 +5,17 @@
 
 use crate::format::levelset::{level, LevelSet, CHKCONFIG_LEVELS};
 use crate::format::runlevel::Runlevel;
-use crate::sys::services::Plan;
+use crate::plan::services::Plan;
 
 /// The two lists of the screen, in the order shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Section {
+pub(crate) enum Section {
     Sysv,
     Xinetd,
 }
 
 impl Section {
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Section::Sysv => "SysV initscripts",
             Section::Xinetd => "xinetd services",
@@ -25,7 +25,7 @@ impl Section {
 
 /// One service with a checkbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub name: String,
     pub section: Section,
     pub description: String,
@@ -40,7 +40,7 @@ pub struct Entry {
 
 impl Entry {
     /// An init.d service; its box is checked when it starts in one of `edited`.
-    pub fn sysv(
+    pub(crate) fn sysv(
         name: &str,
         description: &str,
         on: LevelSet,
@@ -59,7 +59,7 @@ impl Entry {
         }
     }
 
-    pub fn xinetd(name: &str, description: &str, enabled: bool) -> Entry {
+    pub(crate) fn xinetd(name: &str, description: &str, enabled: bool) -> Entry {
         let levels = if enabled {
             LevelSet::ALL
         } else {
@@ -77,13 +77,13 @@ impl Entry {
     }
 
     /// The box differs from what is on disk.
-    pub fn changed(&self) -> bool {
+    pub(crate) fn changed(&self) -> bool {
         self.checked != self.was
     }
 
     /// What `level` will look like once the pending change is applied: on, off, or
     /// no link at all.
-    pub fn state_in(&self, lv: Runlevel, edited: LevelSet) -> LevelState {
+    pub(crate) fn state_in(&self, lv: Runlevel, edited: LevelSet) -> LevelState {
         if self.changed() && edited.contains(lv) {
             return if self.checked {
                 LevelState::On
@@ -102,7 +102,7 @@ impl Entry {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LevelState {
+pub(crate) enum LevelState {
     On,
     Off,
     Unlinked,
@@ -110,7 +110,7 @@ pub enum LevelState {
 
 /// A service to turn on or off when the screen's changes are applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Change {
+pub(crate) struct Change {
     pub name: String,
     pub section: Section,
     pub on: bool,
@@ -118,7 +118,7 @@ pub struct Change {
 
 /// The keys the screen knows, free of any terminal library.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Key {
+pub(crate) enum Key {
     Char(char),
     Enter,
     Esc,
@@ -142,7 +142,7 @@ pub enum Key {
 
 /// What has the keyboard on the main screen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Focus {
+pub(crate) enum Focus {
     List,
     Ok,
     Cancel,
@@ -150,14 +150,14 @@ pub enum Focus {
 
 /// The two buttons of the review.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReviewButton {
+pub(crate) enum ReviewButton {
     Apply,
     Back,
 }
 
 /// A window over the list.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Popup {
+pub(crate) enum Popup {
     /// F1: a service's description.
     Describe {
         title: String,
@@ -176,7 +176,7 @@ pub enum Popup {
 
 /// What the tool must do after a key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Nothing beyond drawing the new state.
     Redraw,
     /// Ok with changes: plan them and show the review (or an error).
@@ -191,14 +191,14 @@ pub enum Action {
 
 /// A line of the list: a section title or a service (an index into the entries).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Row {
+pub(crate) enum Row {
     Section(Section),
     Entry(usize),
 }
 
 /// The whole screen.
 #[derive(Clone, Debug)]
-pub struct Screen {
+pub(crate) struct Screen {
     entries: Vec<Entry>,
     /// The levels edited (`--level`).
     pub levels: LevelSet,
@@ -220,7 +220,7 @@ pub struct Screen {
 
 impl Screen {
     /// A screen over `entries`: sorted, init.d services first, each list by name.
-    pub fn new(mut entries: Vec<Entry>, levels: LevelSet, back: bool) -> Screen {
+    pub(crate) fn new(mut entries: Vec<Entry>, levels: LevelSet, back: bool) -> Screen {
         entries.sort_by(|a, b| (a.section, &a.name).cmp(&(b.section, &b.name)));
         Screen {
             entries,
@@ -237,24 +237,24 @@ impl Screen {
         }
     }
 
-    pub fn entries(&self) -> &[Entry] {
+    pub(crate) fn entries(&self) -> &[Entry] {
         &self.entries
     }
 
-    pub fn filter(&self) -> &str {
+    pub(crate) fn filter(&self) -> &str {
         &self.filter
     }
 
-    pub fn focus(&self) -> Focus {
+    pub(crate) fn focus(&self) -> Focus {
         self.focus
     }
 
-    pub fn popup(&self) -> Option<&Popup> {
+    pub(crate) fn popup(&self) -> Option<&Popup> {
         self.popup.as_ref()
     }
 
     /// The entry under the cursor, if any is shown.
-    pub fn current(&self) -> Option<usize> {
+    pub(crate) fn current(&self) -> Option<usize> {
         self.visible().contains(&self.cursor).then_some(self.cursor)
     }
 
@@ -267,14 +267,14 @@ impl Screen {
     }
 
     /// The entries the filter lets through, in order.
-    pub fn visible(&self) -> Vec<usize> {
+    pub(crate) fn visible(&self) -> Vec<usize> {
         (0..self.entries.len())
             .filter(|i| self.matches(&self.entries[*i]))
             .collect()
     }
 
     /// The list's lines: each section with entries shown gets a title line.
-    pub fn rows(&self) -> Vec<Row> {
+    pub(crate) fn rows(&self) -> Vec<Row> {
         let mut rows = Vec::new();
         let mut section = None;
         for i in self.visible() {
@@ -289,7 +289,7 @@ impl Screen {
     }
 
     /// The services whose box changed, as changes to make.
-    pub fn changes(&self) -> Vec<Change> {
+    pub(crate) fn changes(&self) -> Vec<Change> {
         self.entries
             .iter()
             .filter(|e| e.changed())
@@ -301,7 +301,7 @@ impl Screen {
             .collect()
     }
 
-    pub fn show_review(&mut self, lines: Vec<String>) {
+    pub(crate) fn show_review(&mut self, lines: Vec<String>) {
         self.popup = Some(Popup::Review {
             lines,
             offset: 0,
@@ -309,12 +309,12 @@ impl Screen {
         });
     }
 
-    pub fn show_error(&mut self, text: String) {
+    pub(crate) fn show_error(&mut self, text: String) {
         self.popup = Some(Popup::Error { text });
     }
 
     /// Handles one key.
-    pub fn key(&mut self, key: Key) -> Action {
+    pub(crate) fn key(&mut self, key: Key) -> Action {
         if key == Key::Interrupt {
             return Action::Cancel;
         }
@@ -501,7 +501,7 @@ impl Screen {
 /// The review's text: per service what it becomes and the links that change (other
 /// services renumbered to keep the dependency order included), then the planner's
 /// warnings.
-pub fn review_lines(changes: &[Change], plan: &Plan, levels: LevelSet) -> Vec<String> {
+pub(crate) fn review_lines(changes: &[Change], plan: &Plan, levels: LevelSet) -> Vec<String> {
     let on_off = |on: bool| if on { "on" } else { "off" };
     let mut lines = Vec::new();
     for change in changes.iter().filter(|c| c.section == Section::Sysv) {
@@ -530,47 +530,24 @@ pub fn review_lines(changes: &[Change], plan: &Plan, levels: LevelSet) -> Vec<St
 
 /// `  level 2: K25alpha -> S55alpha` for each level whose links change.
 fn link_lines(plan: &Plan, name: &str) -> Vec<String> {
-    let Some(change) = plan.changes.get(name) else {
-        return Vec::new();
-    };
-    let in_level = |links: &[(Runlevel, String)], lv: Runlevel| -> String {
-        let names: Vec<&str> = links
-            .iter()
-            .filter(|(l, _)| *l == lv)
-            .map(|(_, n)| n.as_str())
-            .collect();
-        if names.is_empty() {
-            "(none)".to_string()
-        } else {
-            names.join(" ")
-        }
-    };
-    let mut levels: Vec<Runlevel> = change
-        .before
-        .iter()
-        .chain(&change.after)
-        .map(|(l, _)| *l)
-        .collect();
-    levels.sort();
-    levels.dedup();
-    levels
-        .into_iter()
-        .filter_map(|lv| {
-            let (before, after) = (in_level(&change.before, lv), in_level(&change.after, lv));
-            (before != after).then(|| format!("  level {lv}: {before} -> {after}"))
-        })
-        .collect()
+    plan.changes.get(name).map_or_else(Vec::new, |change| {
+        change
+            .level_changes()
+            .into_iter()
+            .map(|(lv, before, after)| format!("  level {lv}: {before} -> {after}"))
+            .collect()
+    })
 }
 
 /// The levels 0–6, in order, for the list's columns.
-pub fn columns() -> impl Iterator<Item = Runlevel> {
+pub(crate) fn columns() -> impl Iterator<Item = Runlevel> {
     CHKCONFIG_LEVELS.into_iter().map(level)
 }
 
 #[cfg(test)]
-pub mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::sys::services::ServiceChange;
+    use crate::plan::services::ServiceChange;
 
     fn set(digits: &str) -> LevelSet {
         LevelSet::parse_digits(digits).unwrap_or(LevelSet::EMPTY)
@@ -579,7 +556,7 @@ pub mod tests {
     /// alpha on in 2345, beta on in 3 only (K elsewhere), lonely off in 3 and 5 (no
     /// other link), echo an
     /// enabled xinetd service, zeta a disabled one.
-    pub fn screen() -> Screen {
+    pub(crate) fn screen() -> Screen {
         let edited = LevelSet::MULTI_USER;
         Screen::new(
             vec![

@@ -11,8 +11,8 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 use super::state::{self, Focus, LevelState, Popup, ReviewButton, Row, Screen, Section};
 
 /// Below this the window cannot hold its parts; a note says so instead.
-pub const MIN_WIDTH: u16 = 50;
-pub const MIN_HEIGHT: u16 = 12;
+pub(crate) const MIN_WIDTH: u16 = 50;
+pub(crate) const MIN_HEIGHT: u16 = 12;
 
 /// Width of one level's column (` on `, `off `, ` -  `).
 const CELL: usize = 4;
@@ -38,7 +38,7 @@ fn pending() -> Style {
 
 /// Draws the whole screen into `buf` (the frame's buffer), keeping the list's scroll
 /// position in `screen`.
-pub fn draw(screen: &mut Screen, area: Rect, buf: &mut Buffer) {
+pub(crate) fn draw(screen: &mut Screen, area: Rect, buf: &mut Buffer) {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let note = format!(
             "The window is too small for ntsysv ({}x{}); it needs {MIN_WIDTH}x{MIN_HEIGHT}.",
@@ -305,7 +305,7 @@ fn buttons(labels: &[(&str, bool)], area: Rect, buf: &mut Buffer) {
 }
 
 /// Greedy word wrap into lines of at most `width` characters (longer words cut).
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut lines = Vec::new();
     let text = printable(&text.replace('\t', " "));
