@@ -37,6 +37,18 @@ pub fn parse_stat(text: &str) -> Option<ProcStat> {
     })
 }
 
+/// The signals whose disposition is not the default (`SigIgn` | `SigCgt` of
+/// `/proc/PID/status`, bit N-1 for signal N): the ones a child must reset before exec.
+pub fn non_default_signals(status: &str) -> Option<u64> {
+    let mask = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+    };
+    Some(mask("SigIgn:")? | mask("SigCgt:")?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +64,16 @@ mod tests {
             ('S', 1, 4242, 987654)
         );
         assert_eq!(parse_stat("1 (x) S"), None);
+    }
+
+    #[test]
+    fn signal_masks_from_status() {
+        let status = "Name:\tx\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000001000\nSigCgt:\t0000000100000401\n";
+        assert_eq!(non_default_signals(status), Some(0x1000 | 0x1_0000_0401));
+        assert_eq!(non_default_signals("Name:\tx\n"), None);
+        let own = std::fs::read_to_string("/proc/self/status").unwrap();
+        // Rust's runtime ignores SIGPIPE (13): bit 12.
+        assert_ne!(non_default_signals(&own).unwrap() & (1 << 12), 0);
     }
 
     #[test]

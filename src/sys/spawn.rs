@@ -269,6 +269,7 @@ impl Spawn {
             argv,
             envp,
             stdio: [self.stdin, self.stdout, self.stderr],
+            reset_signals: non_default_signals(),
             dev_null: CString::new("/dev/null").unwrap_or_default(),
             cwd: self
                 .cwd
@@ -344,6 +345,19 @@ pub fn resolve_program(program: &Path, path_var: Option<&OsStr>) -> io::Result<P
     ))
 }
 
+/// The signals whose disposition is not the default in this process, read from
+/// `/proc/self/status` (three system calls): a child then resets those few instead of
+/// all 64 — a spawn's cost, visible on a boot of hundreds of scripts. Without /proc
+/// (early in a machine's boot), every signal.
+fn non_default_signals() -> u64 {
+    crate::sys::fs::read_regular(std::path::Path::new("/proc/self/status"), 64 * 1024)
+        .ok()
+        .and_then(|bytes| {
+            crate::format::procstat::non_default_signals(&String::from_utf8_lossy(&bytes))
+        })
+        .unwrap_or(u64::MAX)
+}
+
 /// Everything the child needs, laid out before the clone.
 struct Prepared {
     program: CString,
@@ -352,6 +366,8 @@ struct Prepared {
     argv_ptrs: Vec<*const libc::c_char>,
     envp_ptrs: Vec<*const libc::c_char>,
     stdio: [Stdio; 3],
+    /// The signals the child must set back to their default disposition.
+    reset_signals: u64,
     dev_null: CString,
     cwd: Option<CString>,
     new_session: bool,
@@ -525,7 +541,7 @@ fn check(rc: impl Into<i64>) -> Step {
 /// signal blocked): only raw system calls on `p`, which must stay valid and unchanged.
 unsafe fn child_steps(p: &Prepared, detached: &mut bool) -> libc::c_int {
     let mut steps = || -> Step {
-        reset_signal_dispositions();
+        reset_signal_dispositions(p.reset_signals);
         enter_session(p)?;
         if p.detach {
             // SAFETY: as for child_steps.
@@ -553,13 +569,14 @@ unsafe fn child_steps(p: &Prepared, detached: &mut bool) -> libc::c_int {
     }
 }
 
-/// Default dispositions for every signal (the mask was all-blocked since before the
-/// clone, so no handler of the parent can run here meanwhile).
-fn reset_signal_dispositions() {
+/// Default dispositions for every signal in `reset` (bit N-1 for signal N; the mask was
+/// all-blocked since before the clone, so no handler of the parent can run here
+/// meanwhile).
+fn reset_signal_dispositions(reset: u64) {
     // The kernel's struct sigaction, all zero: SIG_DFL, no flags, empty mask.
     let dfl = [0usize; 4];
     for sig in 1..=64 {
-        if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+        if reset & (1u64 << (sig - 1)) != 0 && sig != libc::SIGKILL && sig != libc::SIGSTOP {
             // SAFETY: rt_sigaction with a valid struct and no old-action pointer.
             unsafe {
                 libc::syscall(

@@ -20,7 +20,9 @@ use crate::sys::layout::Root;
 pub fn command() -> clap::Command {
     use clap::{Arg, ArgAction, Command};
     Command::new("init")
-        .about("PID 1: run inittab, runlevels, respawn and shutdown; a container's init; a subreaper")
+        .about(
+            "PID 1: run inittab, runlevels, respawn and shutdown; a container's init; a subreaper",
+        )
         .long_about(
             "Runs inittab: boot, runlevels, respawn, shutdown. As PID 1 of a machine it ends \
              with reboot(2); in a container or as a subreaper (not PID 1) it exits once every \
@@ -36,16 +38,11 @@ pub fn command() -> clap::Command {
             "Kernel arguments: single, s, S, -s, emergency and 1-9 choose the boot level; \
              others are ignored.",
         )
-        .arg(
-            Arg::new("root")
-                .long("root")
-                .value_name("DIR")
-                .help(
-                    "The system below DIR (default: $VINIT_ROOT, else /). Not PID 1, init runs \
+        .arg(Arg::new("root").long("root").value_name("DIR").help(
+            "The system below DIR (default: $VINIT_ROOT, else /). Not PID 1, init runs \
                      only with a root chosen explicitly (--root / for this very system): it \
                      would otherwise run the host's boot scripts",
-                ),
-        )
+        ))
         .arg(
             Arg::new("level")
                 .long("level")
