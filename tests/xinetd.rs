@@ -152,12 +152,23 @@ impl Daemon {
 
     /// `vinit xinetd MODE` (-dontfork, -d) with `args`, in the foreground.
     fn start_in(root: &TestRoot, mode: &str, args: &[&str]) -> Daemon {
+        Daemon::start_adjusted(root, mode, args, |_| {})
+    }
+
+    /// [`Daemon::start_in`], with the command adjusted by `adjust` first.
+    fn start_adjusted(
+        root: &TestRoot,
+        mode: &str,
+        args: &[&str],
+        adjust: impl FnOnce(&mut Command),
+    ) -> Daemon {
         let log = root.path("xinetd.log");
         let started = std::fs::read_to_string(&log)
             .unwrap_or_default()
             .matches("started with")
             .count();
-        let child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        command
             .arg("xinetd")
             .arg("--root")
             .arg(root.dir.path())
@@ -166,9 +177,9 @@ impl Daemon {
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::null());
+        adjust(&mut command);
+        let child = command.spawn().unwrap();
         let pid = child.id() as i32;
         let d = Daemon {
             child,
@@ -922,6 +933,42 @@ fn sigterm_leaves_servers_running_sigquit_stops_them() {
     });
 }
 
+/// A superserver started with SIGCHLD ignored (a parent's `trap '' CHLD`, a supervisor
+/// that ignores it) still sees its servers exit: with the inherited disposition kept,
+/// the kernel would reap them behind its back, and a service at its `instances` limit,
+/// or a wait service, would never take a request again.
+#[test]
+fn an_ignored_sigchld_inherited_from_the_parent_is_reset() {
+    use std::os::unix::process::CommandExt;
+    let root = TestRoot::new();
+    root.write(
+        "etc/xinetd.d/cat",
+        &service(
+            "cat",
+            " socket_type = stream\n wait = no\n user = root\n server = /bin/cat\n instances = 1\n",
+        ),
+    );
+    root.xinetd_conf(" log_on_success = PID EXIT\n", "");
+    let d = Daemon::start_adjusted(&root, "-dontfork", &[], |command| {
+        // SAFETY: signal() is async-signal-safe.
+        unsafe {
+            command.pre_exec(|| {
+                libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+    });
+    for round in 0..3 {
+        let mut session = connect(root.at(CAT));
+        let text = format!("round {round}");
+        assert_eq!(echo_round(&mut session, text.as_bytes()), text.as_bytes());
+        wait_for("the start in the log", || d.count("START: cat") > round);
+        let pid = d.last_server_pid("cat");
+        drop(session);
+        d.wait_log(&format!("EXIT: cat status=0 pid={pid}"));
+    }
+}
+
 #[test]
 fn a_bad_service_is_disabled_and_the_others_run() {
     let root = TestRoot::new();
@@ -1654,7 +1701,9 @@ fn reload_survives_random_configurations_and_leaks_nothing() {
         }
         let broken = rng.below(8) == 0;
         if broken {
-            std::os::unix::fs::symlink(&big, dir.join("toobig")).unwrap();
+            // Named to be read first: a random file may be broken too, and the first
+            // error is the one reported.
+            std::os::unix::fs::symlink(&big, dir.join("0-toobig")).unwrap();
         }
         let refused = d.count("reload failed");
         d.reload();
@@ -1665,7 +1714,11 @@ fn reload_survives_random_configurations_and_leaks_nothing() {
         );
         if broken {
             assert!(d.count("reload failed") > refused, "round {round}");
-            assert!(d.log().contains("toobig: larger than 4194304 bytes"));
+            assert!(
+                d.log().contains("0-toobig: larger than 4194304 bytes"),
+                "{}",
+                d.log()
+            );
         }
         let mut s = connect(root.at(sentinel));
         assert_eq!(echo_round(&mut s, b"alive"), b"alive", "round {round}");

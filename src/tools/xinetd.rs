@@ -158,7 +158,7 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
             fallback: (!foreground).then(|| root.daemon_log(tag)),
         },
     };
-    superserver::run(Options {
+    let status = superserver::run(Options {
         tag: tag.to_string(),
         sources,
         foreground,
@@ -171,7 +171,8 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
         log,
         dev_log: root.dev_log(),
         stayalive,
-    })
+    });
+    crate::error::finish(tag, status)
 }
 
 /// `--check`: validate, print the effective services, exit 1 on any error (nothing to

@@ -12,6 +12,7 @@ use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::Instant;
 
 use crate::plan::superserver::Builtin;
+use crate::sys::runtime::reactor::Interest;
 
 /// Seconds from 1900-01-01 (RFC 868's epoch) to 1970-01-01.
 const RFC868_OFFSET: u64 = 2_208_988_800;
@@ -99,10 +100,10 @@ pub struct Conn {
     input_closed: bool,
 }
 
-/// What the event loop should watch next on a connection.
+/// What the event loop should do next with a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Interest {
-    Watch { read: bool, write: bool },
+pub enum Next {
+    Watch(Interest),
     Done,
 }
 
@@ -123,27 +124,32 @@ impl Conn {
 
     /// What to watch before anything happened.
     pub fn first_interest(&self) -> Interest {
-        Interest::Watch {
-            read: true,
-            write: self.builtin == Builtin::Chargen,
+        match self.builtin {
+            Builtin::Chargen => Interest::ReadWrite,
+            _ => Interest::Read,
         }
     }
 
     /// Reads and writes what can be without blocking.
-    pub fn progress(&mut self) -> Interest {
+    pub fn progress(&mut self) -> Next {
         if self.read_some().is_err() || self.write_some().is_err() {
-            return Interest::Done;
+            return Next::Done;
         }
         let done = match self.builtin {
             Builtin::Echo | Builtin::Discard => self.input_closed && self.pending.is_empty(),
             _ => false,
         };
         if done {
-            return Interest::Done;
+            return Next::Done;
         }
-        Interest::Watch {
-            read: !self.input_closed && self.pending.len() < ECHO_BUFFER,
-            write: self.builtin == Builtin::Chargen || !self.pending.is_empty(),
+        let read = !self.input_closed && self.pending.len() < ECHO_BUFFER;
+        let write = self.builtin == Builtin::Chargen || !self.pending.is_empty();
+        match (read, write) {
+            (true, true) => Next::Watch(Interest::ReadWrite),
+            (true, false) => Next::Watch(Interest::Read),
+            (false, true) => Next::Watch(Interest::Write),
+            // Nothing left to wait for would never wake it again.
+            (false, false) => Next::Done,
         }
     }
 
