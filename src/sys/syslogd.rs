@@ -1,5 +1,6 @@
-//! syslogd's engine: one process, one thread, one event loop over the local socket,
-//! optional UDP sockets, the kernel log and a signalfd.
+//! syslogd's engine: one process, one thread, one event loop (the daemon core of
+//! [`crate::sys::runtime`]) over the local socket, optional UDP sockets, the kernel log
+//! and a signalfd.
 //!
 //! No message is lost on SIGHUP: the sockets stay open while the files are reopened
 //! and the configuration reloaded, so what arrives meanwhile waits in the socket queue
@@ -10,20 +11,21 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::mem::MaybeUninit;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::{SigSet, Signal};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::signal::Signal;
 
 use crate::format::syslog::{Facility, Priority, Severity};
 use crate::format::syslog_conf::Config;
 use crate::format::syslog_msg::{kmsg_records, parse, Message, Origin, Stamp};
 use crate::sys::layout::Root;
 use crate::sys::pidfile::HeldPidfile;
+use crate::sys::runtime::guard;
+use crate::sys::runtime::reactor::{Interest, Reactor, Token};
+use crate::sys::runtime::signals::{Signals, Which};
 use crate::sys::syslog_sinks::{Entry, Sinks};
 
 /// The longest message kept whole (rsyslog's default); longer ones are cut.
@@ -37,6 +39,31 @@ const BATCH: usize = 32;
 
 /// `recvmmsg` calls per source before the others get a turn and the files are written.
 const ROUNDS: usize = 64;
+
+/// The signals syslogd handles.
+const HANDLED: [Signal; 3] = [Signal::SIGHUP, Signal::SIGTERM, Signal::SIGINT];
+
+/// The reactor's tokens: the signals, the local socket, the kernel log, then one per UDP
+/// socket from UDP_TOKENS on.
+const SIGNALS_TOKEN: Token = 0;
+const LOCAL_TOKEN: Token = 1;
+const KMSG_TOKEN: Token = 2;
+const UDP_TOKENS: Token = 3;
+
+/// A socket messages come in on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Socket {
+    Local,
+    Udp(usize),
+}
+
+/// What a turn of the loop has to read.
+#[derive(Debug, Default)]
+struct Due {
+    signals: bool,
+    sockets: Vec<Socket>,
+    kmsg: bool,
+}
 
 /// How syslogd runs.
 #[derive(Debug)]
@@ -62,7 +89,11 @@ pub struct Syslogd {
     socket_id: (u64, u64),
     udp: Vec<UdpSocket>,
     kmsg: Option<File>,
-    signals: SignalFd,
+    /// The kernel log cannot be watched (a regular file standing in for the device):
+    /// it is read at every turn until its end.
+    kmsg_unwatched: bool,
+    signals: Signals,
+    reactor: Reactor,
     sinks: Sinks,
     clock: Clock,
     batch: Batch,
@@ -77,7 +108,8 @@ impl Syslogd {
     /// socket cannot be made).
     pub fn start(settings: Settings) -> Result<Syslogd, String> {
         // Before the socket exists: a HUP sent as soon as it answers must not kill us.
-        let signals = block_signals().map_err(|e| format!("signals: {}", e.desc()))?;
+        let signals = Signals::open(Which::Only(&HANDLED))
+            .map_err(|e| format!("signals: {}", crate::sys::describe_io(&e)))?;
         // A configuration that exists but cannot be read is an error to fix, not a
         // reason to run with no rules (and lose everything).
         let mut problems = Vec::new();
@@ -118,13 +150,21 @@ impl Syslogd {
             },
             None => None,
         };
+        let reactor = watch(&signals, &unix, &udp)
+            .map_err(|e| format!("epoll: {}", crate::sys::describe_io(&e)))?;
+        // epoll refuses a regular file (EPERM): it is always ready.
+        let kmsg_unwatched = kmsg
+            .as_ref()
+            .is_some_and(|k| reactor.add(k.as_fd(), KMSG_TOKEN, Interest::Read).is_err());
         let mut daemon = Syslogd {
             hostname: hostname(),
             unix,
             socket_id,
             udp,
             kmsg,
+            kmsg_unwatched,
             signals,
+            reactor,
             sinks,
             clock: Clock::default(),
             batch: Batch::new(),
@@ -150,97 +190,89 @@ impl Syslogd {
     /// Runs until SIGTERM or SIGINT; returns the signal.
     pub fn run(mut self) -> Signal {
         loop {
-            let (signal_ready, mut ready) = self.wait();
-            if signal_ready {
-                // What was queued before the signal is read first, under the
-                // configuration it was sent under.
-                ready.iter_mut().for_each(|r| *r = true);
-                self.read_ready(&ready);
+            let due = self.wait();
+            let mut stop = None;
+            if !guard::turn("syslogd", || stop = self.turn(due)) {
+                self.problems
+                    .push("internal error in the event loop; going on".to_string());
                 self.flush();
-                if let Some(stop) = self.handle_signals() {
-                    self.drain_everything();
-                    self.internal(
-                        Severity::Info,
-                        &format!("exiting on signal {}", stop as i32),
-                    );
-                    self.shut_down();
-                    return stop;
-                }
-                self.flush();
-                continue;
             }
-            self.read_ready(&ready);
-            self.flush();
+            if let Some(stop) = stop {
+                self.drain_everything();
+                self.internal(
+                    Severity::Info,
+                    &format!("exiting on signal {}", stop as i32),
+                );
+                self.shut_down();
+                return stop;
+            }
         }
     }
 
-    /// Sleeps until a source is readable: (signals ready, sources ready).
-    fn wait(&self) -> (bool, Vec<bool>) {
-        let mut fds = vec![
-            PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
-            PollFd::new(self.unix.as_fd(), PollFlags::POLLIN),
-        ];
-        fds.extend(
-            self.udp
-                .iter()
-                .map(|s| PollFd::new(s.as_fd(), PollFlags::POLLIN)),
-        );
-        if let Some(k) = &self.kmsg {
-            fds.push(PollFd::new(k.as_fd(), PollFlags::POLLIN));
+    /// One turn: reads what is due and writes it out; the signal that asks to stop.
+    fn turn(&mut self, mut due: Due) -> Option<Signal> {
+        if due.signals {
+            // What was queued before the signal is read first, under the
+            // configuration it was sent under.
+            due = self.everything();
         }
-        match poll(&mut fds, PollTimeout::NONE) {
-            Ok(_) => {}
-            Err(_) => return (false, vec![false; fds.len() - 1]),
+        for &socket in &due.sockets {
+            self.read_socket(socket);
         }
-        let ready: Vec<bool> = fds
-            .iter()
-            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
-            .collect();
-        (ready[0], ready[1..].to_vec())
-    }
-
-    fn read_ready(&mut self, ready: &[bool]) {
-        if ready.first() == Some(&true) {
-            self.read_unix();
-        }
-        for i in 0..self.udp.len() {
-            if ready.get(1 + i) == Some(&true) {
-                self.read_udp(i);
-            }
-        }
-        if self.kmsg.is_some() && ready.get(1 + self.udp.len()) == Some(&true) {
+        if due.kmsg {
             self.read_kmsg();
         }
+        self.flush();
+        if !due.signals {
+            return None;
+        }
+        let stop = self.handle_signals();
+        if stop.is_none() {
+            self.flush();
+        }
+        stop
     }
 
-    /// Takes what the local socket has, up to ROUNDS batches; true if it was emptied.
-    fn read_unix(&mut self) -> bool {
-        let fd = self.unix.as_raw_fd();
-        for _ in 0..ROUNDS {
-            let n = match self.batch.receive(fd) {
-                Ok(0) | Err(_) => return true,
-                Ok(n) => n,
-            };
-            let stamp = self.clock.now();
-            for i in 0..n {
-                let msg = parse(self.batch.datagram(i), Origin::Local);
-                let entry = Entry {
-                    msg: &msg,
-                    stamp: &stamp,
-                    host: &self.hostname,
-                    remote: false,
-                };
-                self.sinks.dispatch(&entry, &mut self.problems);
-            }
-            if n < BATCH {
-                return true;
+    /// Every source, and the signals.
+    fn everything(&self) -> Due {
+        let udp = (0..self.udp.len()).map(Socket::Udp);
+        Due {
+            signals: true,
+            sockets: std::iter::once(Socket::Local).chain(udp).collect(),
+            kmsg: self.kmsg.is_some(),
+        }
+    }
+
+    /// Sleeps until a source is readable (not at all while the kernel log is a file
+    /// still to be read).
+    fn wait(&mut self) -> Due {
+        let unwatched = self.kmsg_unwatched && self.kmsg.is_some();
+        let deadline = unwatched.then(std::time::Instant::now);
+        let ready = self.reactor.wait(deadline).unwrap_or_default();
+        let mut due = Due {
+            kmsg: unwatched,
+            ..Due::default()
+        };
+        for r in ready {
+            match r.token {
+                SIGNALS_TOKEN => due.signals = true,
+                LOCAL_TOKEN => due.sockets.push(Socket::Local),
+                KMSG_TOKEN => due.kmsg = true,
+                n => due.sockets.push(Socket::Udp((n - UDP_TOKENS) as usize)),
             }
         }
-        false
+        due
     }
 
-    fn read_udp(&mut self, index: usize) -> bool {
-        let fd = self.udp[index].as_raw_fd();
+    /// Takes what a socket has, up to ROUNDS batches; true if it was emptied.
+    fn read_socket(&mut self, socket: Socket) -> bool {
+        let (fd, origin) = match socket {
+            Socket::Local => (self.unix.as_raw_fd(), Origin::Local),
+            Socket::Udp(i) => match self.udp.get(i) {
+                Some(udp) => (udp.as_raw_fd(), Origin::Remote),
+                None => return true,
+            },
+        };
         for _ in 0..ROUNDS {
             let n = match self.batch.receive(fd) {
                 Ok(0) | Err(_) => return true,
@@ -248,37 +280,46 @@ impl Syslogd {
             };
             let now = self.clock.now();
             for i in 0..n {
-                let msg = parse(self.batch.datagram(i), Origin::Remote);
-                let stamp = match msg.stamp {
-                    Some(Stamp::Classic(s)) => s.to_vec(),
-                    Some(Stamp::Epoch(secs)) => classic_time(secs).to_vec(),
-                    None => now.to_vec(),
-                };
-                let peer;
-                let host: &[u8] = match msg.host {
-                    Some(h) => h,
-                    None => {
-                        peer = self
-                            .batch
-                            .peer(i)
-                            .map(|ip| ip.to_string())
-                            .unwrap_or_default();
-                        peer.as_bytes()
-                    }
-                };
-                let entry = Entry {
-                    msg: &msg,
-                    stamp: &stamp,
-                    host,
-                    remote: true,
-                };
-                self.sinks.dispatch(&entry, &mut self.problems);
+                self.dispatch_datagram(i, origin, &now);
             }
             if n < BATCH {
                 return true;
             }
         }
         false
+    }
+
+    /// Routes datagram `i` of the batch. A local one is stamped with the time it came
+    /// and this host; a remote one keeps the time and host it says, else gets the time
+    /// it came and its sender's address.
+    fn dispatch_datagram(&mut self, i: usize, origin: Origin, now: &[u8; 15]) {
+        let msg = parse(self.batch.datagram(i), origin);
+        let remote = origin == Origin::Remote;
+        let sent;
+        let stamp: &[u8] = match msg.stamp.filter(|_| remote) {
+            Some(Stamp::Classic(s)) => s,
+            Some(Stamp::Epoch(secs)) => {
+                sent = classic_time(secs);
+                &sent
+            }
+            None => now,
+        };
+        let peer;
+        let host: &[u8] = match (remote, msg.host) {
+            (false, _) => &self.hostname,
+            (true, Some(h)) => h,
+            (true, None) => {
+                peer = self.batch.peer(i).map(|ip| ip.to_string());
+                peer.as_deref().unwrap_or_default().as_bytes()
+            }
+        };
+        let entry = Entry {
+            msg: &msg,
+            stamp,
+            host,
+            remote,
+        };
+        self.sinks.dispatch(&entry, &mut self.problems);
     }
 
     fn read_kmsg(&mut self) -> bool {
@@ -325,9 +366,9 @@ impl Syslogd {
     /// Reads every source until each is empty (before exiting).
     fn drain_everything(&mut self) {
         for _ in 0..1000 {
-            let mut empty = self.read_unix();
+            let mut empty = self.read_socket(Socket::Local);
             for i in 0..self.udp.len() {
-                empty &= self.read_udp(i);
+                empty &= self.read_socket(Socket::Udp(i));
             }
             if self.kmsg.is_some() {
                 empty &= self.read_kmsg();
@@ -342,8 +383,8 @@ impl Syslogd {
     /// Handles pending signals; returns the one that asks to stop.
     fn handle_signals(&mut self) -> Option<Signal> {
         let mut stop = None;
-        while let Ok(Some(info)) = self.signals.read_signal() {
-            match Signal::try_from(info.ssi_signo as i32) {
+        for signo in self.signals.read() {
+            match Signal::try_from(signo) {
                 Ok(Signal::SIGHUP) => self.reload(),
                 Ok(sig @ (Signal::SIGTERM | Signal::SIGINT)) => stop = Some(sig),
                 _ => {}
@@ -569,14 +610,15 @@ fn open_kmsg(path: &std::path::Path) -> io::Result<File> {
         .open(path)
 }
 
-/// Blocks the signals syslogd handles and returns a descriptor that reads them.
-fn block_signals() -> nix::Result<SignalFd> {
-    let mut mask = SigSet::empty();
-    for sig in [Signal::SIGHUP, Signal::SIGTERM, Signal::SIGINT] {
-        mask.add(sig);
+/// The reactor watching the signals and the sockets.
+fn watch(signals: &Signals, local: &UnixDatagram, udp: &[UdpSocket]) -> io::Result<Reactor> {
+    let reactor = Reactor::new()?;
+    reactor.add(signals.fd(), SIGNALS_TOKEN, Interest::Read)?;
+    reactor.add(local.as_fd(), LOCAL_TOKEN, Interest::Read)?;
+    for (n, socket) in (UDP_TOKENS..).zip(udp) {
+        reactor.add(socket.as_fd(), n, Interest::Read)?;
     }
-    mask.thread_block()?;
-    SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+    Ok(reactor)
 }
 
 fn hostname() -> Vec<u8> {
@@ -724,13 +766,6 @@ impl Batch {
             _ => None,
         }
     }
-}
-
-/// Sends one byte on the readiness descriptor and closes it (the parent of a
-/// self-daemonizing syslogd waits for it).
-pub fn notify_ready(fd: OwnedFd) {
-    let mut file = File::from(fd);
-    let _ = std::io::Write::write_all(&mut file, b"1");
 }
 
 #[cfg(test)]
