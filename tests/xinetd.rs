@@ -842,6 +842,75 @@ fn reloads_keep_sockets_and_sessions_and_leak_nothing() {
     assert_eq!(d.count("reload failed"), 0);
 }
 
+/// Reloads that reorder services, remove one and add it back, while clients keep
+/// connecting and servers and internal sessions run: every request is served by its
+/// own service, every exit is counted against the service that started the server.
+#[test]
+fn reloads_that_reorder_and_remove_services_send_no_event_to_another() {
+    let root = TestRoot::new();
+    let cat = service(
+        "cat",
+        " socket_type = stream\n wait = no\n user = root\n server = /bin/cat\n",
+    );
+    let (daytime, time, echo) = (
+        internal("daytime", true),
+        internal("time", true),
+        internal("echo", true),
+    );
+    let orders = [
+        format!("{cat}{daytime}{echo}{time}"),
+        format!("{time}{daytime}{cat}"),
+    ];
+    root.xinetd_conf(" log_on_success = PID EXIT\n", &orders[0]);
+    let d = Daemon::start(&root, &[]);
+    let mut session = connect(root.at(CAT));
+    assert_eq!(echo_round(&mut session, b"held"), b"held");
+    let mut internal_session = connect(root.at(ECHO));
+    assert_eq!(echo_round(&mut internal_session, b"held"), b"held");
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let client = |port: u16, check: fn(TcpStream) -> bool| {
+        let (stop, target) = (stop.clone(), root.at(port));
+        std::thread::spawn(move || {
+            let mut served = 0;
+            while !stop.load(Ordering::SeqCst) {
+                assert!(check(connect(target)), "request {served} to {target}");
+                served += 1;
+            }
+            served
+        })
+    };
+    let clients = [
+        client(DAYTIME, |s| read_all(s).len() == 26),
+        client(TIME, |s| read_all(s).len() == 4),
+        client(CAT, |mut s| echo_round(&mut s, b"x") == b"x"),
+    ];
+    for round in 0..40 {
+        root.xinetd_conf(" log_on_success = PID EXIT\n", &orders[(round + 1) % 2]);
+        d.reload();
+    }
+    stop.store(true, Ordering::SeqCst);
+    for c in clients {
+        assert!(c.join().unwrap() > 0);
+    }
+    assert_eq!(d.count("reload failed"), 0);
+    // The sessions begun before went on through every reload.
+    assert_eq!(echo_round(&mut session, b"after"), b"after");
+    assert_eq!(echo_round(&mut internal_session, b"after"), b"after");
+    let pid = d.last_server_pid("cat");
+    drop((session, internal_session));
+    wait_for("every cat server to exit", || {
+        d.count("START: cat") == d.count("EXIT: cat")
+    });
+    assert!(d.count(&format!("pid={pid}")) >= 2);
+    d.signal(libc::SIGUSR1);
+    d.wait_log(&format!(
+        "service cat on {}:{CAT}/tcp: listening, 0 running",
+        root.addr
+    ));
+    d.wait_log("0 server(s), 0 internal connection(s)");
+}
+
 #[test]
 fn reload_stops_removed_and_disabled_services_and_refuses_a_broken_config() {
     let root = TestRoot::new();
