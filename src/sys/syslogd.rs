@@ -335,16 +335,8 @@ impl Syslogd {
                     return true;
                 }
                 Ok(n) => {
-                    let stamp = self.clock.now();
                     for record in kmsg_records(&buf[..n]) {
-                        let msg = parse(record, Origin::Kernel);
-                        let entry = Entry {
-                            msg: &msg,
-                            stamp: &stamp,
-                            host: &self.hostname,
-                            remote: false,
-                        };
-                        self.sinks.dispatch(&entry, &mut self.problems);
+                        self.dispatch_here(&parse(record, Origin::Kernel));
                     }
                 }
                 // EPIPE: the kernel overwrote records before we read them; go on.
@@ -461,9 +453,15 @@ impl Syslogd {
             data: None,
             text: cut(text).as_bytes(),
         };
+        self.dispatch_here(&msg);
+    }
+
+    /// Routes a message of this host that did not come through a socket (the kernel's,
+    /// syslogd's own), stamped now.
+    fn dispatch_here(&mut self, msg: &Message) {
         let stamp = self.clock.now();
         let entry = Entry {
-            msg: &msg,
+            msg,
             stamp: &stamp,
             host: &self.hostname,
             remote: false,

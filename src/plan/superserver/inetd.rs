@@ -7,13 +7,11 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use super::{
-    any_addr, Builtin, Exec, Family, Handler, Limits, ListenKey, LogSpec, Lookup, Problem,
-    Protocol, RateLimit, ServiceSet, ServiceSpec, SocketOptions, INETD_RATE_PAUSE,
-    INETD_RATE_WINDOW,
+    any_addr, Builtin, Endpoint, Exec, Family, Handler, Limits, Lookup, Problem, Protocol,
+    RateLimit, ServiceSet, ServiceSpec, SocketOptions, INETD_RATE_PAUSE, INETD_RATE_WINDOW,
 };
 use crate::format::inetd_conf::{InetdEntry, InetdServer};
 use crate::format::services::Services;
-use crate::plan::access::AccessRules;
 
 pub(super) fn resolve_into(
     entries: &[InetdEntry],
@@ -136,28 +134,28 @@ fn resolve_entry(
             pause: INETD_RATE_PAUSE,
         });
     }
-    let handover = entry.wait && matches!(handler, Handler::Exec(_));
-    Ok(ServiceSpec {
-        id: id.to_string(),
-        name: entry.service.clone(),
-        at: entry.at.clone(),
-        listen: ListenKey {
-            protocol,
-            family,
-            addr,
-            port,
-            handover,
-        },
+    let endpoint = Endpoint {
+        protocol,
+        family,
+        addr,
+        port,
+    };
+    let spec = ServiceSpec::new(
+        id,
+        &entry.service,
+        entry.at.clone(),
+        endpoint,
+        entry.wait,
         handler,
-        access: AccessRules::default(),
+    );
+    Ok(ServiceSpec {
         limits,
-        log: LogSpec::default(),
         options: SocketOptions {
-            nodelay: false,
-            keepalive: false,
             sndbuf: entry.sndbuf,
             rcvbuf: entry.rcvbuf,
+            ..SocketOptions::default()
         },
+        ..spec
     })
 }
 

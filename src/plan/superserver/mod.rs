@@ -287,7 +287,52 @@ pub struct ServiceSpec {
     pub options: SocketOptions,
 }
 
+/// Where a service listens, as its configuration says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub protocol: Protocol,
+    pub family: Family,
+    pub addr: IpAddr,
+    pub port: u16,
+}
+
 impl ServiceSpec {
+    /// A service with every attribute its file does not set at its default. A `wait`
+    /// service run by a program gets its listening socket handed over (an internal
+    /// one is always served in the loop).
+    pub fn new(
+        id: &str,
+        name: &str,
+        at: Origin,
+        endpoint: Endpoint,
+        wait: bool,
+        handler: Handler,
+    ) -> ServiceSpec {
+        let Endpoint {
+            protocol,
+            family,
+            addr,
+            port,
+        } = endpoint;
+        ServiceSpec {
+            id: id.to_string(),
+            name: name.to_string(),
+            at,
+            listen: ListenKey {
+                protocol,
+                family,
+                addr,
+                port,
+                handover: wait && matches!(handler, Handler::Exec(_)),
+            },
+            handler,
+            access: AccessRules::default(),
+            limits: Limits::default(),
+            log: LogSpec::default(),
+            options: SocketOptions::default(),
+        }
+    }
+
     /// Whether the server gets the listening socket itself (a `wait` program).
     pub fn handover(&self) -> bool {
         self.listen.handover

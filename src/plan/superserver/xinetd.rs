@@ -9,9 +9,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use super::{
-    any_addr, basename, Builtin, Disabled, Exec, FailureFields, Family, Handler, Identity, Limits,
-    ListenKey, LogSpec, LogTarget, Lookup, Problem, Protocol, RateLimit, ServiceSet, ServiceSpec,
-    SocketOptions, SuccessFields,
+    any_addr, basename, Builtin, Disabled, Endpoint, Exec, FailureFields, Family, Handler,
+    Identity, Limits, LogSpec, LogTarget, Lookup, Problem, Protocol, RateLimit, ServiceSet,
+    ServiceSpec, SocketOptions, SuccessFields,
 };
 use crate::format::services::Services;
 use crate::format::syslog::{Facility, Severity};
@@ -442,8 +442,14 @@ impl<'a> Resolver<'a> {
         } else {
             Handler::Exec(self.exec(&flags, lookup)?)
         };
-        let handover = wait && matches!(handler, Handler::Exec(_));
-        if handover && protocol == Protocol::Tcp && !access.is_open() {
+        let endpoint = Endpoint {
+            protocol,
+            family,
+            addr,
+            port,
+        };
+        let spec = ServiceSpec::new(id, name, self.block_at.clone(), endpoint, wait, handler);
+        if spec.handover() && protocol == Protocol::Tcp && !access.is_open() {
             let at = self
                 .merged
                 .get("only_from")
@@ -455,26 +461,15 @@ impl<'a> Resolver<'a> {
             ));
         }
         Ok(ServiceSpec {
-            id: id.to_string(),
-            name: name.to_string(),
-            at: self.block_at.clone(),
-            listen: ListenKey {
-                protocol,
-                family,
-                addr,
-                port,
-                handover,
-            },
-            handler,
             access,
             limits: self.limits()?,
             log: self.log()?,
             options: SocketOptions {
                 nodelay: flags.nodelay,
                 keepalive: flags.keepalive,
-                sndbuf: None,
-                rcvbuf: None,
+                ..SocketOptions::default()
             },
+            ..spec
         })
     }
 
