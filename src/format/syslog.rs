@@ -140,19 +140,38 @@ impl Priority {
     }
 
     /// Parses `facility.level` as `logger -p` takes it (a bare level means `user`).
-    pub fn parse(s: &str) -> Result<Priority, String> {
+    pub fn parse(s: &str) -> Result<Priority, PriorityError> {
         let (facility, level) = match s.split_once('.') {
             Some((f, l)) => (
-                Facility::from_name(f).ok_or_else(|| format!("unknown facility name: {f}"))?,
+                Facility::from_name(f)
+                    .ok_or_else(|| PriorityError::UnknownFacility(f.to_string()))?,
                 l,
             ),
             None => (Facility::USER, s),
         };
-        let severity =
-            Severity::from_name(level).ok_or_else(|| format!("unknown priority name: {level}"))?;
+        let severity = Severity::from_name(level)
+            .ok_or_else(|| PriorityError::UnknownLevel(level.to_string()))?;
         Ok(Priority { facility, severity })
     }
 }
+
+/// A `facility.level` that names no facility or no level (util-linux's words).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PriorityError {
+    UnknownFacility(String),
+    UnknownLevel(String),
+}
+
+impl fmt::Display for PriorityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PriorityError::UnknownFacility(name) => write!(f, "unknown facility name: {name}"),
+            PriorityError::UnknownLevel(name) => write!(f, "unknown priority name: {name}"),
+        }
+    }
+}
+
+impl crate::error::ToolError for PriorityError {}
 
 impl fmt::Display for Priority {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -231,8 +250,11 @@ mod tests {
             Priority::new(Facility::USER, Severity::Err)
         );
         assert_eq!(Priority::parse("LOCAL7.DEBUG").unwrap().code(), 191);
-        assert!(Priority::parse("bogus.info").unwrap_err().contains("bogus"));
-        assert!(Priority::parse("user.loud").is_err());
+        let e = Priority::parse("bogus.info").unwrap_err();
+        assert_eq!(e, PriorityError::UnknownFacility("bogus".into()));
+        assert_eq!(e.to_string(), "unknown facility name: bogus");
+        let e = Priority::parse("user.loud").unwrap_err();
+        assert_eq!(e.to_string(), "unknown priority name: loud");
         assert_eq!(Priority::from_code(192), None);
     }
 

@@ -17,6 +17,22 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+/// Why a word of only_from or no_access is not an address, network or host name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatternError(pub String);
+
+impl From<String> for PatternError {
+    fn from(message: String) -> PatternError {
+        PatternError(message)
+    }
+}
+
+impl std::fmt::Display for PatternError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// An address network: `addr/prefix`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Net {
@@ -109,7 +125,7 @@ pub enum Pattern {
 }
 
 /// Reads one `only_from`/`no_access` word.
-pub fn parse_pattern(word: &str) -> Result<Pattern, String> {
+pub fn parse_pattern(word: &str) -> Result<Pattern, PatternError> {
     if let Some((addr, prefix)) = word.split_once('/') {
         let addr: IpAddr = addr
             .parse()
@@ -131,45 +147,49 @@ pub fn parse_pattern(word: &str) -> Result<Pattern, String> {
         return parse_dotted(word).map(|n| Pattern::Nets(vec![n]));
     }
     if word.starts_with('.') {
-        return Err(format!(
+        return Err(PatternError::from(format!(
             "'{word}': domain patterns need a name lookup for every connection; list addresses or networks instead"
-        ));
+        )));
     }
     if word.is_empty()
         || !word
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
     {
-        return Err(format!("'{word}' is not an address, network or host name"));
+        return Err(PatternError::from(format!(
+            "'{word}' is not an address, network or host name"
+        )));
     }
     Ok(Pattern::Host(word.to_string()))
 }
 
 /// `a.b.c.d` with trailing zero parts as wildcards; `a.b` (fewer parts) likewise.
-fn parse_dotted(word: &str) -> Result<Net, String> {
+fn parse_dotted(word: &str) -> Result<Net, PatternError> {
     let parts = dotted_parts(word)?;
     if parts.is_empty() || parts.len() > 4 {
-        return Err(format!("'{word}' is not an IPv4 address"));
+        return Err(PatternError::from(format!(
+            "'{word}' is not an IPv4 address"
+        )));
     }
     let mut octets = [0u8; 4];
     octets[..parts.len()].copy_from_slice(&parts);
     let significant = octets.iter().rposition(|o| *o != 0).map_or(0, |i| i + 1);
     let prefix = 8 * significant as u8;
     Net::new(IpAddr::V4(Ipv4Addr::from(octets)), prefix)
-        .ok_or_else(|| format!("'{word}' is not an IPv4 address"))
+        .ok_or_else(|| PatternError(format!("'{word}' is not an IPv4 address")))
 }
 
-fn dotted_parts(text: &str) -> Result<Vec<u8>, String> {
+fn dotted_parts(text: &str) -> Result<Vec<u8>, PatternError> {
     text.split('.')
         .map(|p| {
             p.parse::<u8>()
-                .map_err(|_| format!("'{text}': '{p}' is not a number from 0 to 255"))
+                .map_err(|_| PatternError(format!("'{text}': '{p}' is not a number from 0 to 255")))
         })
         .collect()
 }
 
 /// `a.b.{c,d}`: the listed alternatives for the last written part.
-fn parse_factorized(word: &str) -> Result<Vec<Net>, String> {
+fn parse_factorized(word: &str) -> Result<Vec<Net>, PatternError> {
     let (head, tail) = word
         .split_once('{')
         .ok_or_else(|| format!("'{word}': missing '{{'"))?;
@@ -181,7 +201,7 @@ fn parse_factorized(word: &str) -> Result<Vec<Net>, String> {
         .ok_or_else(|| format!("'{word}': expected 'a.b.{{c,d}}'"))?;
     let prefix_parts = dotted_parts(head)?;
     if prefix_parts.len() > 3 {
-        return Err(format!("'{word}': too many parts"));
+        return Err(PatternError::from(format!("'{word}': too many parts")));
     }
     let mut nets = Vec::new();
     for alt in list.split(',') {

@@ -14,10 +14,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::UnixDatagram;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use nix::sys::signal::Signal;
 
+use crate::error::{AtPath, SysError, ToolError};
 use crate::format::syslog::{Facility, Priority, Severity};
 use crate::format::syslog_conf::Config;
 use crate::format::syslog_msg::{kmsg_records, parse, Message, Origin, Stamp};
@@ -65,6 +66,42 @@ struct Due {
     kmsg: bool,
 }
 
+/// Why syslogd cannot start.
+#[derive(Debug)]
+pub enum StartError {
+    /// A system call failed, on a path or while doing something.
+    Sys(SysError),
+    /// The configuration cannot be read: the problems met.
+    Config(Vec<String>),
+    /// The socket's path is taken by something else.
+    NotASocket(PathBuf),
+    /// Another syslogd answers on the socket.
+    Taken(PathBuf),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Sys(e) => write!(f, "{e}"),
+            StartError::Config(problems) => f.write_str(&problems.join("; ")),
+            StartError::NotASocket(path) => {
+                write!(f, "{}: exists and is not a socket", path.display())
+            }
+            StartError::Taken(path) => {
+                write!(f, "{}: another syslogd is listening there", path.display())
+            }
+        }
+    }
+}
+
+impl From<SysError> for StartError {
+    fn from(e: SysError) -> StartError {
+        StartError::Sys(e)
+    }
+}
+
+impl ToolError for StartError {}
+
 /// How syslogd runs.
 #[derive(Debug)]
 pub struct Settings {
@@ -106,15 +143,16 @@ impl Syslogd {
     /// Reads the configuration, binds the sockets and opens the outputs. Errors here
     /// are fatal (a configuration that cannot be read, another syslogd listens, the
     /// socket cannot be made).
-    pub fn start(settings: Settings) -> Result<Syslogd, String> {
+    pub fn start(settings: Settings) -> Result<Syslogd, StartError> {
         // Before the socket exists: a HUP sent as soon as it answers must not kill us.
-        let signals = Signals::open(Which::Only(&HANDLED))
-            .map_err(|e| format!("signals: {}", crate::sys::describe_io(&e)))?;
+        let signals =
+            Signals::open(Which::Only(&HANDLED)).map_err(|e| SysError::doing("signals", e))?;
         // A configuration that exists but cannot be read is an error to fix, not a
         // reason to run with no rules (and lose everything).
         let mut problems = Vec::new();
-        let (config, conf_source) =
-            load_config(&settings, &mut problems, true).ok_or_else(|| problems.join("; "))?;
+        let Some((config, conf_source)) = load_config(&settings, &mut problems, true) else {
+            return Err(StartError::Config(problems));
+        };
         let unix = bind_local(&settings.socket)?;
         let socket_id = std::fs::metadata(&settings.socket)
             .map(|m| (m.dev(), m.ino()))
@@ -141,17 +179,13 @@ impl Syslogd {
                 Ok(p) => Some(p),
                 Err(e) => {
                     let _ = std::fs::remove_file(&settings.socket);
-                    return Err(format!(
-                        "pidfile {}: {}",
-                        path.display(),
-                        crate::sys::describe_io(&e)
-                    ));
+                    let doing = format!("pidfile {}", path.display());
+                    return Err(SysError::doing(doing, e).into());
                 }
             },
             None => None,
         };
-        let reactor = watch(&signals, &unix, &udp)
-            .map_err(|e| format!("epoll: {}", crate::sys::describe_io(&e)))?;
+        let reactor = watch(&signals, &unix, &udp).map_err(|e| SysError::doing("epoll", e))?;
         // epoll refuses a regular file (EPERM): it is always ready.
         let kmsg_unwatched = kmsg
             .as_ref()
@@ -541,43 +575,35 @@ fn load_config(
 }
 
 /// Binds the local socket, replacing a stale one; refuses when a syslogd answers on it.
-fn bind_local(path: &std::path::Path) -> Result<UnixDatagram, String> {
-    let show = || path.display().to_string();
-    if let Some(dir) = path.parent() {
-        if !dir.exists() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("{}: {}", dir.display(), crate::sys::describe_io(&e)))?;
-        }
+fn bind_local(path: &Path) -> Result<UnixDatagram, StartError> {
+    if let Some(dir) = path.parent().filter(|d| !d.exists()) {
+        std::fs::create_dir_all(dir).at(dir)?;
     }
     if let Ok(meta) = std::fs::symlink_metadata(path) {
         use std::os::unix::fs::FileTypeExt;
         if !meta.file_type().is_socket() {
-            return Err(format!("{}: exists and is not a socket", show()));
+            return Err(StartError::NotASocket(path.to_path_buf()));
         }
-        let probe = UnixDatagram::unbound().map_err(|e| e.to_string())?;
+        let probe = UnixDatagram::unbound().at(path)?;
         if probe.connect(path).is_ok() {
-            return Err(format!("{}: another syslogd is listening there", show()));
+            return Err(StartError::Taken(path.to_path_buf()));
         }
-        std::fs::remove_file(path)
-            .map_err(|e| format!("{}: {}", show(), crate::sys::describe_io(&e)))?;
+        std::fs::remove_file(path).at(path)?;
     }
-    let socket = UnixDatagram::bind(path)
-        .map_err(|e| format!("{}: {}", show(), crate::sys::describe_io(&e)))?;
+    let socket = UnixDatagram::bind(path).at(path)?;
     let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666));
-    socket
-        .set_nonblocking(true)
-        .map_err(|e| format!("{}: {}", show(), crate::sys::describe_io(&e)))?;
+    socket.set_nonblocking(true).at(path)?;
     set_cloexec(socket.as_raw_fd());
     grow_receive_buffer(socket.as_raw_fd());
     Ok(socket)
 }
 
-fn bind_udp(addr: SocketAddr) -> Result<UdpSocket, String> {
-    let socket = UdpSocket::bind(addr)
-        .map_err(|e| format!("udp {addr}: {}", crate::sys::describe_io(&e)))?;
+fn bind_udp(addr: SocketAddr) -> Result<UdpSocket, SysError> {
+    let doing = || format!("udp {addr}");
+    let socket = UdpSocket::bind(addr).map_err(|e| SysError::doing(doing(), e))?;
     socket
         .set_nonblocking(true)
-        .map_err(|e| format!("udp {addr}: {}", crate::sys::describe_io(&e)))?;
+        .map_err(|e| SysError::doing(doing(), e))?;
     grow_receive_buffer(socket.as_raw_fd());
     Ok(socket)
 }
@@ -601,7 +627,7 @@ fn grow_receive_buffer(fd: RawFd) {
     }
 }
 
-fn open_kmsg(path: &std::path::Path) -> io::Result<File> {
+fn open_kmsg(path: &Path) -> io::Result<File> {
     std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
@@ -796,12 +822,14 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("dev/log");
         let first = bind_local(&path).unwrap();
-        assert!(bind_local(&path).unwrap_err().contains("another syslogd"));
+        let taken = bind_local(&path).unwrap_err().to_string();
+        assert!(taken.contains("another syslogd"), "{taken}");
         drop(first);
         bind_local(&path).unwrap();
         std::fs::write(tmp.path().join("plain"), "").unwrap();
         assert!(bind_local(&tmp.path().join("plain"))
             .unwrap_err()
+            .to_string()
             .contains("not a socket"));
     }
 }

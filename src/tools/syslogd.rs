@@ -85,7 +85,7 @@ fn run(ctx: &Context, args: &Args) -> ToolResult {
             Forked::Child(ready) => Some(ready),
         }
     };
-    let mut daemon = Syslogd::start(settings).map_err(|e| crate::error::Failure::new(1, e))?;
+    let mut daemon = Syslogd::start(settings)?;
     if let Some(ready) = ready {
         daemon.detached();
         ready.done();

@@ -376,6 +376,25 @@ pub struct ServiceSet {
     pub warnings: Vec<Problem>,
 }
 
+/// Why a name could not be looked up, by what the name was (the problem that
+/// disables the service points at the line that wrote it); each holds its message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LookupError {
+    /// The user: unknown, or one the superserver may not run servers as.
+    User(String),
+    /// The group, or the user's supplementary groups.
+    Group(String),
+    Host(String),
+}
+
+impl fmt::Display for LookupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LookupError::User(m) | LookupError::Group(m) | LookupError::Host(m) => f.write_str(m),
+        }
+    }
+}
+
 /// Name lookups the planner needs, provided by the system layer (or by tests).
 pub trait Lookup {
     /// The identity of `user` (name or number) with `group` (name or number; None: the
@@ -385,9 +404,9 @@ pub trait Lookup {
         user: &str,
         group: Option<&str>,
         supplementary: bool,
-    ) -> Result<Identity, String>;
+    ) -> Result<Identity, LookupError>;
     /// The addresses of a host name.
-    fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, String>;
+    fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, LookupError>;
 }
 
 /// Resolves the whole configuration: the xinetd items (with includes already expanded,
@@ -493,19 +512,19 @@ pub(crate) mod testing {
             user: &str,
             group: Option<&str>,
             supplementary: bool,
-        ) -> Result<Identity, String> {
+        ) -> Result<Identity, LookupError> {
             let (uid, gid, groups) = match user {
                 "root" | "0" => (0, 0, vec![0]),
                 "nobody" | "65534" => (65534, 65534, vec![65534, 100]),
                 "daemon" | "1" => (1, 1, vec![1]),
-                _ => return Err(format!("unknown user \"{user}\"")),
+                _ => return Err(LookupError::User(format!("unknown user \"{user}\""))),
             };
             let gid = match group {
                 None => gid,
                 Some("root") | Some("0") => 0,
                 Some("nogroup") | Some("65534") => 65534,
                 Some("users") | Some("100") => 100,
-                Some(g) => return Err(format!("unknown group \"{g}\"")),
+                Some(g) => return Err(LookupError::Group(format!("unknown group \"{g}\""))),
             };
             Ok(Identity {
                 user: user.to_string(),
@@ -515,14 +534,14 @@ pub(crate) mod testing {
             })
         }
 
-        fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, String> {
+        fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, LookupError> {
             match host {
                 "localhost" => Ok(vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()]),
                 "twohomed" => Ok(vec![
                     "10.0.0.1".parse().unwrap(),
                     "10.0.0.2".parse().unwrap(),
                 ]),
-                _ => Err(format!("cannot resolve host \"{host}\"")),
+                _ => Err(LookupError::Host(format!("cannot resolve host \"{host}\""))),
             }
         }
     }

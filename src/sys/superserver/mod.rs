@@ -520,22 +520,22 @@ impl Superserver {
 
     fn reload(&mut self) {
         self.logs.reopen();
-        let loaded = config::load(&self.options.sources).and_then(|set| {
-            match nothing_to_serve(&set).filter(|_| !self.options.stayalive) {
-                Some(why) => Err(why),
-                None => Ok(set),
-            }
-        });
-        match loaded {
-            Ok(set) => {
-                self.install(set);
-                let count = services_count(self.services.len());
-                self.logs.info(&format!("reloaded: {count}"));
-            }
-            Err(e) => self.logs.error(&format!(
-                "reload failed, the current configuration stays in force: {e}"
-            )),
+        let set = match config::load(&self.options.sources) {
+            Ok(set) => set,
+            Err(e) => return self.reload_refused(&e),
+        };
+        if let Some(why) = nothing_to_serve(&set).filter(|_| !self.options.stayalive) {
+            return self.reload_refused(&why);
         }
+        self.install(set);
+        let count = services_count(self.services.len());
+        self.logs.info(&format!("reloaded: {count}"));
+    }
+
+    fn reload_refused(&mut self, why: &dyn std::fmt::Display) {
+        self.logs.error(&format!(
+            "reload failed, the current configuration stays in force: {why}"
+        ));
     }
 
     /// Watches a service's socket exactly when it may take a request.
