@@ -941,8 +941,8 @@ fn detaches_without_n_and_is_managed_through_its_pidfile() {
     // Going to the background, too: the error reaches the terminal before the
     // starting command exits 1.
     let second = Command::new(BIN)
-        .args(["syslogd", "--root"])
-        .arg(r)
+        .arg("syslogd")
+        .arg(format!("--root={}", r.display()))
         .output()
         .unwrap();
     assert_eq!(second.status.code(), Some(1));

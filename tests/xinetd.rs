@@ -1120,6 +1120,24 @@ fn check_prints_the_effective_services_and_fails_on_errors() {
         "{text}"
     );
 
+    // A configuration that cannot be read: said on stderr in the listing's words.
+    let conf = std::fs::read_to_string(root.path("etc/xinetd.conf")).unwrap();
+    std::fs::remove_file(root.path("etc/xinetd.conf")).unwrap();
+    let out = Command::new(BIN)
+        .args(["xinetd", "--check"])
+        .arg(format!("--root={}", root.dir.path().display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "error: cannot read {}: No such file or directory\n",
+            root.path("etc/xinetd.conf").display()
+        )
+    );
+    root.write("etc/xinetd.conf", &conf);
+
     root.write("etc/xinetd.d/bad", "service x\n");
     let out = Command::new(BIN)
         .args(["xinetd", "-dontfork", "--root"])

@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use super::{parse_args, Context};
 use crate::error::{SysError, ToolResult};
@@ -19,6 +19,11 @@ use crate::sys::syslogd::{Settings, Syslogd};
     // -h is "forward remote messages" (as in sysklogd): help is --help only.
     disable_help_flag = true,
     about = "System log daemon: receives messages on dev/log (and UDP, and the kernel log) and writes them where etc/syslog.conf says",
+    long_about = "System log daemon: receives messages on dev/log under the root (and, when asked, on \
+                  UDP, and from the kernel log dev/kmsg) and writes each one to the files, FIFOs, \
+                  terminals, users and other syslogds that etc/syslog.conf names for its facility \
+                  and level. Without -n it goes to the background once it listens; errors at \
+                  startup still reach the terminal, and the exit status says whether it runs.",
     after_help = "Signals: HUP reopens every file and reloads the configuration (nothing received is lost); \
                   TERM and INT write out what is queued and exit.\n\
                   Without etc/syslog.conf under the root, an embedded default is used (see the documentation)."
@@ -57,6 +62,12 @@ struct Args {
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     help: Option<bool>,
+}
+
+/// The command line of `syslogd`: what is parsed, and what the manual page and
+/// completions are made from.
+pub fn command() -> clap::Command {
+    Args::command()
 }
 
 pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
@@ -131,4 +142,62 @@ fn settings(args: &Args, root: &Root) -> Settings {
 fn name_process() {
     // SAFETY: PR_SET_NAME copies at most 16 bytes from a NUL-terminated string.
     unsafe { libc::prctl(libc::PR_SET_NAME, c"syslogd".as_ptr()) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every option `command()` declares is taken by the parser `main` uses, in each
+    /// of its spellings (`--root DIR` and `--root=DIR` alike).
+    #[test]
+    fn every_declared_option_is_accepted() {
+        let cmd = command();
+        let mut checked = 0;
+        let value_for = |name: &str| if name == "udp" { "127.0.0.1:514" } else { "/x" };
+        for arg in cmd.get_arguments().filter(|a| !a.is_positional()) {
+            let id = arg.get_id().as_str();
+            let value = arg.get_action().takes_values().then(|| value_for(id));
+            let mut spellings: Vec<Vec<String>> = Vec::new();
+            if let Some(long) = arg.get_long() {
+                spellings.push(
+                    [Some(format!("--{long}")), value.map(String::from)]
+                        .into_iter()
+                        .flatten()
+                        .collect(),
+                );
+                if let Some(v) = value {
+                    spellings.push(vec![format!("--{long}={v}")]);
+                }
+            }
+            if let Some(short) = arg.get_short() {
+                spellings.push(
+                    [Some(format!("-{short}")), value.map(String::from)]
+                        .into_iter()
+                        .flatten()
+                        .collect(),
+                );
+            }
+            checked += spellings.len();
+            for argv in spellings {
+                let parsed = Args::try_parse_from(
+                    std::iter::once("syslogd".to_string()).chain(argv.clone()),
+                );
+                match parsed {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {}
+                    Err(e) => panic!("{argv:?}: {e}"),
+                }
+            }
+        }
+        assert!(checked >= 10, "{checked} spellings");
+        let parsed = Args::try_parse_from(["syslogd", "--root=/r", "-n"]).unwrap();
+        assert_eq!(parsed.root, Some(PathBuf::from("/r")));
+        // -h forwards remote messages, as in sysklogd; help is --help alone.
+        assert!(
+            Args::try_parse_from(["syslogd", "-h"])
+                .unwrap()
+                .forward_remote
+        );
+    }
 }

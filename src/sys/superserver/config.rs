@@ -44,6 +44,8 @@ pub enum ConfigError {
     Included { error: Box<ConfigError>, at: Origin },
 }
 
+impl crate::error::ToolError for ConfigError {}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
