@@ -17,7 +17,7 @@ use super::xinetd::Origin;
 
 /// Why a line of inetd.conf is refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldError(pub String);
+pub(crate) struct FieldError(pub String);
 
 impl From<String> for FieldError {
     fn from(message: String) -> FieldError {
@@ -33,7 +33,7 @@ impl std::fmt::Display for FieldError {
 
 /// What serves the requests of a line.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum InetdServer {
+pub(crate) enum InetdServer {
     /// A service built into the superserver (echo, discard, …).
     Internal,
     /// A program and its full argument vector (argv[0] first, as written).
@@ -42,7 +42,7 @@ pub enum InetdServer {
 
 /// One valid line.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InetdEntry {
+pub(crate) struct InetdEntry {
     pub at: Origin,
     /// The listen address (None: every address).
     pub host: Option<String>,
@@ -62,7 +62,7 @@ pub struct InetdEntry {
 
 /// A line that could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LineError {
+pub(crate) struct LineError {
     pub at: Origin,
     pub message: String,
 }
@@ -75,12 +75,12 @@ impl fmt::Display for LineError {
 
 /// The lines of a file: the valid ones and the errors, in file order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct InetdConf {
+pub(crate) struct InetdConf {
     pub entries: Vec<InetdEntry>,
     pub errors: Vec<LineError>,
 }
 
-pub fn parse(file: &Path, text: &str) -> InetdConf {
+pub(crate) fn parse(file: &Path, text: &str) -> InetdConf {
     let mut conf = InetdConf::default();
     let mut default_host: Option<String> = None;
     for (index, line) in text.lines().enumerate() {

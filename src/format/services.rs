@@ -5,7 +5,7 @@
 
 /// One line of `etc/services`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServiceEntry {
+pub(crate) struct ServiceEntry {
     pub name: String,
     pub port: u16,
     /// `tcp`, `udp`, … as written (lower case).
@@ -15,23 +15,24 @@ pub struct ServiceEntry {
 
 /// The service database.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Services {
+pub(crate) struct Services {
     entries: Vec<ServiceEntry>,
 }
 
 impl Services {
-    pub fn parse(text: &str) -> Services {
+    pub(crate) fn parse(text: &str) -> Services {
         Services {
             entries: text.lines().filter_map(parse_line).collect(),
         }
     }
 
-    pub fn entries(&self) -> &[ServiceEntry] {
+    #[cfg(test)]
+    pub(crate) fn entries(&self) -> &[ServiceEntry] {
         &self.entries
     }
 
     /// The port of `name` (or one of its aliases) over `protocol`.
-    pub fn port(&self, name: &str, protocol: &str) -> Option<u16> {
+    pub(crate) fn port(&self, name: &str, protocol: &str) -> Option<u16> {
         self.entries
             .iter()
             .find(|e| {
@@ -42,7 +43,7 @@ impl Services {
     }
 
     /// The official name of `port` over `protocol`.
-    pub fn name_of(&self, port: u16, protocol: &str) -> Option<&str> {
+    pub(crate) fn name_of(&self, port: u16, protocol: &str) -> Option<&str> {
         self.entries
             .iter()
             .find(|e| e.port == port && e.protocol.eq_ignore_ascii_case(protocol))

@@ -18,7 +18,7 @@ pub enum Severity {
 
 /// Names of the severities as `syslog.conf` and `logger -p` accept them, with the old
 /// aliases (`panic`, `error`, `warn`).
-pub const SEVERITY_NAMES: &[(&str, Severity)] = &[
+pub(crate) const SEVERITY_NAMES: &[(&str, Severity)] = &[
     ("emerg", Severity::Emerg),
     ("panic", Severity::Emerg),
     ("alert", Severity::Alert),
@@ -33,14 +33,14 @@ pub const SEVERITY_NAMES: &[(&str, Severity)] = &[
 ];
 
 impl Severity {
-    pub fn from_code(code: u8) -> Option<Severity> {
+    pub(crate) fn from_code(code: u8) -> Option<Severity> {
         SEVERITY_NAMES
             .iter()
             .map(|(_, s)| *s)
             .find(|s| *s as u8 == code)
     }
 
-    pub fn from_name(name: &str) -> Option<Severity> {
+    pub(crate) fn from_name(name: &str) -> Option<Severity> {
         let name = name.to_ascii_lowercase();
         SEVERITY_NAMES
             .iter()
@@ -49,7 +49,7 @@ impl Severity {
     }
 
     /// The canonical name (`err`, not `error`).
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         SEVERITY_NAMES
             .iter()
             .find(|(_, s)| *s == self)
@@ -61,7 +61,7 @@ impl Severity {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Facility(pub u8);
 
-pub const FACILITY_NAMES: &[(&str, u8)] = &[
+pub(crate) const FACILITY_NAMES: &[(&str, u8)] = &[
     ("kern", 0),
     ("user", 1),
     ("mail", 2),
@@ -90,13 +90,12 @@ pub const FACILITY_NAMES: &[(&str, u8)] = &[
 ];
 
 impl Facility {
-    pub const KERN: Facility = Facility(0);
-    pub const USER: Facility = Facility(1);
-    pub const DAEMON: Facility = Facility(3);
-    pub const AUTH: Facility = Facility(4);
-    pub const SYSLOG: Facility = Facility(5);
+    pub(crate) const KERN: Facility = Facility(0);
+    pub(crate) const USER: Facility = Facility(1);
+    pub(crate) const DAEMON: Facility = Facility(3);
+    pub(crate) const SYSLOG: Facility = Facility(5);
 
-    pub fn from_name(name: &str) -> Option<Facility> {
+    pub(crate) fn from_name(name: &str) -> Option<Facility> {
         let name = name.to_ascii_lowercase();
         FACILITY_NAMES
             .iter()
@@ -104,7 +103,7 @@ impl Facility {
             .map(|(_, c)| Facility(*c))
     }
 
-    pub fn name(self) -> String {
+    pub(crate) fn name(self) -> String {
         FACILITY_NAMES
             .iter()
             .find(|(_, c)| *c == self.0)
@@ -120,16 +119,16 @@ pub struct Priority {
 }
 
 impl Priority {
-    pub fn new(facility: Facility, severity: Severity) -> Priority {
+    pub(crate) fn new(facility: Facility, severity: Severity) -> Priority {
         Priority { facility, severity }
     }
 
-    pub fn code(self) -> u32 {
+    pub(crate) fn code(self) -> u32 {
         u32::from(self.facility.0) * 8 + self.severity as u32
     }
 
     /// Decodes `<PRI>`; values above 191 (facility 23, severity 7) are invalid.
-    pub fn from_code(code: u32) -> Option<Priority> {
+    pub(crate) fn from_code(code: u32) -> Option<Priority> {
         if code > 191 {
             return None;
         }
@@ -140,7 +139,7 @@ impl Priority {
     }
 
     /// Parses `facility.level` as `logger -p` takes it (a bare level means `user`).
-    pub fn parse(s: &str) -> Result<Priority, PriorityError> {
+    pub(crate) fn parse(s: &str) -> Result<Priority, PriorityError> {
         let (facility, level) = match s.split_once('.') {
             Some((f, l)) => (
                 Facility::from_name(f)
@@ -157,7 +156,7 @@ impl Priority {
 
 /// A `facility.level` that names no facility or no level (util-linux's words).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PriorityError {
+pub(crate) enum PriorityError {
     UnknownFacility(String),
     UnknownLevel(String),
 }
@@ -181,7 +180,7 @@ impl fmt::Display for Priority {
 
 /// Formats a message the way glibc's `syslog(3)` sends it to `/dev/log`.
 /// `timestamp` is the `Mmm dd hh:mm:ss` local time.
-pub fn format_local(
+pub(crate) fn format_local(
     priority: Priority,
     timestamp: &str,
     tag: &str,
@@ -196,7 +195,7 @@ pub fn format_local(
 
 /// Formats a message as RFC 5424 (`<PRI>1 TIME HOST APP PROCID - - MSG`); `time` is an
 /// RFC 3339 timestamp, empty parts become `-`.
-pub fn format_rfc5424(
+pub(crate) fn format_rfc5424(
     priority: Priority,
     time: &str,
     host: &str,
@@ -222,7 +221,7 @@ pub fn format_rfc5424(
 }
 
 /// Formats a message as RFC 3164 with the host name (what goes over the network).
-pub fn format_rfc3164(
+pub(crate) fn format_rfc3164(
     priority: Priority,
     timestamp: &str,
     host: &str,

@@ -20,7 +20,7 @@ use crate::format::syslog::{Facility, Priority, Severity, FACILITY_NAMES};
 
 /// Why a line of syslog.conf is refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RuleError(pub String);
+pub(crate) struct RuleError(pub String);
 
 impl From<String> for RuleError {
     fn from(message: String) -> RuleError {
@@ -35,19 +35,19 @@ impl std::fmt::Display for RuleError {
 }
 
 /// Number of facilities (0..=23).
-pub const FACILITIES: usize = 24;
+pub(crate) const FACILITIES: usize = 24;
 
 /// The default UDP port of syslog.
-pub const SYSLOG_PORT: u16 = 514;
+pub(crate) const SYSLOG_PORT: u16 = 514;
 
 /// Which levels of each facility a rule takes: bit `s` of `masks[f]` is severity `s`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Selector {
+pub(crate) struct Selector {
     pub masks: [u8; FACILITIES],
 }
 
 impl Selector {
-    pub fn matches(&self, priority: Priority) -> bool {
+    pub(crate) fn matches(&self, priority: Priority) -> bool {
         self.masks
             .get(usize::from(priority.facility.0))
             .is_some_and(|m| m & (1 << priority.severity as u8) != 0)
@@ -56,7 +56,7 @@ impl Selector {
 
 /// Where matching messages go.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// A file or a terminal; `sync`: flushed to disk after every batch;
     /// `follow_symlinks`: the path may be a symbolic link (`;follow-symlinks`).
     File {
@@ -78,7 +78,7 @@ pub enum Action {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rule {
+pub(crate) struct Rule {
     pub selector: Selector,
     pub action: Action,
     /// The line it came from (1-based; 0 for the embedded default).
@@ -86,13 +86,13 @@ pub struct Rule {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Config {
+pub(crate) struct Config {
     pub rules: Vec<Rule>,
 }
 
 /// A bad line.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfError {
+pub(crate) struct ConfError {
     pub line: usize,
     pub message: String,
 }
@@ -105,7 +105,7 @@ impl fmt::Display for ConfError {
 
 /// The configuration used when the root has no `etc/syslog.conf` (Red Hat's classic
 /// one); its paths are relative to the root (see [`Config::relocate`]).
-pub const DEFAULT_CONF: &str = "\
+pub(crate) const DEFAULT_CONF: &str = "\
 *.info;mail.none;authpriv.none;cron.none\t/var/log/messages
 authpriv.*\t\t\t\t\t/var/log/secure
 mail.*\t\t\t\t\t\t-/var/log/maillog
@@ -115,7 +115,7 @@ cron.*\t\t\t\t\t\t/var/log/cron
 
 impl Config {
     /// Parses a whole file; returns the good rules and one error per bad line.
-    pub fn parse(text: &str) -> (Config, Vec<ConfError>) {
+    pub(crate) fn parse(text: &str) -> (Config, Vec<ConfError>) {
         let mut config = Config::default();
         let mut errors = Vec::new();
         for (line, content) in logical_lines(text) {
@@ -133,7 +133,7 @@ impl Config {
     }
 
     /// The embedded default with its paths below `root`.
-    pub fn default_for(root: &Path) -> Config {
+    pub(crate) fn default_for(root: &Path) -> Config {
         let (mut config, _) = Config::parse(DEFAULT_CONF);
         config.relocate(root);
         for rule in &mut config.rules {
@@ -144,7 +144,7 @@ impl Config {
 
     /// Moves absolute paths below `root` (for the embedded default only: paths written
     /// in a real file are used as written).
-    pub fn relocate(&mut self, root: &Path) {
+    pub(crate) fn relocate(&mut self, root: &Path) {
         let below = |p: &Path| root.join(p.strip_prefix("/").unwrap_or(p));
         for rule in &mut self.rules {
             match &mut rule.action {
@@ -312,7 +312,7 @@ fn parse_level(text: &str) -> Result<Level, RuleError> {
 }
 
 /// The option a file or FIFO action may end with.
-pub const FOLLOW_SYMLINKS: &str = "follow-symlinks";
+pub(crate) const FOLLOW_SYMLINKS: &str = "follow-symlinks";
 
 fn parse_action(text: &str) -> Result<Action, RuleError> {
     if let Some(path) = text.strip_prefix('-') {

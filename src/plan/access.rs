@@ -19,7 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Why a word of only_from or no_access is not an address, network or host name.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PatternError(pub String);
+pub(crate) struct PatternError(pub String);
 
 impl From<String> for PatternError {
     fn from(message: String) -> PatternError {
@@ -35,14 +35,14 @@ impl std::fmt::Display for PatternError {
 
 /// An address network: `addr/prefix`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Net {
+pub(crate) struct Net {
     addr: IpAddr,
     prefix: u8,
 }
 
 impl Net {
     /// The network of `addr` with `prefix` bits (bits after the prefix are cleared).
-    pub fn new(addr: IpAddr, prefix: u8) -> Option<Net> {
+    pub(crate) fn new(addr: IpAddr, prefix: u8) -> Option<Net> {
         let addr = canonical(addr);
         let max = max_prefix(addr);
         (prefix <= max).then(|| Net {
@@ -51,7 +51,7 @@ impl Net {
         })
     }
 
-    pub fn host(addr: IpAddr) -> Net {
+    pub(crate) fn host(addr: IpAddr) -> Net {
         let addr = canonical(addr);
         Net {
             addr,
@@ -59,11 +59,7 @@ impl Net {
         }
     }
 
-    pub fn prefix(&self) -> u8 {
-        self.prefix
-    }
-
-    pub fn contains(&self, addr: IpAddr) -> bool {
+    pub(crate) fn contains(&self, addr: IpAddr) -> bool {
         let addr = canonical(addr);
         max_prefix(addr) == max_prefix(self.addr) && mask(addr, self.prefix) == self.addr
     }
@@ -76,7 +72,7 @@ impl std::fmt::Display for Net {
 }
 
 /// An IPv4-mapped IPv6 address as the IPv4 address it stands for.
-pub fn canonical(addr: IpAddr) -> IpAddr {
+pub(crate) fn canonical(addr: IpAddr) -> IpAddr {
     match addr {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),
@@ -118,14 +114,14 @@ fn mask(addr: IpAddr, prefix: u8) -> IpAddr {
 
 /// A pattern as written, before host names are resolved.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Pattern {
+pub(crate) enum Pattern {
     Nets(Vec<Net>),
     /// A host name, to be resolved to its addresses.
     Host(String),
 }
 
 /// Reads one `only_from`/`no_access` word.
-pub fn parse_pattern(word: &str) -> Result<Pattern, PatternError> {
+pub(crate) fn parse_pattern(word: &str) -> Result<Pattern, PatternError> {
     if let Some((addr, prefix)) = word.split_once('/') {
         let addr: IpAddr = addr
             .parse()
@@ -220,7 +216,7 @@ fn parse_factorized(word: &str) -> Result<Vec<Net>, PatternError> {
 
 /// The access rules of one service.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AccessRules {
+pub(crate) struct AccessRules {
     /// None: no `only_from` (everyone); Some(empty): nobody.
     pub only_from: Option<Vec<Net>>,
     pub no_access: Vec<Net>,
@@ -228,7 +224,7 @@ pub struct AccessRules {
 
 /// Why a client was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Denial {
+pub(crate) enum Denial {
     /// Not in `only_from`.
     NotListed,
     /// In `no_access` (and not more specifically in `only_from`).
@@ -236,7 +232,7 @@ pub enum Denial {
 }
 
 impl Denial {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Denial::NotListed => "address not in only_from",
             Denial::Excluded => "address in no_access",
@@ -245,11 +241,11 @@ impl Denial {
 }
 
 impl AccessRules {
-    pub fn is_open(&self) -> bool {
+    pub(crate) fn is_open(&self) -> bool {
         self.only_from.is_none() && self.no_access.is_empty()
     }
 
-    pub fn decide(&self, peer: IpAddr) -> Result<(), Denial> {
+    pub(crate) fn decide(&self, peer: IpAddr) -> Result<(), Denial> {
         let best = |nets: &[Net]| {
             nets.iter()
                 .filter(|n| n.contains(peer))

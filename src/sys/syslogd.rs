@@ -30,7 +30,7 @@ use crate::sys::runtime::signals::{Signals, Which};
 use crate::sys::syslog_sinks::{Entry, Sinks};
 
 /// The longest message kept whole (rsyslog's default); longer ones are cut.
-pub const MAX_MESSAGE: usize = 8192;
+pub(crate) const MAX_MESSAGE: usize = 8192;
 
 /// Problems logged one by one at a time; the rest are only counted.
 const MAX_REPORTED: usize = 100;
@@ -68,7 +68,7 @@ struct Due {
 
 /// Why syslogd cannot start.
 #[derive(Debug)]
-pub enum StartError {
+pub(crate) enum StartError {
     /// A system call failed, on a path or while doing something.
     Sys(SysError),
     /// The configuration cannot be read: the problems met.
@@ -104,7 +104,7 @@ impl ToolError for StartError {}
 
 /// How syslogd runs.
 #[derive(Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub root: Root,
     pub conf: PathBuf,
     pub socket: PathBuf,
@@ -119,7 +119,7 @@ pub struct Settings {
 }
 
 /// A configured, listening syslogd, before its loop runs.
-pub struct Syslogd {
+pub(crate) struct Syslogd {
     settings: Settings,
     hostname: Vec<u8>,
     unix: UnixDatagram,
@@ -143,7 +143,7 @@ impl Syslogd {
     /// Reads the configuration, binds the sockets and opens the outputs. Errors here
     /// are fatal (a configuration that cannot be read, another syslogd listens, the
     /// socket cannot be made).
-    pub fn start(settings: Settings) -> Result<Syslogd, StartError> {
+    pub(crate) fn start(settings: Settings) -> Result<Syslogd, StartError> {
         // Before the socket exists: a HUP sent as soon as it answers must not kill us.
         let signals =
             Signals::open(Which::Only(&HANDLED)).map_err(|e| SysError::doing("signals", e))?;
@@ -217,12 +217,12 @@ impl Syslogd {
     }
 
     /// From now on problems only go to the log (stderr is about to be /dev/null).
-    pub fn detached(&mut self) {
+    pub(crate) fn detached(&mut self) {
         self.settings.echo_problems = false;
     }
 
     /// Runs until SIGTERM or SIGINT; returns the signal.
-    pub fn run(mut self) -> Signal {
+    pub(crate) fn run(mut self) -> Signal {
         loop {
             let due = self.wait();
             let mut stop = None;
@@ -670,7 +670,7 @@ impl Clock {
 }
 
 /// Seconds since the epoch as local `Mmm dd hh:mm:ss`.
-pub fn classic_time(secs: i64) -> [u8; 15] {
+pub(crate) fn classic_time(secs: i64) -> [u8; 15] {
     let mut out = *b"Jan  1 00:00:00";
     let text = crate::sys::local_time(c"%b %e %H:%M:%S", Some(secs));
     if text.len() == 15 {

@@ -16,7 +16,7 @@ use crate::format::services::Services;
 
 /// Why an inetd.conf entry cannot run: the message of its problem.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Refusal(pub String);
+pub(crate) struct Refusal(pub String);
 
 impl From<String> for Refusal {
     fn from(message: String) -> Refusal {

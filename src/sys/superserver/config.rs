@@ -20,7 +20,7 @@ use crate::plan::superserver::{resolve, Identity, Lookup, LookupError, ServiceSe
 
 /// Which files to read.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sources {
+pub(crate) struct Sources {
     pub xinetd: Option<PathBuf>,
     pub inetd: Option<PathBuf>,
     pub services: PathBuf,
@@ -31,7 +31,7 @@ const MAX_INCLUDE_DEPTH: usize = 16;
 
 /// Why the configuration cannot be used at all.
 #[derive(Debug)]
-pub enum ConfigError {
+pub(crate) enum ConfigError {
     /// A file that cannot be read (missing, not a regular file, too large).
     Unreadable(SysError),
     /// The directory of an `includedir` line.
@@ -65,7 +65,7 @@ impl fmt::Display for ConfigError {
 }
 
 /// Reads and resolves everything. Err: the configuration cannot be used at all.
-pub fn load(sources: &Sources) -> Result<ServiceSet, ConfigError> {
+pub(crate) fn load(sources: &Sources) -> Result<ServiceSet, ConfigError> {
     let mut items = Vec::new();
     if let Some(path) = &sources.xinetd {
         read_xinetd(path, 0, &mut items)?;
@@ -163,12 +163,12 @@ fn include_dir_files(dir: &Path) -> Result<Vec<PathBuf>, SysError> {
 }
 
 /// Lookups in the system's databases (NSS) and resolver.
-pub struct SystemLookup {
+pub(crate) struct SystemLookup {
     euid: u32,
 }
 
 impl SystemLookup {
-    pub fn new() -> SystemLookup {
+    pub(crate) fn new() -> SystemLookup {
         SystemLookup {
             euid: nix::unistd::geteuid().as_raw(),
         }

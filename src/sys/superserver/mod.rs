@@ -16,10 +16,10 @@
 //! to finish their sessions; SIGQUIT does the same and also sends SIGTERM to every
 //! server; SIGUSR1 writes the state of every service to the log.
 
-pub mod config;
-pub mod internal;
-pub mod log;
-pub mod socket;
+pub(crate) mod config;
+pub(crate) mod internal;
+pub(crate) mod log;
+pub(crate) mod socket;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
@@ -53,7 +53,7 @@ use socket::Listener;
 
 /// How the superserver runs.
 #[derive(Clone, Debug)]
-pub struct Options {
+pub(crate) struct Options {
     /// The name it logs under (`xinetd` or `inetd`).
     pub tag: String,
     pub sources: Sources,
@@ -132,7 +132,7 @@ impl Source {
 
 /// Runs the superserver until it is stopped. Returns the exit status; an error ends it
 /// before it could log anywhere.
-pub fn run(options: Options) -> ToolResult {
+pub(crate) fn run(options: Options) -> ToolResult {
     close_inherited_descriptors();
     // Before going to the background: a signal sent as soon as the pidfile exists
     // must find it blocked. Dispositions are reset too (an ignored SIGCHLD inherited
