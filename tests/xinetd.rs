@@ -792,6 +792,28 @@ fn cps_pauses_a_service_then_resumes() {
     d.wait_log("service daytime: taking requests again");
 }
 
+/// A pause too long for the clock (`cps = 1 18446744073709551615`) is a pause for as
+/// long as the superserver runs: it once overflowed the deadline, and the panic took
+/// every service down with it.
+#[test]
+fn a_pause_beyond_the_clock_pauses_and_the_others_go_on() {
+    let root = TestRoot::new();
+    root.xinetd_conf(
+        "",
+        &(service(
+            "daytime",
+            " type = INTERNAL\n socket_type = stream\n wait = no\n cps = 1 18446744073709551615\n",
+        ) + &internal("echo", true)),
+    );
+    let mut d = Daemon::start(&root, &[]);
+    let burst: Vec<TcpStream> = (0..3).map(|_| connect(root.at(DAYTIME))).collect();
+    d.wait_log("service daytime: more than 1 requests in 1 s: not taking requests for");
+    assert!(d.child.try_wait().unwrap().is_none(), "{}", d.log());
+    assert_eq!(read_all(burst.into_iter().next().unwrap()).len(), 26);
+    let mut s = connect(root.at(ECHO));
+    assert_eq!(echo_round(&mut s, b"still here"), b"still here");
+}
+
 #[test]
 fn reloads_keep_sockets_and_sessions_and_leak_nothing() {
     let root = TestRoot::new();

@@ -78,6 +78,8 @@ const EXHAUSTED_PAUSE: Duration = Duration::from_secs(1);
 /// How long a wait service rests after its server could not be started (its request
 /// stays queued; retrying at once would spin).
 const FAILED_WAIT_PAUSE: Duration = Duration::from_secs(10);
+/// Longer than any superserver runs.
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 /// A datagram wait service whose server exits this many times in a row without reading
 /// the datagram it was started for pauses for FAILED_WAIT_PAUSE.
 const UNREAD_LIMIT: u32 = 5;
@@ -638,7 +640,11 @@ impl Superserver {
 
     fn pause(&mut self, service: ServiceRef, pause: Duration, why: &str) {
         let id = self.services[&service].spec.id.clone();
-        self.pauses.set(id.clone(), Instant::now() + pause);
+        // A pause longer than the clock can count (cps = 1 2^64-1) lasts as long as the
+        // superserver runs.
+        let now = Instant::now();
+        let until = now.checked_add(pause).or_else(|| now.checked_add(FOREVER));
+        self.pauses.set(id.clone(), until.unwrap_or(now));
         self.logs.warn(&format!(
             "service {id}: {why}: not taking requests for {} s",
             pause.as_secs_f32()
