@@ -41,7 +41,7 @@ use crate::plan::superserver::{
 use crate::sys::pidfile::HeldPidfile;
 use crate::sys::runtime::daemonize::{daemonize, Forked};
 use crate::sys::runtime::guard;
-use crate::sys::runtime::reactor::{Interest, Reactor, Token};
+use crate::sys::runtime::reactor::{Interest, Reactor, Ready, Token};
 use crate::sys::runtime::reap::{reap_all, ChildExit};
 use crate::sys::runtime::signals::{Signals, Which};
 use crate::sys::runtime::timers::Timers;
@@ -579,6 +579,7 @@ impl Superserver {
     fn serve(&mut self) -> i32 {
         // Idle for a second: release the code mappings (see sys::memory), then sleep on.
         let mut trimmed = false;
+        let tag = self.options.tag.clone();
         loop {
             let paused = self.pauses.next();
             let idle = paused.is_none() && !trimmed;
@@ -599,8 +600,7 @@ impl Superserver {
                 continue;
             }
             trimmed = trimmed && ready.is_empty();
-            let tokens: Vec<Token> = ready.iter().map(|r| r.token).collect();
-            if !guard::turn(&self.options.tag.clone(), || self.turn(&tokens)) {
+            if !guard::turn(&tag, || self.turn(&ready)) {
                 self.logs
                     .error("internal error in the event loop; going on with the next event");
             }
@@ -612,9 +612,9 @@ impl Superserver {
     }
 
     /// One turn of the loop: the events that came, then the pauses that ended.
-    fn turn(&mut self, tokens: &[Token]) {
-        for &token in tokens {
-            match Source::of(token) {
+    fn turn(&mut self, ready: &[Ready]) {
+        for r in ready {
+            match Source::of(r.token) {
                 Some(Source::Signals) => self.on_signals(),
                 Some(Source::Listener(service)) => self.on_listener(service),
                 Some(Source::Conn(n)) => self.on_conn(n),
