@@ -1287,49 +1287,6 @@ fn daemon_mode_returns_once_serving() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
 }
 
-/// A superserver in the background leads its own session: a terminal it opens for its
-/// log (`-filelog /dev/pts/N`, `/dev/console`) must not become its controlling
-/// terminal, whose hangup would then end it.
-#[test]
-fn a_terminal_as_log_file_does_not_become_the_controlling_terminal() {
-    let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY) };
-    assert!(master >= 0);
-    let mut name = [0 as libc::c_char; 128];
-    unsafe {
-        assert_eq!(libc::grantpt(master), 0);
-        assert_eq!(libc::unlockpt(master), 0);
-        assert_eq!(libc::ptsname_r(master, name.as_mut_ptr(), name.len()), 0);
-    }
-    let tty = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }
-        .to_string_lossy()
-        .into_owned();
-    let root = TestRoot::new();
-    root.xinetd_conf("", &internal("echo", true));
-    let status = Command::new(BIN)
-        .args(["xinetd", "-filelog", &tty, "--root"])
-        .arg(root.dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let pid: i32 = std::fs::read_to_string(root.path("run/xinetd.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    // The first line goes to the terminal once the daemon serves.
-    let mut s = connect(root.at(ECHO));
-    assert_eq!(echo_round(&mut s, b"x"), b"x");
-    unsafe { libc::kill(pid, libc::SIGUSR1) };
-    let mut master = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(master) };
-    let mut buf = [0u8; 256];
-    let n = master.read(&mut buf).unwrap();
-    assert!(String::from_utf8_lossy(&buf[..n]).contains("xinetd"));
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let tty_nr = stat.rsplit(')').next().unwrap().split_whitespace().nth(4);
-    unsafe { libc::kill(pid, libc::SIGTERM) };
-    assert_eq!(tty_nr, Some("0"), "{stat}");
-}
-
 /// Runs `vinit xinetd --root ROOT ARGS` expecting it to exit by itself (it is killed,
 /// and the test fails, if it still runs after 20 s); its status and stderr.
 fn run_to_exit(root: &TestRoot, args: &[&str]) -> (std::process::ExitStatus, String) {

@@ -184,3 +184,28 @@ pub fn parse_args<P: clap::Parser>(args: Vec<OsString>) -> Result<P, i32> {
         }
     })
 }
+
+/// Every way to write each option a tool's `command()` declares: `--long`, `-s`, and for
+/// an option with a value `--long VALUE`, `--long=VALUE`, `-s VALUE` (the value from
+/// `value`). A tool's test checks that the parser its `main` uses takes them all.
+#[cfg(test)]
+pub(crate) fn option_spellings(
+    cmd: &clap::Command,
+    value: impl Fn(&clap::Arg) -> String,
+) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for arg in cmd.get_arguments().filter(|a| !a.is_positional()) {
+        let value = arg.get_action().takes_values().then(|| value(arg));
+        let with_value = |flag: String| std::iter::once(flag).chain(value.clone()).collect();
+        if let Some(long) = arg.get_long() {
+            out.push(with_value(format!("--{long}")));
+            if let Some(v) = &value {
+                out.push(vec![format!("--{long}={v}")]);
+            }
+        }
+        if let Some(short) = arg.get_short() {
+            out.push(with_value(format!("-{short}")));
+        }
+    }
+    out
+}

@@ -152,44 +152,22 @@ mod tests {
     /// of its spellings (`--root DIR` and `--root=DIR` alike).
     #[test]
     fn every_declared_option_is_accepted() {
-        let cmd = command();
-        let mut checked = 0;
-        let value_for = |name: &str| if name == "udp" { "127.0.0.1:514" } else { "/x" };
-        for arg in cmd.get_arguments().filter(|a| !a.is_positional()) {
-            let id = arg.get_id().as_str();
-            let value = arg.get_action().takes_values().then(|| value_for(id));
-            let mut spellings: Vec<Vec<String>> = Vec::new();
-            if let Some(long) = arg.get_long() {
-                spellings.push(
-                    [Some(format!("--{long}")), value.map(String::from)]
-                        .into_iter()
-                        .flatten()
-                        .collect(),
-                );
-                if let Some(v) = value {
-                    spellings.push(vec![format!("--{long}={v}")]);
-                }
-            }
-            if let Some(short) = arg.get_short() {
-                spellings.push(
-                    [Some(format!("-{short}")), value.map(String::from)]
-                        .into_iter()
-                        .flatten()
-                        .collect(),
-                );
-            }
-            checked += spellings.len();
-            for argv in spellings {
-                let parsed = Args::try_parse_from(
-                    std::iter::once("syslogd".to_string()).chain(argv.clone()),
-                );
-                match parsed {
-                    Ok(_) => {}
-                    Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {}
-                    Err(e) => panic!("{argv:?}: {e}"),
-                }
+        let value = |arg: &clap::Arg| match arg.get_id().as_str() {
+            "udp" => "127.0.0.1:514".to_string(),
+            _ => "/x".to_string(),
+        };
+        let spellings = super::super::option_spellings(&command(), value);
+        for argv in &spellings {
+            let parsed = Args::try_parse_from(
+                std::iter::once("syslogd").chain(argv.iter().map(String::as_str)),
+            );
+            match parsed {
+                Ok(_) => {}
+                Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {}
+                Err(e) => panic!("{argv:?}: {e}"),
             }
         }
+        let checked = spellings.len();
         assert!(checked >= 10, "{checked} spellings");
         let parsed = Args::try_parse_from(["syslogd", "--root=/r", "-n"]).unwrap();
         assert_eq!(parsed.root, Some(PathBuf::from("/r")));

@@ -306,33 +306,13 @@ mod tests {
     /// of its spellings (`--root DIR` and `--root=DIR` alike).
     #[test]
     fn every_declared_option_is_accepted() {
-        let cmd = command();
-        let mut checked = 0;
-        for arg in cmd.get_arguments().filter(|a| !a.is_positional()) {
-            let value = arg.get_action().takes_values().then_some("daemon");
-            let mut spellings = Vec::new();
-            if let Some(long) = arg.get_long() {
-                spellings.push(vec![format!("--{long}")]);
-                if let Some(v) = value {
-                    spellings.push(vec![format!("--{long}={v}")]);
-                }
-            }
-            if let Some(short) = arg.get_short() {
-                spellings.push(vec![format!("-{short}")]);
-            }
-            checked += spellings.len();
-            for mut argv in spellings {
-                if let (Some(v), false) = (value, argv[0].contains('=')) {
-                    argv.push(v.to_string());
-                }
-                let full: Vec<OsString> = std::iter::once("xinetd".to_string())
-                    .chain(argv.clone())
-                    .map(OsString::from)
-                    .collect();
-                let parsed = Args::try_parse_from(normalise(full));
-                assert!(parsed.is_ok(), "{argv:?}: {}", parsed.unwrap_err());
-            }
+        let spellings = super::super::option_spellings(&command(), |_| "daemon".to_string());
+        for argv in &spellings {
+            let full = std::iter::once("xinetd").chain(argv.iter().map(String::as_str));
+            let parsed = Args::try_parse_from(normalise(full.map(OsString::from).collect()));
+            assert!(parsed.is_ok(), "{argv:?}: {}", parsed.unwrap_err());
         }
+        let checked = spellings.len();
         assert!(checked >= 10, "{checked} spellings");
         let argv = ["xinetd", "--root=/r", "-pidfile", "/p"].map(OsString::from);
         let parsed = Args::try_parse_from(normalise(argv.to_vec())).unwrap();
