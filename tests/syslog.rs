@@ -940,6 +940,19 @@ fn detaches_without_n_and_is_managed_through_its_pidfile() {
         .unwrap();
     assert_eq!(second.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&second.stderr).contains("another syslogd"));
+    // Going to the background, too: the error reaches the terminal before the
+    // starting command exits 1.
+    let second = Command::new(BIN)
+        .arg("syslogd")
+        .arg(format!("--root={}", r.display()))
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.starts_with("syslogd: ") && err.contains("another syslogd"),
+        "{err}"
+    );
     logger(r, &["-t", "t", "detached"]);
     let daemon = |action: &str| {
         Command::new(BIN)

@@ -152,12 +152,23 @@ impl Daemon {
 
     /// `vinit xinetd MODE` (-dontfork, -d) with `args`, in the foreground.
     fn start_in(root: &TestRoot, mode: &str, args: &[&str]) -> Daemon {
+        Daemon::start_adjusted(root, mode, args, |_| {})
+    }
+
+    /// [`Daemon::start_in`], with the command adjusted by `adjust` first.
+    fn start_adjusted(
+        root: &TestRoot,
+        mode: &str,
+        args: &[&str],
+        adjust: impl FnOnce(&mut Command),
+    ) -> Daemon {
         let log = root.path("xinetd.log");
         let started = std::fs::read_to_string(&log)
             .unwrap_or_default()
             .matches("started with")
             .count();
-        let child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        command
             .arg("xinetd")
             .arg("--root")
             .arg(root.dir.path())
@@ -166,9 +177,9 @@ impl Daemon {
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::null());
+        adjust(&mut command);
+        let child = command.spawn().unwrap();
         let pid = child.id() as i32;
         let d = Daemon {
             child,
@@ -781,6 +792,28 @@ fn cps_pauses_a_service_then_resumes() {
     d.wait_log("service daytime: taking requests again");
 }
 
+/// A pause too long for the clock (`cps = 1 18446744073709551615`) is a pause for as
+/// long as the superserver runs: it once overflowed the deadline, and the panic took
+/// every service down with it.
+#[test]
+fn a_pause_beyond_the_clock_pauses_and_the_others_go_on() {
+    let root = TestRoot::new();
+    root.xinetd_conf(
+        "",
+        &(service(
+            "daytime",
+            " type = INTERNAL\n socket_type = stream\n wait = no\n cps = 1 18446744073709551615\n",
+        ) + &internal("echo", true)),
+    );
+    let mut d = Daemon::start(&root, &[]);
+    let burst: Vec<TcpStream> = (0..3).map(|_| connect(root.at(DAYTIME))).collect();
+    d.wait_log("service daytime: more than 1 requests in 1 s: not taking requests for");
+    assert!(d.child.try_wait().unwrap().is_none(), "{}", d.log());
+    assert_eq!(read_all(burst.into_iter().next().unwrap()).len(), 26);
+    let mut s = connect(root.at(ECHO));
+    assert_eq!(echo_round(&mut s, b"still here"), b"still here");
+}
+
 #[test]
 fn reloads_keep_sockets_and_sessions_and_leak_nothing() {
     let root = TestRoot::new();
@@ -829,6 +862,75 @@ fn reloads_keep_sockets_and_sessions_and_leak_nothing() {
     // sockets were kept.
     assert_eq!(d.fds(), fds_before, "descriptors changed over 100 reloads");
     assert_eq!(d.count("reload failed"), 0);
+}
+
+/// Reloads that reorder services, remove one and add it back, while clients keep
+/// connecting and servers and internal sessions run: every request is served by its
+/// own service, every exit is counted against the service that started the server.
+#[test]
+fn reloads_that_reorder_and_remove_services_send_no_event_to_another() {
+    let root = TestRoot::new();
+    let cat = service(
+        "cat",
+        " socket_type = stream\n wait = no\n user = root\n server = /bin/cat\n",
+    );
+    let (daytime, time, echo) = (
+        internal("daytime", true),
+        internal("time", true),
+        internal("echo", true),
+    );
+    let orders = [
+        format!("{cat}{daytime}{echo}{time}"),
+        format!("{time}{daytime}{cat}"),
+    ];
+    root.xinetd_conf(" log_on_success = PID EXIT\n", &orders[0]);
+    let d = Daemon::start(&root, &[]);
+    let mut session = connect(root.at(CAT));
+    assert_eq!(echo_round(&mut session, b"held"), b"held");
+    let mut internal_session = connect(root.at(ECHO));
+    assert_eq!(echo_round(&mut internal_session, b"held"), b"held");
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let client = |port: u16, check: fn(TcpStream) -> bool| {
+        let (stop, target) = (stop.clone(), root.at(port));
+        std::thread::spawn(move || {
+            let mut served = 0;
+            while !stop.load(Ordering::SeqCst) {
+                assert!(check(connect(target)), "request {served} to {target}");
+                served += 1;
+            }
+            served
+        })
+    };
+    let clients = [
+        client(DAYTIME, |s| read_all(s).len() == 26),
+        client(TIME, |s| read_all(s).len() == 4),
+        client(CAT, |mut s| echo_round(&mut s, b"x") == b"x"),
+    ];
+    for round in 0..40 {
+        root.xinetd_conf(" log_on_success = PID EXIT\n", &orders[(round + 1) % 2]);
+        d.reload();
+    }
+    stop.store(true, Ordering::SeqCst);
+    for c in clients {
+        assert!(c.join().unwrap() > 0);
+    }
+    assert_eq!(d.count("reload failed"), 0);
+    // The sessions begun before went on through every reload.
+    assert_eq!(echo_round(&mut session, b"after"), b"after");
+    assert_eq!(echo_round(&mut internal_session, b"after"), b"after");
+    let pid = d.last_server_pid("cat");
+    drop((session, internal_session));
+    wait_for("every cat server to exit", || {
+        d.count("START: cat") == d.count("EXIT: cat")
+    });
+    assert!(d.count(&format!("pid={pid}")) >= 2);
+    d.signal(libc::SIGUSR1);
+    d.wait_log(&format!(
+        "service cat on {}:{CAT}/tcp: listening, 0 running",
+        root.addr
+    ));
+    d.wait_log("0 server(s), 0 internal connection(s)");
 }
 
 #[test]
@@ -922,6 +1024,42 @@ fn sigterm_leaves_servers_running_sigquit_stops_them() {
     });
 }
 
+/// A superserver started with SIGCHLD ignored (a parent's `trap '' CHLD`, a supervisor
+/// that ignores it) still sees its servers exit: with the inherited disposition kept,
+/// the kernel would reap them behind its back, and a service at its `instances` limit,
+/// or a wait service, would never take a request again.
+#[test]
+fn an_ignored_sigchld_inherited_from_the_parent_is_reset() {
+    use std::os::unix::process::CommandExt;
+    let root = TestRoot::new();
+    root.write(
+        "etc/xinetd.d/cat",
+        &service(
+            "cat",
+            " socket_type = stream\n wait = no\n user = root\n server = /bin/cat\n instances = 1\n",
+        ),
+    );
+    root.xinetd_conf(" log_on_success = PID EXIT\n", "");
+    let d = Daemon::start_adjusted(&root, "-dontfork", &[], |command| {
+        // SAFETY: signal() is async-signal-safe.
+        unsafe {
+            command.pre_exec(|| {
+                libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+    });
+    for round in 0..3 {
+        let mut session = connect(root.at(CAT));
+        let text = format!("round {round}");
+        assert_eq!(echo_round(&mut session, text.as_bytes()), text.as_bytes());
+        wait_for("the start in the log", || d.count("START: cat") > round);
+        let pid = d.last_server_pid("cat");
+        drop(session);
+        d.wait_log(&format!("EXIT: cat status=0 pid={pid}"));
+    }
+}
+
 #[test]
 fn a_bad_service_is_disabled_and_the_others_run() {
     let root = TestRoot::new();
@@ -1003,6 +1141,24 @@ fn check_prints_the_effective_services_and_fails_on_errors() {
         text.contains("etc/xinetd.d/bad:1: service cat: 'user' is missing"),
         "{text}"
     );
+
+    // A configuration that cannot be read: said on stderr in the listing's words.
+    let conf = std::fs::read_to_string(root.path("etc/xinetd.conf")).unwrap();
+    std::fs::remove_file(root.path("etc/xinetd.conf")).unwrap();
+    let out = Command::new(BIN)
+        .args(["xinetd", "--check"])
+        .arg(format!("--root={}", root.dir.path().display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "error: cannot read {}: No such file or directory\n",
+            root.path("etc/xinetd.conf").display()
+        )
+    );
+    root.write("etc/xinetd.conf", &conf);
 
     root.write("etc/xinetd.d/bad", "service x\n");
     let out = Command::new(BIN)
@@ -1654,7 +1810,9 @@ fn reload_survives_random_configurations_and_leaks_nothing() {
         }
         let broken = rng.below(8) == 0;
         if broken {
-            std::os::unix::fs::symlink(&big, dir.join("toobig")).unwrap();
+            // Named to be read first: a random file may be broken too, and the first
+            // error is the one reported.
+            std::os::unix::fs::symlink(&big, dir.join("0-toobig")).unwrap();
         }
         let refused = d.count("reload failed");
         d.reload();
@@ -1665,7 +1823,11 @@ fn reload_survives_random_configurations_and_leaks_nothing() {
         );
         if broken {
             assert!(d.count("reload failed") > refused, "round {round}");
-            assert!(d.log().contains("toobig: larger than 4194304 bytes"));
+            assert!(
+                d.log().contains("0-toobig: larger than 4194304 bytes"),
+                "{}",
+                d.log()
+            );
         }
         let mut s = connect(root.at(sentinel));
         assert_eq!(echo_round(&mut s, b"alive"), b"alive", "round {round}");

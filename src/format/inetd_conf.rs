@@ -15,9 +15,25 @@ use std::path::Path;
 
 use super::xinetd::Origin;
 
+/// Why a line of inetd.conf is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FieldError(pub String);
+
+impl From<String> for FieldError {
+    fn from(message: String) -> FieldError {
+        FieldError(message)
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// What serves the requests of a line.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum InetdServer {
+pub(crate) enum InetdServer {
     /// A service built into the superserver (echo, discard, …).
     Internal,
     /// A program and its full argument vector (argv[0] first, as written).
@@ -26,7 +42,7 @@ pub enum InetdServer {
 
 /// One valid line.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InetdEntry {
+pub(crate) struct InetdEntry {
     pub at: Origin,
     /// The listen address (None: every address).
     pub host: Option<String>,
@@ -46,7 +62,7 @@ pub struct InetdEntry {
 
 /// A line that could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LineError {
+pub(crate) struct LineError {
     pub at: Origin,
     pub message: String,
 }
@@ -59,12 +75,12 @@ impl fmt::Display for LineError {
 
 /// The lines of a file: the valid ones and the errors, in file order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct InetdConf {
+pub(crate) struct InetdConf {
     pub entries: Vec<InetdEntry>,
     pub errors: Vec<LineError>,
 }
 
-pub fn parse(file: &Path, text: &str) -> InetdConf {
+pub(crate) fn parse(file: &Path, text: &str) -> InetdConf {
     let mut conf = InetdConf::default();
     let mut default_host: Option<String> = None;
     for (index, line) in text.lines().enumerate() {
@@ -76,7 +92,7 @@ pub fn parse(file: &Path, text: &str) -> InetdConf {
         match parse_line(trimmed, &at, &mut default_host) {
             Ok(Some(entry)) => conf.entries.push(entry),
             Ok(None) => {}
-            Err(message) => conf.errors.push(LineError { at, message }),
+            Err(FieldError(message)) => conf.errors.push(LineError { at, message }),
         }
     }
     conf
@@ -99,12 +115,15 @@ fn parse_line(
     line: &str,
     at: &Origin,
     default_host: &mut Option<String>,
-) -> Result<Option<InetdEntry>, String> {
+) -> Result<Option<InetdEntry>, FieldError> {
     let mut words: Vec<&str> = line.split_whitespace().collect();
     let mut host = default_host.clone();
     if let Some((h, rest)) = split_host(words[0]) {
         if h.is_empty() {
-            return Err(format!("empty host before ':' in '{}'", words[0]));
+            return Err(FieldError::from(format!(
+                "empty host before ':' in '{}'",
+                words[0]
+            )));
         }
         if rest.is_empty() {
             if words.len() == 1 {
@@ -119,26 +138,28 @@ fn parse_line(
         }
     }
     if words.len() < 6 {
-        return Err(format!(
+        return Err(FieldError::from(format!(
             "expected 'service socket-type protocol wait|nowait user server [args]', found {} field{}",
             words.len(),
             if words.len() == 1 { "" } else { "s" }
-        ));
+        )));
     }
     let (protocol, sndbuf, rcvbuf) = parse_protocol(words[2])?;
     let (wait, max) = parse_wait(words[3])?;
     let (user, group) = parse_user(words[4])?;
     let server = if words[5] == "internal" {
         if words.len() > 6 {
-            return Err("an internal service takes no arguments".to_string());
+            return Err(FieldError(
+                "an internal service takes no arguments".to_string(),
+            ));
         }
         InetdServer::Internal
     } else {
         if !words[5].starts_with('/') {
-            return Err(format!(
+            return Err(FieldError::from(format!(
                 "server '{}' must be an absolute path or 'internal'",
                 words[5]
-            ));
+            )));
         }
         let argv: Vec<String> = if words.len() > 6 {
             words[6..].iter().map(|w| w.to_string()).collect()
@@ -172,7 +193,7 @@ fn basename(path: &str) -> &str {
 
 type ProtocolField = (String, Option<u32>, Option<u32>);
 
-fn parse_protocol(field: &str) -> Result<ProtocolField, String> {
+fn parse_protocol(field: &str) -> Result<ProtocolField, FieldError> {
     let mut parts = field.split(',');
     let protocol = parts.next().unwrap_or_default().to_ascii_lowercase();
     let (mut sndbuf, mut rcvbuf) = (None, None);
@@ -185,7 +206,11 @@ fn parse_protocol(field: &str) -> Result<ProtocolField, String> {
         match key {
             "sndbuf" => sndbuf = Some(size),
             "rcvbuf" => rcvbuf = Some(size),
-            _ => return Err(format!("unknown protocol option '{key}' in '{field}'")),
+            _ => {
+                return Err(FieldError::from(format!(
+                    "unknown protocol option '{key}' in '{field}'"
+                )))
+            }
         }
     }
     Ok((protocol, sndbuf, rcvbuf))
@@ -205,7 +230,7 @@ fn parse_size(value: &str) -> Option<u32> {
         .filter(|n| *n > 0)
 }
 
-fn parse_wait(field: &str) -> Result<(bool, Option<u32>), String> {
+fn parse_wait(field: &str) -> Result<(bool, Option<u32>), FieldError> {
     let (word, max) = match field.split_once('.') {
         Some((w, m)) => (
             w,
@@ -221,19 +246,21 @@ fn parse_wait(field: &str) -> Result<(bool, Option<u32>), String> {
     match word {
         "wait" => Ok((true, max)),
         "nowait" => Ok((false, max)),
-        _ => Err(format!("expected 'wait' or 'nowait', found '{field}'")),
+        _ => Err(FieldError(format!(
+            "expected 'wait' or 'nowait', found '{field}'"
+        ))),
     }
 }
 
-fn parse_user(field: &str) -> Result<(String, Option<String>), String> {
+fn parse_user(field: &str) -> Result<(String, Option<String>), FieldError> {
     let (user, group) = match field.split_once([':', '.']) {
         Some((u, g)) => (u, Some(g)),
         None => (field, None),
     };
     if user.is_empty() || group.is_some_and(str::is_empty) {
-        return Err(format!(
+        return Err(FieldError::from(format!(
             "invalid user '{field}' (user, user.group or user:group)"
-        ));
+        )));
     }
     Ok((user.to_string(), group.map(str::to_string)))
 }

@@ -15,7 +15,7 @@ pub(crate) struct ServiceEntry {
 
 /// The service database.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Services {
+pub(crate) struct Services {
     entries: Vec<ServiceEntry>,
 }
 

@@ -18,7 +18,7 @@ pub enum Severity {
 
 /// Names of the severities as `syslog.conf` and `logger -p` accept them, with the old
 /// aliases (`panic`, `error`, `warn`).
-pub const SEVERITY_NAMES: &[(&str, Severity)] = &[
+pub(crate) const SEVERITY_NAMES: &[(&str, Severity)] = &[
     ("emerg", Severity::Emerg),
     ("panic", Severity::Emerg),
     ("alert", Severity::Alert),
@@ -33,14 +33,14 @@ pub const SEVERITY_NAMES: &[(&str, Severity)] = &[
 ];
 
 impl Severity {
-    pub fn from_code(code: u8) -> Option<Severity> {
+    pub(crate) fn from_code(code: u8) -> Option<Severity> {
         SEVERITY_NAMES
             .iter()
             .map(|(_, s)| *s)
             .find(|s| *s as u8 == code)
     }
 
-    pub fn from_name(name: &str) -> Option<Severity> {
+    pub(crate) fn from_name(name: &str) -> Option<Severity> {
         let name = name.to_ascii_lowercase();
         SEVERITY_NAMES
             .iter()
@@ -49,7 +49,7 @@ impl Severity {
     }
 
     /// The canonical name (`err`, not `error`).
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         SEVERITY_NAMES
             .iter()
             .find(|(_, s)| *s == self)
@@ -61,7 +61,7 @@ impl Severity {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Facility(pub u8);
 
-pub const FACILITY_NAMES: &[(&str, u8)] = &[
+pub(crate) const FACILITY_NAMES: &[(&str, u8)] = &[
     ("kern", 0),
     ("user", 1),
     ("mail", 2),
@@ -90,13 +90,12 @@ pub const FACILITY_NAMES: &[(&str, u8)] = &[
 ];
 
 impl Facility {
-    pub const KERN: Facility = Facility(0);
-    pub const USER: Facility = Facility(1);
-    pub const DAEMON: Facility = Facility(3);
-    pub const AUTH: Facility = Facility(4);
-    pub const SYSLOG: Facility = Facility(5);
+    pub(crate) const KERN: Facility = Facility(0);
+    pub(crate) const USER: Facility = Facility(1);
+    pub(crate) const DAEMON: Facility = Facility(3);
+    pub(crate) const SYSLOG: Facility = Facility(5);
 
-    pub fn from_name(name: &str) -> Option<Facility> {
+    pub(crate) fn from_name(name: &str) -> Option<Facility> {
         let name = name.to_ascii_lowercase();
         FACILITY_NAMES
             .iter()
@@ -104,7 +103,7 @@ impl Facility {
             .map(|(_, c)| Facility(*c))
     }
 
-    pub fn name(self) -> String {
+    pub(crate) fn name(self) -> String {
         FACILITY_NAMES
             .iter()
             .find(|(_, c)| *c == self.0)
@@ -120,16 +119,16 @@ pub struct Priority {
 }
 
 impl Priority {
-    pub fn new(facility: Facility, severity: Severity) -> Priority {
+    pub(crate) fn new(facility: Facility, severity: Severity) -> Priority {
         Priority { facility, severity }
     }
 
-    pub fn code(self) -> u32 {
+    pub(crate) fn code(self) -> u32 {
         u32::from(self.facility.0) * 8 + self.severity as u32
     }
 
     /// Decodes `<PRI>`; values above 191 (facility 23, severity 7) are invalid.
-    pub fn from_code(code: u32) -> Option<Priority> {
+    pub(crate) fn from_code(code: u32) -> Option<Priority> {
         if code > 191 {
             return None;
         }
@@ -139,20 +138,40 @@ impl Priority {
         })
     }
 
-    /// Parses `facility.level` as `logger -p` takes it (a bare level means `user`).
-    pub fn parse(s: &str) -> Result<Priority, String> {
+    /// Parses `facility.level` (a bare level means `user`) by syslog.conf's names.
+    #[cfg(test)]
+    pub(crate) fn parse(s: &str) -> Result<Priority, PriorityError> {
         let (facility, level) = match s.split_once('.') {
             Some((f, l)) => (
-                Facility::from_name(f).ok_or_else(|| format!("unknown facility name: {f}"))?,
+                Facility::from_name(f)
+                    .ok_or_else(|| PriorityError::UnknownFacility(f.to_string()))?,
                 l,
             ),
             None => (Facility::USER, s),
         };
-        let severity =
-            Severity::from_name(level).ok_or_else(|| format!("unknown priority name: {level}"))?;
+        let severity = Severity::from_name(level)
+            .ok_or_else(|| PriorityError::UnknownLevel(level.to_string()))?;
         Ok(Priority { facility, severity })
     }
 }
+
+/// A `facility.level` that names no facility or no level (util-linux's words).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PriorityError {
+    UnknownFacility(String),
+    UnknownLevel(String),
+}
+
+impl fmt::Display for PriorityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PriorityError::UnknownFacility(name) => write!(f, "unknown facility name: {name}"),
+            PriorityError::UnknownLevel(name) => write!(f, "unknown priority name: {name}"),
+        }
+    }
+}
+
+impl crate::error::ToolError for PriorityError {}
 
 impl fmt::Display for Priority {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -162,7 +181,7 @@ impl fmt::Display for Priority {
 
 /// Formats a message the way glibc's `syslog(3)` sends it to `/dev/log`.
 /// `timestamp` is the `Mmm dd hh:mm:ss` local time.
-pub fn format_local(
+pub(crate) fn format_local(
     priority: Priority,
     timestamp: &str,
     tag: &str,
@@ -233,16 +252,17 @@ fn decode(name: &str, table: &[(&str, u32)]) -> Option<u32> {
 /// `logger -p`: `facility.level` or `level` (facility user), names or their numbers
 /// (`-p 0`, `-p 16.3`), as util-linux reads it; the kern facility is sent as user, so that
 /// no user can log as the kernel. Returns the `<PRI>` value.
-pub fn logger_priority(spec: &str) -> Result<u32, String> {
+pub fn logger_priority(spec: &str) -> Result<u32, PriorityError> {
     let (facility, level) = match spec.split_once('.') {
         Some((f, l)) => (
-            decode(f, LOGGER_FACILITIES).ok_or_else(|| format!("unknown facility name: {f}"))?,
+            decode(f, LOGGER_FACILITIES)
+                .ok_or_else(|| PriorityError::UnknownFacility(f.to_string()))?,
             l,
         ),
         None => (1 << 3, spec),
     };
-    let level =
-        decode(level, LOGGER_LEVELS).ok_or_else(|| format!("unknown priority name: {level}"))?;
+    let level = decode(level, LOGGER_LEVELS)
+        .ok_or_else(|| PriorityError::UnknownLevel(level.to_string()))?;
     let facility = if facility == 0 { 1 << 3 } else { facility };
     Ok((level & 0x07) | (facility & 0x03f8))
 }
@@ -366,8 +386,11 @@ mod tests {
             Priority::new(Facility::USER, Severity::Err)
         );
         assert_eq!(Priority::parse("LOCAL7.DEBUG").unwrap().code(), 191);
-        assert!(Priority::parse("bogus.info").unwrap_err().contains("bogus"));
-        assert!(Priority::parse("user.loud").is_err());
+        let e = Priority::parse("bogus.info").unwrap_err();
+        assert_eq!(e, PriorityError::UnknownFacility("bogus".into()));
+        assert_eq!(e.to_string(), "unknown facility name: bogus");
+        let e = Priority::parse("user.loud").unwrap_err();
+        assert_eq!(e.to_string(), "unknown priority name: loud");
         assert_eq!(Priority::from_code(192), None);
     }
 
@@ -395,11 +418,11 @@ mod tests {
         assert_eq!(logger_priority("none"), Ok(8));
         assert_eq!(
             logger_priority("13"),
-            Err("unknown priority name: 13".into())
+            Err(PriorityError::UnknownLevel("13".into()))
         );
         assert_eq!(
             logger_priority("2.3"),
-            Err("unknown facility name: 2".into())
+            Err(PriorityError::UnknownFacility("2".into()))
         );
         assert!(logger_priority("ntp.info").is_err());
         assert!(logger_priority(" 3").is_err());

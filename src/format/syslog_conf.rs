@@ -18,20 +18,36 @@ use std::path::{Path, PathBuf};
 
 use crate::format::syslog::{Facility, Priority, Severity, FACILITY_NAMES};
 
+/// Why a line of syslog.conf is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RuleError(pub String);
+
+impl From<String> for RuleError {
+    fn from(message: String) -> RuleError {
+        RuleError(message)
+    }
+}
+
+impl std::fmt::Display for RuleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Number of facilities (0..=23).
-pub const FACILITIES: usize = 24;
+pub(crate) const FACILITIES: usize = 24;
 
 /// The default UDP port of syslog.
-pub const SYSLOG_PORT: u16 = 514;
+pub(crate) const SYSLOG_PORT: u16 = 514;
 
 /// Which levels of each facility a rule takes: bit `s` of `masks[f]` is severity `s`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Selector {
+pub(crate) struct Selector {
     pub masks: [u8; FACILITIES],
 }
 
 impl Selector {
-    pub fn matches(&self, priority: Priority) -> bool {
+    pub(crate) fn matches(&self, priority: Priority) -> bool {
         self.masks
             .get(usize::from(priority.facility.0))
             .is_some_and(|m| m & (1 << priority.severity as u8) != 0)
@@ -40,7 +56,7 @@ impl Selector {
 
 /// Where matching messages go.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// A file or a terminal; `sync`: flushed to disk after every batch;
     /// `follow_symlinks`: the path may be a symbolic link (`;follow-symlinks`).
     File {
@@ -62,7 +78,7 @@ pub enum Action {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rule {
+pub(crate) struct Rule {
     pub selector: Selector,
     pub action: Action,
     /// The line it came from (1-based; 0 for the embedded default).
@@ -70,13 +86,13 @@ pub struct Rule {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Config {
+pub(crate) struct Config {
     pub rules: Vec<Rule>,
 }
 
 /// A bad line.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfError {
+pub(crate) struct ConfError {
     pub line: usize,
     pub message: String,
 }
@@ -89,7 +105,7 @@ impl fmt::Display for ConfError {
 
 /// The configuration used when the root has no `etc/syslog.conf` (Red Hat's classic
 /// one); its paths are relative to the root (see [`Config::relocate`]).
-pub const DEFAULT_CONF: &str = "\
+pub(crate) const DEFAULT_CONF: &str = "\
 *.info;mail.none;authpriv.none;cron.none\t/var/log/messages
 authpriv.*\t\t\t\t\t/var/log/secure
 mail.*\t\t\t\t\t\t-/var/log/maillog
@@ -99,7 +115,7 @@ cron.*\t\t\t\t\t\t/var/log/cron
 
 impl Config {
     /// Parses a whole file; returns the good rules and one error per bad line.
-    pub fn parse(text: &str) -> (Config, Vec<ConfError>) {
+    pub(crate) fn parse(text: &str) -> (Config, Vec<ConfError>) {
         let mut config = Config::default();
         let mut errors = Vec::new();
         for (line, content) in logical_lines(text) {
@@ -110,14 +126,14 @@ impl Config {
                     line,
                 }),
                 Ok(None) => {}
-                Err(message) => errors.push(ConfError { line, message }),
+                Err(RuleError(message)) => errors.push(ConfError { line, message }),
             }
         }
         (config, errors)
     }
 
     /// The embedded default with its paths below `root`.
-    pub fn default_for(root: &Path) -> Config {
+    pub(crate) fn default_for(root: &Path) -> Config {
         let (mut config, _) = Config::parse(DEFAULT_CONF);
         config.relocate(root);
         for rule in &mut config.rules {
@@ -128,7 +144,7 @@ impl Config {
 
     /// Moves absolute paths below `root` (for the embedded default only: paths written
     /// in a real file are used as written).
-    pub fn relocate(&mut self, root: &Path) {
+    pub(crate) fn relocate(&mut self, root: &Path) {
         let below = |p: &Path| root.join(p.strip_prefix("/").unwrap_or(p));
         for rule in &mut self.rules {
             match &mut rule.action {
@@ -168,12 +184,12 @@ fn logical_lines(text: &str) -> Vec<(usize, String)> {
     out
 }
 
-fn parse_line(line: &str) -> Result<Option<(Selector, Action)>, String> {
+fn parse_line(line: &str) -> Result<Option<(Selector, Action)>, RuleError> {
     if line.starts_with('$') || line.starts_with("module(") || line.starts_with(':') {
-        return Err(format!(
+        return Err(RuleError::from(format!(
             "rsyslog syntax is not supported: {}",
             line.split_whitespace().next().unwrap_or(line)
-        ));
+        )));
     }
     // The selector field may contain spaces after `;` or `,`.
     let mut selector = String::new();
@@ -187,14 +203,16 @@ fn parse_line(line: &str) -> Result<Option<(Selector, Action)>, String> {
         }
     }
     if rest.is_empty() {
-        return Err(format!("no action after the selector \"{selector}\""));
+        return Err(RuleError::from(format!(
+            "no action after the selector \"{selector}\""
+        )));
     }
     let selector = parse_selector(&selector)?;
     let action = parse_action(rest)?;
     Ok(Some((selector, action)))
 }
 
-fn parse_selector(text: &str) -> Result<Selector, String> {
+fn parse_selector(text: &str) -> Result<Selector, RuleError> {
     let mut sel = Selector::default();
     for part in text.split(';').filter(|p| !p.is_empty()) {
         let (facilities, level) = part
@@ -212,20 +230,20 @@ fn parse_selector(text: &str) -> Result<Selector, String> {
     Ok(sel)
 }
 
-fn facility_codes(name: &str) -> Result<Vec<usize>, String> {
+fn facility_codes(name: &str) -> Result<Vec<usize>, RuleError> {
     if name == "*" {
         return Ok((0..FACILITIES).collect());
     }
     match Facility::from_name(name) {
         Some(f) => Ok(vec![usize::from(f.0)]),
-        None => Err(format!(
+        None => Err(RuleError::from(format!(
             "unknown facility \"{name}\" (one of: *, {})",
             FACILITY_NAMES
                 .iter()
                 .map(|(n, _)| *n)
                 .collect::<Vec<_>>()
                 .join(", ")
-        )),
+        ))),
     }
 }
 
@@ -259,7 +277,7 @@ impl Level {
     }
 }
 
-fn parse_level(text: &str) -> Result<Level, String> {
+fn parse_level(text: &str) -> Result<Level, RuleError> {
     let lower = text.to_ascii_lowercase();
     if lower == "none" {
         return Ok(Level {
@@ -294,12 +312,14 @@ fn parse_level(text: &str) -> Result<Level, String> {
 }
 
 /// The option a file or FIFO action may end with.
-pub const FOLLOW_SYMLINKS: &str = "follow-symlinks";
+pub(crate) const FOLLOW_SYMLINKS: &str = "follow-symlinks";
 
-fn parse_action(text: &str) -> Result<Action, String> {
+fn parse_action(text: &str) -> Result<Action, RuleError> {
     if let Some(path) = text.strip_prefix('-') {
         if !path.starts_with('/') {
-            return Err(format!("\"{text}\": a file action is an absolute path"));
+            return Err(RuleError::from(format!(
+                "\"{text}\": a file action is an absolute path"
+            )));
         }
         return file_action(path, false);
     }
@@ -312,7 +332,9 @@ fn parse_action(text: &str) -> Result<Action, String> {
     if let Some(path) = text.strip_prefix('|') {
         let (path, follow_symlinks) = path_and_option(path.trim_start())?;
         if !path.starts_with('/') {
-            return Err(format!("\"{text}\": a FIFO action is |/absolute/path"));
+            return Err(RuleError::from(format!(
+                "\"{text}\": a FIFO action is |/absolute/path"
+            )));
         }
         return Ok(Action::Fifo {
             path: PathBuf::from(path),
@@ -331,12 +353,12 @@ fn parse_action(text: &str) -> Result<Action, String> {
     if users.iter().all(valid) {
         return Ok(Action::Users(users));
     }
-    Err(format!(
+    Err(RuleError(format!(
         "unknown action \"{text}\" (a /file, -/file, @host[:port], |/fifo, * or user names)"
-    ))
+    )))
 }
 
-fn file_action(text: &str, sync: bool) -> Result<Action, String> {
+fn file_action(text: &str, sync: bool) -> Result<Action, RuleError> {
     let (path, follow_symlinks) = path_and_option(text)?;
     Ok(Action::File {
         path: PathBuf::from(path),
@@ -347,23 +369,23 @@ fn file_action(text: &str, sync: bool) -> Result<Action, String> {
 
 /// Splits `PATH[ ];OPTION`: the only option is `follow-symlinks` (rsyslog's `;TEMPLATE`
 /// is refused: lines are always in the traditional format).
-fn path_and_option(text: &str) -> Result<(&str, bool), String> {
+fn path_and_option(text: &str) -> Result<(&str, bool), RuleError> {
     let Some((path, option)) = text.split_once(';') else {
         return Ok((text, false));
     };
     match option.trim() {
         FOLLOW_SYMLINKS => Ok((path.trim_end(), true)),
-        other => Err(format!(
+        other => Err(RuleError::from(format!(
             "\"{text}\": unknown option \";{other}\" (the only option is ;{FOLLOW_SYMLINKS}; templates are not supported, lines are always in the traditional format)"
-        )),
+        ))),
     }
 }
 
-fn parse_forward(dest: &str) -> Result<Action, String> {
+fn parse_forward(dest: &str) -> Result<Action, RuleError> {
     if dest.starts_with('@') {
-        return Err(format!(
+        return Err(RuleError::from(format!(
             "\"@{dest}\": TCP forwarding (@@) is not supported, only UDP (@)"
-        ));
+        )));
     }
     let (host, port) = if let Some(v6) = dest.strip_prefix('[') {
         let (addr, after) = v6
@@ -386,7 +408,9 @@ fn parse_forward(dest: &str) -> Result<Action, String> {
         }
     };
     if host.is_empty() || host.contains(char::is_whitespace) {
-        return Err(format!("\"@{dest}\": no host to forward to"));
+        return Err(RuleError::from(format!(
+            "\"@{dest}\": no host to forward to"
+        )));
     }
     let port = match port {
         None => SYSLOG_PORT,

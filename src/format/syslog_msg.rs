@@ -11,7 +11,7 @@ use crate::format::syslog::{Facility, Priority, Severity};
 
 /// Where a message came from; it decides what is trusted in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// The local socket: no host name in the header, and a kern facility is a lie
     /// (only the kernel logs as kern; sysklogd rewrites it to user, so do we).
     Local,
@@ -22,14 +22,14 @@ pub enum Origin {
 }
 
 /// The priority given to a message that has none.
-pub const DEFAULT_PRIORITY: Priority = Priority {
+pub(crate) const DEFAULT_PRIORITY: Priority = Priority {
     facility: Facility::USER,
     severity: Severity::Notice,
 };
 
 /// A message's time as the sender wrote it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stamp<'a> {
+pub(crate) enum Stamp<'a> {
     /// An RFC 3164 `Mmm dd hh:mm:ss`, 15 bytes, usable as is.
     Classic(&'a [u8]),
     /// An RFC 5424 time, as seconds since the epoch.
@@ -38,7 +38,7 @@ pub enum Stamp<'a> {
 
 /// A parsed message, borrowing from the received bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Message<'a> {
+pub(crate) struct Message<'a> {
     pub priority: Priority,
     /// False when the `<PRI>` was missing or invalid.
     pub has_priority: bool,
@@ -53,7 +53,7 @@ pub struct Message<'a> {
 }
 
 /// Parses one received datagram (or kmsg record).
-pub fn parse(bytes: &[u8], origin: Origin) -> Message<'_> {
+pub(crate) fn parse(bytes: &[u8], origin: Origin) -> Message<'_> {
     let bytes = trim_end(bytes);
     if origin == Origin::Kernel {
         if let Some(m) = parse_kmsg(bytes) {
@@ -271,7 +271,7 @@ fn sd_element_end(bytes: &[u8], start: usize) -> Option<usize> {
 }
 
 /// `YYYY-MM-DDThh:mm:ss[.frac](Z|±hh:mm)` as seconds since the epoch.
-pub fn parse_rfc3339(s: &[u8]) -> Option<i64> {
+pub(crate) fn parse_rfc3339(s: &[u8]) -> Option<i64> {
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let part = s.get(r)?;
         if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
@@ -378,7 +378,7 @@ fn parse_kmsg(bytes: &[u8]) -> Option<Message<'_>> {
 
 /// Splits a buffer read from a kmsg-like source into records (a record's continuation
 /// lines start with a space and stay with it).
-pub fn kmsg_records(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(crate) fn kmsg_records(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut rest = buf;
     std::iter::from_fn(move || {
         while rest.first() == Some(&b'\n') {
@@ -410,7 +410,7 @@ pub fn kmsg_records(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// Appends `bytes` with control characters written as `#ooo` (octal), as rsyslog does,
 /// so that one message is always one line.
-pub fn escape_into(out: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn escape_into(out: &mut Vec<u8>, bytes: &[u8]) {
     let is_control = |b: &u8| *b < 0x20 || *b == 0x7f;
     let mut rest = bytes;
     // Runs of plain bytes are copied at once: most messages have no control character.
@@ -424,7 +424,7 @@ pub fn escape_into(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 /// Appends `APP[PID]: [SD ]TEXT` (just the text when there is no program).
-pub fn body_into(out: &mut Vec<u8>, msg: &Message) {
+pub(crate) fn body_into(out: &mut Vec<u8>, msg: &Message) {
     if !msg.app.is_empty() {
         escape_into(out, msg.app);
         if let Some(pid) = msg.pid {
@@ -445,7 +445,13 @@ pub fn body_into(out: &mut Vec<u8>, msg: &Message) {
 
 /// The line of a log file: `Mmm dd hh:mm:ss HOST APP[PID]: TEXT` and the line end
 /// (`\r\n` for a terminal).
-pub fn file_line_into(out: &mut Vec<u8>, stamp: &[u8], host: &[u8], msg: &Message, crlf: bool) {
+pub(crate) fn file_line_into(
+    out: &mut Vec<u8>,
+    stamp: &[u8],
+    host: &[u8],
+    msg: &Message,
+    crlf: bool,
+) {
     out.extend_from_slice(stamp);
     out.push(b' ');
     escape_into(out, host);
@@ -458,7 +464,7 @@ pub fn file_line_into(out: &mut Vec<u8>, stamp: &[u8], host: &[u8], msg: &Messag
 }
 
 /// The datagram forwarded to another syslogd: RFC 3164 with the host name.
-pub fn forward_into(out: &mut Vec<u8>, stamp: &[u8], host: &[u8], msg: &Message) {
+pub(crate) fn forward_into(out: &mut Vec<u8>, stamp: &[u8], host: &[u8], msg: &Message) {
     out.extend_from_slice(format!("<{}>", msg.priority.code()).as_bytes());
     out.extend_from_slice(stamp);
     out.push(b' ');

@@ -25,13 +25,13 @@ use std::path::{Path, PathBuf};
 
 /// Where something was written: a file and a line (1-based).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Origin {
+pub(crate) struct Origin {
     pub file: PathBuf,
     pub line: usize,
 }
 
 impl Origin {
-    pub fn new(file: impl Into<PathBuf>, line: usize) -> Origin {
+    pub(crate) fn new(file: impl Into<PathBuf>, line: usize) -> Origin {
         Origin {
             file: file.into(),
             line,
@@ -47,7 +47,7 @@ impl fmt::Display for Origin {
 
 /// The assignment operator of an attribute line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
+pub(crate) enum Op {
     /// `=`
     Set,
     /// `+=`
@@ -57,7 +57,7 @@ pub enum Op {
 }
 
 impl Op {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Op::Set => "=",
             Op::Add => "+=",
@@ -68,7 +68,7 @@ impl Op {
 
 /// `name OP value value…`
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Attribute {
+pub(crate) struct Attribute {
     pub name: String,
     pub op: Op,
     pub values: Vec<String>,
@@ -77,14 +77,14 @@ pub struct Attribute {
 
 /// The attribute lines between `{` and `}`; `at` is the line of the keyword.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Block {
+pub(crate) struct Block {
     pub at: Origin,
     pub attributes: Vec<Attribute>,
 }
 
 /// One top-level entry of a file.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Item {
+pub(crate) enum Item {
     Defaults(Block),
     Service { name: String, block: Block },
     Include { path: String, at: Origin },
@@ -93,7 +93,7 @@ pub enum Item {
 
 /// A file that cannot be read as xinetd configuration at all.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SyntaxError {
+pub(crate) struct SyntaxError {
     pub at: Origin,
     pub message: String,
 }
@@ -106,12 +106,12 @@ impl fmt::Display for SyntaxError {
 
 /// Whether `includedir` reads a file of this name: not hidden, no `.` anywhere (which
 /// skips `.rpmnew`, `.dpkg-old`, `.swp`) and no editor backup `~`.
-pub fn include_dir_wants(name: &str) -> bool {
+pub(crate) fn include_dir_wants(name: &str) -> bool {
     !name.is_empty() && !name.contains('.') && !name.ends_with('~')
 }
 
 /// Splits one file into its entries. `file` is only used to name origins.
-pub fn parse(file: &Path, text: &str) -> Result<Vec<Item>, SyntaxError> {
+pub(crate) fn parse(file: &Path, text: &str) -> Result<Vec<Item>, SyntaxError> {
     let mut parser = Parser {
         file,
         lines: text.lines().enumerate(),
@@ -293,9 +293,10 @@ impl<'a, I: Iterator<Item = (usize, &'a str)>> Parser<'a, I> {
     }
 }
 
-/// Writes items back as text (used by tests and by `--check`'s listing of the effective
-/// configuration). Parsing the result gives the same items, origins aside.
-pub fn render(items: &[Item]) -> String {
+/// Writes items back as text (the property tests' round trip). Parsing the result
+/// gives the same items, origins aside.
+#[cfg(test)]
+pub(crate) fn render(items: &[Item]) -> String {
     let mut out = String::new();
     let block = |out: &mut String, block: &Block| {
         out.push_str("{\n");

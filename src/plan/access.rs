@@ -17,16 +17,32 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+/// Why a word of only_from or no_access is not an address, network or host name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PatternError(pub String);
+
+impl From<String> for PatternError {
+    fn from(message: String) -> PatternError {
+        PatternError(message)
+    }
+}
+
+impl std::fmt::Display for PatternError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// An address network: `addr/prefix`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Net {
+pub(crate) struct Net {
     addr: IpAddr,
     prefix: u8,
 }
 
 impl Net {
     /// The network of `addr` with `prefix` bits (bits after the prefix are cleared).
-    pub fn new(addr: IpAddr, prefix: u8) -> Option<Net> {
+    pub(crate) fn new(addr: IpAddr, prefix: u8) -> Option<Net> {
         let addr = canonical(addr);
         let max = max_prefix(addr);
         (prefix <= max).then(|| Net {
@@ -35,7 +51,7 @@ impl Net {
         })
     }
 
-    pub fn host(addr: IpAddr) -> Net {
+    pub(crate) fn host(addr: IpAddr) -> Net {
         let addr = canonical(addr);
         Net {
             addr,
@@ -43,11 +59,7 @@ impl Net {
         }
     }
 
-    pub fn prefix(&self) -> u8 {
-        self.prefix
-    }
-
-    pub fn contains(&self, addr: IpAddr) -> bool {
+    pub(crate) fn contains(&self, addr: IpAddr) -> bool {
         let addr = canonical(addr);
         max_prefix(addr) == max_prefix(self.addr) && mask(addr, self.prefix) == self.addr
     }
@@ -60,7 +72,7 @@ impl std::fmt::Display for Net {
 }
 
 /// An IPv4-mapped IPv6 address as the IPv4 address it stands for.
-pub fn canonical(addr: IpAddr) -> IpAddr {
+pub(crate) fn canonical(addr: IpAddr) -> IpAddr {
     match addr {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),
@@ -102,14 +114,14 @@ fn mask(addr: IpAddr, prefix: u8) -> IpAddr {
 
 /// A pattern as written, before host names are resolved.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Pattern {
+pub(crate) enum Pattern {
     Nets(Vec<Net>),
     /// A host name, to be resolved to its addresses.
     Host(String),
 }
 
 /// Reads one `only_from`/`no_access` word.
-pub fn parse_pattern(word: &str) -> Result<Pattern, String> {
+pub(crate) fn parse_pattern(word: &str) -> Result<Pattern, PatternError> {
     if let Some((addr, prefix)) = word.split_once('/') {
         let addr: IpAddr = addr
             .parse()
@@ -131,45 +143,49 @@ pub fn parse_pattern(word: &str) -> Result<Pattern, String> {
         return parse_dotted(word).map(|n| Pattern::Nets(vec![n]));
     }
     if word.starts_with('.') {
-        return Err(format!(
+        return Err(PatternError::from(format!(
             "'{word}': domain patterns need a name lookup for every connection; list addresses or networks instead"
-        ));
+        )));
     }
     if word.is_empty()
         || !word
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
     {
-        return Err(format!("'{word}' is not an address, network or host name"));
+        return Err(PatternError::from(format!(
+            "'{word}' is not an address, network or host name"
+        )));
     }
     Ok(Pattern::Host(word.to_string()))
 }
 
 /// `a.b.c.d` with trailing zero parts as wildcards; `a.b` (fewer parts) likewise.
-fn parse_dotted(word: &str) -> Result<Net, String> {
+fn parse_dotted(word: &str) -> Result<Net, PatternError> {
     let parts = dotted_parts(word)?;
     if parts.is_empty() || parts.len() > 4 {
-        return Err(format!("'{word}' is not an IPv4 address"));
+        return Err(PatternError::from(format!(
+            "'{word}' is not an IPv4 address"
+        )));
     }
     let mut octets = [0u8; 4];
     octets[..parts.len()].copy_from_slice(&parts);
     let significant = octets.iter().rposition(|o| *o != 0).map_or(0, |i| i + 1);
     let prefix = 8 * significant as u8;
     Net::new(IpAddr::V4(Ipv4Addr::from(octets)), prefix)
-        .ok_or_else(|| format!("'{word}' is not an IPv4 address"))
+        .ok_or_else(|| PatternError(format!("'{word}' is not an IPv4 address")))
 }
 
-fn dotted_parts(text: &str) -> Result<Vec<u8>, String> {
+fn dotted_parts(text: &str) -> Result<Vec<u8>, PatternError> {
     text.split('.')
         .map(|p| {
             p.parse::<u8>()
-                .map_err(|_| format!("'{text}': '{p}' is not a number from 0 to 255"))
+                .map_err(|_| PatternError(format!("'{text}': '{p}' is not a number from 0 to 255")))
         })
         .collect()
 }
 
 /// `a.b.{c,d}`: the listed alternatives for the last written part.
-fn parse_factorized(word: &str) -> Result<Vec<Net>, String> {
+fn parse_factorized(word: &str) -> Result<Vec<Net>, PatternError> {
     let (head, tail) = word
         .split_once('{')
         .ok_or_else(|| format!("'{word}': missing '{{'"))?;
@@ -181,7 +197,7 @@ fn parse_factorized(word: &str) -> Result<Vec<Net>, String> {
         .ok_or_else(|| format!("'{word}': expected 'a.b.{{c,d}}'"))?;
     let prefix_parts = dotted_parts(head)?;
     if prefix_parts.len() > 3 {
-        return Err(format!("'{word}': too many parts"));
+        return Err(PatternError::from(format!("'{word}': too many parts")));
     }
     let mut nets = Vec::new();
     for alt in list.split(',') {
@@ -200,7 +216,7 @@ fn parse_factorized(word: &str) -> Result<Vec<Net>, String> {
 
 /// The access rules of one service.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AccessRules {
+pub(crate) struct AccessRules {
     /// None: no `only_from` (everyone); Some(empty): nobody.
     pub only_from: Option<Vec<Net>>,
     pub no_access: Vec<Net>,
@@ -208,7 +224,7 @@ pub struct AccessRules {
 
 /// Why a client was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Denial {
+pub(crate) enum Denial {
     /// Not in `only_from`.
     NotListed,
     /// In `no_access` (and not more specifically in `only_from`).
@@ -216,7 +232,7 @@ pub enum Denial {
 }
 
 impl Denial {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Denial::NotListed => "address not in only_from",
             Denial::Excluded => "address in no_access",
@@ -225,11 +241,11 @@ impl Denial {
 }
 
 impl AccessRules {
-    pub fn is_open(&self) -> bool {
+    pub(crate) fn is_open(&self) -> bool {
         self.only_from.is_none() && self.no_access.is_empty()
     }
 
-    pub fn decide(&self, peer: IpAddr) -> Result<(), Denial> {
+    pub(crate) fn decide(&self, peer: IpAddr) -> Result<(), Denial> {
         let best = |nets: &[Net]| {
             nets.iter()
                 .filter(|n| n.contains(peer))

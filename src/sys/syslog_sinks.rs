@@ -32,7 +32,7 @@ const UTMP_LIMIT: u64 = 4 << 20;
 const RETRY: Duration = Duration::from_secs(5);
 
 /// One message, ready to be written: its parts and its two renderings.
-pub struct Entry<'a> {
+pub(crate) struct Entry<'a> {
     pub msg: &'a Message<'a>,
     /// `Mmm dd hh:mm:ss`.
     pub stamp: &'a [u8],
@@ -42,7 +42,7 @@ pub struct Entry<'a> {
 }
 
 /// The outputs of one configuration.
-pub struct Sinks {
+pub(crate) struct Sinks {
     rules: Vec<(Selector, usize)>,
     sinks: Vec<Sink>,
     root: Root,
@@ -62,7 +62,7 @@ enum Sink {
 impl Sinks {
     /// Opens every output of `config`. Problems are returned as messages to log (an
     /// output that cannot be opened now is tried again later).
-    pub fn open(config: &Config, root: &Root, forward_remote: bool) -> (Sinks, Vec<String>) {
+    pub(crate) fn open(config: &Config, root: &Root, forward_remote: bool) -> (Sinks, Vec<String>) {
         let mut sinks: Vec<Sink> = Vec::new();
         let mut rules = Vec::new();
         let mut problems = Vec::new();
@@ -118,7 +118,7 @@ impl Sinks {
     }
 
     /// Hands one message to every matching output. Returns problems to log.
-    pub fn dispatch(&mut self, entry: &Entry, problems: &mut Vec<String>) {
+    pub(crate) fn dispatch(&mut self, entry: &Entry, problems: &mut Vec<String>) {
         self.line.clear();
         let mut forward: Option<Vec<u8>> = None;
         for &(selector, index) in &self.rules {
@@ -148,7 +148,7 @@ impl Sinks {
     }
 
     /// Writes out every buffer (end of a batch).
-    pub fn flush(&mut self, problems: &mut Vec<String>) {
+    pub(crate) fn flush(&mut self, problems: &mut Vec<String>) {
         for sink in &mut self.sinks {
             match sink {
                 Sink::File(f) => f.flush(problems),
@@ -159,7 +159,7 @@ impl Sinks {
     }
 
     /// Flushes and closes everything (before a reload): no rule is left.
-    pub fn close(&mut self, problems: &mut Vec<String>) {
+    pub(crate) fn close(&mut self, problems: &mut Vec<String>) {
         self.flush(problems);
         self.rules.clear();
         self.sinks.clear();

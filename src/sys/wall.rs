@@ -9,7 +9,7 @@ use crate::sys::layout::Root;
 
 /// Prints `message` on stdout and writes it to the terminal of every user session in
 /// the root's utmp. A terminal that would block or is not a terminal is skipped.
-pub fn broadcast(root: &Root, message: &str) {
+pub(crate) fn broadcast(root: &Root, message: &str) {
     let header = format!(
         "Broadcast message from {}@{} ({}):",
         user_name(),
@@ -55,7 +55,7 @@ fn write_to_tty(path: &Path, bytes: &[u8]) {
 /// descriptor) that `isatty` accepts. A utmp line can name any file below /dev (a disk,
 /// /dev/mem); nothing but a terminal is ever written. Never blocks, never becomes the
 /// controlling terminal.
-pub fn open_terminal(path: &Path) -> Option<std::fs::File> {
+pub(crate) fn open_terminal(path: &Path) -> Option<std::fs::File> {
     let is_char_device = |m: std::fs::Metadata| m.file_type().is_char_device();
     if !std::fs::metadata(path).is_ok_and(is_char_device) {
         return None;

@@ -335,7 +335,7 @@ fn apply(prog: &str, s: &mut Settings, step: Step) -> Result<(), String> {
             // An id of 0 is no id (util-linux keeps 0 for "none").
             s.pid = (id != 0).then_some(id);
         }
-        Step::Priority(spec) => s.pri = logger_priority(spec)?,
+        Step::Priority(spec) => s.pri = logger_priority(spec).map_err(|e| e.to_string())?,
         Step::Size(text) => {
             s.max_size = parse_size(text)
                 .map_err(|why| format!("failed to parse message size: '{text}': {why}"))?

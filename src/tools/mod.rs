@@ -205,53 +205,55 @@ pub(crate) fn argv(tool: &str, words: &[&str]) -> Vec<OsString> {
         .collect()
 }
 
-/// Calls `check` with every way to write each option of `cmd` (`-x`, `--name`,
-/// `--alias`; with a value, also `--name=VALUE`), as the words of a command line: what a
-/// tool that parses by hand beside its `command()` must accept. Checks `cmd` itself
-/// too, and that it declares at least `at_least` spellings.
+/// Every way to write each option a tool's `command()` declares: `--long` and its
+/// aliases, `-s`, and for an option with a value `--long VALUE`, `--long=VALUE`,
+/// `-s VALUE` (the value from `value`). A tool's test checks that the parser its `main`
+/// uses takes them all.
 #[cfg(test)]
-pub(crate) fn each_option_spelling(cmd: clap::Command, at_least: usize, check: impl Fn(&[&str])) {
-    cmd.clone().debug_assert();
-    let mut count = 0;
-    for arg in cmd.get_arguments() {
-        let takes_value = arg.get_num_args().is_some_and(|n| n.takes_values())
-            || matches!(
-                arg.get_action(),
-                clap::ArgAction::Set | clap::ArgAction::Append
-            );
-        let value = takes_value.then(|| {
-            arg.get_possible_values()
-                .first()
-                .map_or_else(|| "2".to_string(), |v| v.get_name().to_string())
-        });
+pub(crate) fn option_spellings(
+    cmd: &clap::Command,
+    value: impl Fn(&clap::Arg) -> String,
+) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for arg in cmd.get_arguments().filter(|a| !a.is_positional()) {
+        let value = arg.get_action().takes_values().then(|| value(arg));
+        let with_value = |flag: String| std::iter::once(flag).chain(value.clone()).collect();
         let longs = arg
             .get_long()
             .into_iter()
             .chain(arg.get_all_aliases().unwrap_or_default());
-        let mut spellings: Vec<Vec<String>> = Vec::new();
         for long in longs {
-            let flag = format!("--{long}");
+            out.push(with_value(format!("--{long}")));
             if let Some(v) = &value {
-                spellings.push(vec![format!("{flag}={v}")]);
+                out.push(vec![format!("--{long}={v}")]);
             }
-            spellings.push(std::iter::once(flag).chain(value.clone()).collect());
         }
         if let Some(short) = arg.get_short() {
-            spellings.push(
-                std::iter::once(format!("-{short}"))
-                    .chain(value.clone())
-                    .collect(),
-            );
-        }
-        for words in spellings {
-            let words: Vec<&str> = words.iter().map(String::as_str).collect();
-            check(&words);
-            count += 1;
+            out.push(with_value(format!("-{short}")));
         }
     }
+    out
+}
+
+/// Calls `check` with every spelling of every option of `cmd` (see [`option_spellings`];
+/// a value is the first possible value, else `2`). Checks `cmd` itself too, and that it
+/// declares at least `at_least` spellings.
+#[cfg(test)]
+pub(crate) fn each_option_spelling(cmd: clap::Command, at_least: usize, check: impl Fn(&[&str])) {
+    cmd.clone().debug_assert();
+    let spellings = option_spellings(&cmd, |arg| {
+        arg.get_possible_values()
+            .first()
+            .map_or_else(|| "2".to_string(), |v| v.get_name().to_string())
+    });
+    for words in &spellings {
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        check(&words);
+    }
     assert!(
-        count >= at_least,
-        "{} declares {count} spellings",
-        cmd.get_name()
+        spellings.len() >= at_least,
+        "{} declares {} spellings",
+        cmd.get_name(),
+        spellings.len()
     );
 }

@@ -2,20 +2,16 @@
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use super::{parse_args, Context};
+use crate::error::{SysError, ToolResult};
 use crate::format::syslog_conf::SYSLOG_PORT;
-use crate::sys::layout::{self_exe, Root, ROOT_ENV};
-use crate::sys::silence_stdio;
-use crate::sys::spawn::{describe_spawn_error, KeepFd, Spawn, Stdio};
-use crate::sys::syslogd::{notify_ready, Settings, Syslogd};
-
-/// The descriptor number the readiness pipe has in a self-daemonized syslogd.
-const READY_FD: i32 = 3;
+use crate::sys::layout::Root;
+use crate::sys::runtime::daemonize::{daemonize, Forked};
+use crate::sys::syslogd::{Settings, Syslogd};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -23,6 +19,11 @@ const READY_FD: i32 = 3;
     // -h is "forward remote messages" (as in sysklogd): help is --help only.
     disable_help_flag = true,
     about = "System log daemon: receives messages on dev/log (and UDP, and the kernel log) and writes them where etc/syslog.conf says",
+    long_about = "System log daemon: receives messages on dev/log under the root (and, when asked, on \
+                  UDP, and from the kernel log dev/kmsg) and writes each one to the files, FIFOs, \
+                  terminals, users and other syslogds that etc/syslog.conf names for its facility \
+                  and level. Without -n it goes to the background once it listens; errors at \
+                  startup still reach the terminal, and the exit status says whether it runs.",
     after_help = "Signals: HUP reopens every file and reloads the configuration (nothing received is lost); \
                   TERM and INT write out what is queued and exit.\n\
                   Without etc/syslog.conf under the root, an embedded default is used (see the documentation)."
@@ -61,40 +62,52 @@ struct Args {
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     help: Option<bool>,
-    /// Internal: the descriptor to report readiness on (set when syslogd detaches).
-    #[arg(long, value_name = "FD", hide = true)]
-    ready_fd: Option<i32>,
+}
+
+/// The command line of `syslogd`: what is parsed, and what the manual page and
+/// completions are made from.
+pub fn command() -> clap::Command {
+    Args::command()
 }
 
 pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
-    let original = args.clone();
     let args: Args = match parse_args(args) {
         Ok(a) => a,
         Err(code) => return code,
     };
+    crate::error::finish("syslogd", run(ctx, &args))
+}
+
+/// Starts syslogd and runs it until it is stopped. Without `-n` it goes to the
+/// background first, and this process waits until the daemon listens: errors at
+/// startup still reach the terminal, and the exit status says whether it runs.
+fn run(ctx: &Context, args: &Args) -> ToolResult {
     name_process();
     let root = ctx.root(args.root.as_deref());
-    let root = Root::open(std::path::absolute(root.dir()).unwrap_or_else(|_| root.dir().into()));
-    if !args.foreground {
-        return daemonize(&root, original);
-    }
-    let settings = settings(&args, &root);
-    let mut daemon = match Syslogd::start(settings) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("syslogd: {e}");
-            return 1;
+    let root = Root::open(absolute(root.dir()));
+    let settings = settings(args, &root);
+    let ready = if args.foreground {
+        None
+    } else {
+        // The daemon's files get the usual modes whatever the caller's umask.
+        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
+        match daemonize().map_err(|e| SysError::doing("cannot go to the background", e))? {
+            Forked::Parent(status) => return Ok(status),
+            Forked::Child(ready) => Some(ready),
         }
     };
-    if let Some(fd) = args.ready_fd {
-        // SAFETY: the parent handed us this descriptor for this purpose only.
-        notify_ready(unsafe { OwnedFd::from_raw_fd(fd) });
+    let mut daemon = Syslogd::start(settings)?;
+    if let Some(ready) = ready {
         daemon.detached();
-        silence_stdio();
-        let _ = std::env::set_current_dir("/");
+        ready.done();
     }
     daemon.run();
-    0
+    Ok(0)
+}
+
+/// The daemon leaves its working directory for `/`: paths become absolute first.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn settings(args: &Args, root: &Root) -> Settings {
@@ -105,15 +118,21 @@ fn settings(args: &Args, root: &Root) -> Settings {
     let kmsg = root.kmsg();
     Settings {
         root: root.clone(),
-        conf: args.conf.clone().unwrap_or_else(|| root.syslog_conf()),
-        socket: args.socket.clone().unwrap_or_else(|| root.dev_log()),
+        conf: args
+            .conf
+            .as_deref()
+            .map_or_else(|| root.syslog_conf(), absolute),
+        socket: args
+            .socket
+            .as_deref()
+            .map_or_else(|| root.dev_log(), absolute),
         udp,
         kmsg: (!args.no_kernel && kmsg.exists()).then_some(kmsg),
         forward_remote: args.forward_remote,
         pidfile: (!args.no_pidfile).then(|| {
             args.pidfile
-                .clone()
-                .unwrap_or_else(|| root.pidfile("syslogd"))
+                .as_deref()
+                .map_or_else(|| root.pidfile("syslogd"), absolute)
         }),
         echo_problems: true,
     }
@@ -125,43 +144,38 @@ fn name_process() {
     unsafe { libc::prctl(libc::PR_SET_NAME, c"syslogd".as_ptr()) };
 }
 
-/// Starts a detached copy of this syslogd (`-n` and a readiness pipe added) and waits
-/// until it listens: errors at startup still reach this terminal, and the exit status
-/// says whether the daemon runs.
-fn daemonize(root: &Root, original: Vec<OsString>) -> i32 {
-    let (reader, writer) = match nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("syslogd: pipe: {}", e.desc());
-            return 1;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every option `command()` declares is taken by the parser `main` uses, in each
+    /// of its spellings (`--root DIR` and `--root=DIR` alike).
+    #[test]
+    fn every_declared_option_is_accepted() {
+        let value = |arg: &clap::Arg| match arg.get_id().as_str() {
+            "udp" => "127.0.0.1:514".to_string(),
+            _ => "/x".to_string(),
+        };
+        let spellings = super::super::option_spellings(&command(), value);
+        for argv in &spellings {
+            let parsed = Args::try_parse_from(
+                std::iter::once("syslogd").chain(argv.iter().map(String::as_str)),
+            );
+            match parsed {
+                Ok(_) => {}
+                Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {}
+                Err(e) => panic!("{argv:?}: {e}"),
+            }
         }
-    };
-    let mut spawn = Spawn::new(self_exe());
-    spawn.argv0("syslogd");
-    spawn.args(original.iter().skip(1));
-    spawn.args(["-n", "--ready-fd", &READY_FD.to_string()]);
-    for (key, value) in std::env::vars_os() {
-        spawn.env(key, value);
-    }
-    spawn.env(ROOT_ENV, root.dir());
-    spawn.new_session = true;
-    spawn.detach = true;
-    spawn.umask = Some(0o022);
-    spawn.stdout = Stdio::Inherit;
-    spawn.stderr = Stdio::Inherit;
-    spawn.keep_fd = Some(KeepFd {
-        source: writer.as_raw_fd(),
-        target: READY_FD,
-        read_lock: false,
-    });
-    if let Err(e) = spawn.spawn() {
-        eprintln!("syslogd: {}", describe_spawn_error(spawn.program(), &e));
-        return 1;
-    }
-    drop(writer);
-    let mut answer = [0u8; 1];
-    match nix::unistd::read(&reader, &mut answer) {
-        Ok(1) => 0,
-        _ => 1,
+        let checked = spellings.len();
+        assert!(checked >= 10, "{checked} spellings");
+        let parsed = Args::try_parse_from(["syslogd", "--root=/r", "-n"]).unwrap();
+        assert_eq!(parsed.root, Some(PathBuf::from("/r")));
+        // -h forwards remote messages, as in sysklogd; help is --help alone.
+        assert!(
+            Args::try_parse_from(["syslogd", "-h"])
+                .unwrap()
+                .forward_remote
+        );
     }
 }

@@ -7,9 +7,10 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use super::{parse_args, Context};
+use crate::error::{Failure, ToolResult};
 use crate::format::syslog::Facility;
 use crate::plan::superserver::{nothing_to_serve, Handler, Limits, ServiceSet, ServiceSpec};
 use crate::sys::layout::Root;
@@ -30,10 +31,20 @@ Signals:
 xinetd's single-dash options (-dontfork, -pidfile FILE, -inetd_compat, -stayalive,
 -syslog FACILITY, -filelog FILE, -version) are accepted as written.";
 
+const LONG_ABOUT: &str = "\
+The superserver: listens on the sockets of many services and starts each service's
+server when a request comes (nowait: one server per connection; wait: the server gets
+the socket itself), or answers echo, discard, daytime, chargen and time itself.
+
+Called as xinetd it reads etc/xinetd.conf (with its include and includedir files, and
+etc/inetd.conf too with -inetd_compat); called as inetd, etc/inetd.conf. It goes to the
+background unless -dontfork or -d is given, and its exit status says whether it serves.";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "xinetd",
     about = "The superserver: listen for many services, start each server when a request comes",
+    long_about = LONG_ABOUT,
     after_help = SIGNALS,
     disable_version_flag = true
 )]
@@ -76,6 +87,12 @@ struct Args {
     file: Option<PathBuf>,
 }
 
+/// The command line of `xinetd` and `inetd`: what is parsed (after [`normalise`]), and
+/// what the manual pages and completions are made from.
+pub fn command() -> clap::Command {
+    Args::command()
+}
+
 /// xinetd's `-name` options as clap's `--name`.
 fn normalise(args: Vec<OsString>) -> Vec<OsString> {
     let mut out = Vec::with_capacity(args.len());
@@ -111,13 +128,16 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
         Ok(a) => a,
         Err(code) => return code,
     };
+    // --check reports in the words of its listing (`error: ...`).
+    let edge = if args.check { "error" } else { tag };
+    crate::error::finish(edge, run(ctx, tag, &args))
+}
+
+fn run(ctx: &Context, tag: &str, args: &Args) -> ToolResult {
     if args.version {
         println!("{tag} (vinit {})", env!("CARGO_PKG_VERSION"));
-        return 0;
+        return Ok(0);
     }
-    // The superserver leaves its working directory for `/`: every path becomes
-    // absolute first.
-    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     let root = ctx.root(args.root.as_deref());
     let root = Root::open(absolute(root.dir()));
     let config = args
@@ -125,19 +145,7 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
         .as_deref()
         .or(args.file.as_deref())
         .map(absolute);
-    let sources = if tag == "inetd" {
-        Sources {
-            xinetd: None,
-            inetd: Some(config.unwrap_or_else(|| root.inetd_conf())),
-            services: root.services(),
-        }
-    } else {
-        Sources {
-            xinetd: Some(config.unwrap_or_else(|| root.xinetd_conf())),
-            inetd: args.inetd_compat.then(|| root.inetd_conf()),
-            services: root.services(),
-        }
-    };
+    let sources = sources(tag, &root, config, args.inetd_compat);
     // xinetd: -dontfork (for a supervisor) implies -stayalive. inetd: openbsd-inetd
     // runs with nothing to serve.
     let stayalive = args.stayalive || args.dontfork || tag == "inetd";
@@ -145,19 +153,6 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
         return check(&sources, stayalive);
     }
     let foreground = args.debug || args.dontfork;
-    let log = match (&args.syslog, &args.filelog) {
-        (Some(name), _) => match Facility::from_name(name) {
-            Some(f) => MainLog::Syslog(f),
-            None => {
-                eprintln!("{tag}: unknown syslog facility '{name}'");
-                return 2;
-            }
-        },
-        (None, Some(file)) => MainLog::File(absolute(file)),
-        (None, None) => MainLog::Auto {
-            fallback: (!foreground).then(|| root.daemon_log(tag)),
-        },
-    };
     superserver::run(Options {
         tag: tag.to_string(),
         sources,
@@ -166,30 +161,62 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
         pidfile: args
             .pidfile
             .as_deref()
-            .map(absolute)
-            .unwrap_or_else(|| root.pidfile(tag)),
-        log,
+            .map_or_else(|| root.pidfile(tag), absolute),
+        log: main_log(args, tag, &root, foreground)?,
         dev_log: root.dev_log(),
         stayalive,
     })
 }
 
+/// The superserver leaves its working directory for `/`: every path becomes absolute
+/// first.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The files to read: xinetd.conf (and inetd.conf with -inetd_compat), or inetd.conf
+/// alone when called as inetd; `config` in place of the first.
+fn sources(tag: &str, root: &Root, config: Option<PathBuf>, inetd_compat: bool) -> Sources {
+    if tag == "inetd" {
+        Sources {
+            xinetd: None,
+            inetd: Some(config.unwrap_or_else(|| root.inetd_conf())),
+            services: root.services(),
+        }
+    } else {
+        Sources {
+            xinetd: Some(config.unwrap_or_else(|| root.xinetd_conf())),
+            inetd: inetd_compat.then(|| root.inetd_conf()),
+            services: root.services(),
+        }
+    }
+}
+
+/// Where the superserver's own messages go: -syslog, -filelog, else syslog when it
+/// listens (a file below the root in the background, stderr in the foreground).
+fn main_log(args: &Args, tag: &str, root: &Root, foreground: bool) -> Result<MainLog, Failure> {
+    Ok(match (&args.syslog, &args.filelog) {
+        (Some(name), _) => match Facility::from_name(name) {
+            Some(f) => MainLog::Syslog(f),
+            None => return Err(Failure::new(2, format!("unknown syslog facility '{name}'"))),
+        },
+        (None, Some(file)) => MainLog::File(absolute(file)),
+        (None, None) => MainLog::Auto {
+            fallback: (!foreground).then(|| root.daemon_log(tag)),
+        },
+    })
+}
+
 /// `--check`: validate, print the effective services, exit 1 on any error (nothing to
 /// serve is one, unless the superserver would stay alive with it).
-fn check(sources: &Sources, stayalive: bool) -> i32 {
-    let set = match config::load(sources) {
-        Ok(set) => set,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 1;
-        }
-    };
+fn check(sources: &Sources, stayalive: bool) -> ToolResult {
+    let set = config::load(sources)?;
     print!("{}", describe(&set));
     let nothing = nothing_to_serve(&set).filter(|_| !stayalive);
     if let Some(why) = &nothing {
         println!("error: {why}");
     }
-    i32::from(!set.errors.is_empty() || nothing.is_some())
+    Ok(i32::from(!set.errors.is_empty() || nothing.is_some()))
 }
 
 fn describe(set: &ServiceSet) -> String {
@@ -274,6 +301,23 @@ fn describe_limits(limits: &Limits) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every option `command()` declares is taken by the parser `main` uses, in each
+    /// of its spellings (`--root DIR` and `--root=DIR` alike).
+    #[test]
+    fn every_declared_option_is_accepted() {
+        let spellings = super::super::option_spellings(&command(), |_| "daemon".to_string());
+        for argv in &spellings {
+            let full = std::iter::once("xinetd").chain(argv.iter().map(String::as_str));
+            let parsed = Args::try_parse_from(normalise(full.map(OsString::from).collect()));
+            assert!(parsed.is_ok(), "{argv:?}: {}", parsed.unwrap_err());
+        }
+        let checked = spellings.len();
+        assert!(checked >= 10, "{checked} spellings");
+        let argv = ["xinetd", "--root=/r", "-pidfile", "/p"].map(OsString::from);
+        let parsed = Args::try_parse_from(normalise(argv.to_vec())).unwrap();
+        assert_eq!(parsed.root, Some(PathBuf::from("/r")));
+    }
 
     #[test]
     fn single_dash_options_are_rewritten() {

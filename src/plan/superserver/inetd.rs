@@ -7,13 +7,34 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use super::{
-    any_addr, Builtin, Exec, Family, Handler, Limits, ListenKey, LogSpec, Lookup, Problem,
+    any_addr, Builtin, Endpoint, Exec, Family, Handler, Limits, Lookup, LookupError, Problem,
     Protocol, RateLimit, ServiceSet, ServiceSpec, SocketOptions, INETD_RATE_PAUSE,
     INETD_RATE_WINDOW,
 };
 use crate::format::inetd_conf::{InetdEntry, InetdServer};
 use crate::format::services::Services;
-use crate::plan::access::AccessRules;
+
+/// Why an inetd.conf entry cannot run: the message of its problem.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Refusal(pub String);
+
+impl From<String> for Refusal {
+    fn from(message: String) -> Refusal {
+        Refusal(message)
+    }
+}
+
+impl From<LookupError> for Refusal {
+    fn from(e: LookupError) -> Refusal {
+        Refusal(e.to_string())
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 pub(super) fn resolve_into(
     entries: &[InetdEntry],
@@ -31,13 +52,13 @@ pub(super) fn resolve_into(
             Err(message) => set.errors.push(Problem {
                 at: entry.at.clone(),
                 service: Some(id),
-                message,
+                message: message.0,
             }),
         }
     }
 }
 
-fn protocol_family(protocol: &str) -> Result<(Protocol, Family), String> {
+fn protocol_family(protocol: &str) -> Result<(Protocol, Family), Refusal> {
     Ok(match protocol {
         "tcp" | "tcp4" => (Protocol::Tcp, Family::V4),
         "udp" | "udp4" => (Protocol::Udp, Family::V4),
@@ -46,9 +67,9 @@ fn protocol_family(protocol: &str) -> Result<(Protocol, Family), String> {
         "tcp46" => (Protocol::Tcp, Family::Dual),
         "udp46" => (Protocol::Udp, Family::Dual),
         other => {
-            return Err(format!(
+            return Err(Refusal::from(format!(
             "protocol '{other}' is not supported (tcp, udp, tcp4, udp4, tcp6, udp6, tcp46, udp46)"
-        ))
+        )))
         }
     })
 }
@@ -58,27 +79,27 @@ fn resolve_entry(
     id: &str,
     services: &Services,
     lookup: &dyn Lookup,
-) -> Result<ServiceSpec, String> {
+) -> Result<ServiceSpec, Refusal> {
     let (protocol, mut family) = protocol_family(&entry.protocol)?;
     match (entry.socket_type.as_str(), protocol) {
         ("stream", Protocol::Tcp) | ("dgram", Protocol::Udp) => {}
         ("stream" | "dgram", _) => {
-            return Err(format!(
+            return Err(Refusal::from(format!(
                 "protocol {} does not fit socket type {}",
                 entry.protocol, entry.socket_type
-            ))
+            )))
         }
         (other, _) => {
-            return Err(format!(
+            return Err(Refusal::from(format!(
                 "socket type '{other}' is not supported (stream or dgram)"
-            ))
+            )))
         }
     }
     if protocol == Protocol::Udp && !entry.wait {
-        return Err(
+        return Err(Refusal(
             "a dgram service needs 'wait' (with nowait every datagram would start a server)"
                 .to_string(),
-        );
+        ));
     }
     let port = match entry.service.parse::<u16>() {
         Ok(p) if p > 0 => p,
@@ -97,10 +118,10 @@ fn resolve_entry(
         Some(host) => {
             let addr = host_address(host, family, lookup)?;
             if addr.is_ipv6() == (family == Family::V4) {
-                return Err(format!(
+                return Err(Refusal::from(format!(
                     "address {addr} does not fit protocol {}",
                     entry.protocol
-                ));
+                )));
             }
             if family == Family::Dual && !addr.is_unspecified() {
                 family = Family::V6Only;
@@ -136,32 +157,32 @@ fn resolve_entry(
             pause: INETD_RATE_PAUSE,
         });
     }
-    let handover = entry.wait && matches!(handler, Handler::Exec(_));
-    Ok(ServiceSpec {
-        id: id.to_string(),
-        name: entry.service.clone(),
-        at: entry.at.clone(),
-        listen: ListenKey {
-            protocol,
-            family,
-            addr,
-            port,
-            handover,
-        },
+    let endpoint = Endpoint {
+        protocol,
+        family,
+        addr,
+        port,
+    };
+    let spec = ServiceSpec::new(
+        id,
+        &entry.service,
+        entry.at.clone(),
+        endpoint,
+        entry.wait,
         handler,
-        access: AccessRules::default(),
+    );
+    Ok(ServiceSpec {
         limits,
-        log: LogSpec::default(),
         options: SocketOptions {
-            nodelay: false,
-            keepalive: false,
             sndbuf: entry.sndbuf,
             rcvbuf: entry.rcvbuf,
+            ..SocketOptions::default()
         },
+        ..spec
     })
 }
 
-fn host_address(host: &str, family: Family, lookup: &dyn Lookup) -> Result<IpAddr, String> {
+fn host_address(host: &str, family: Family, lookup: &dyn Lookup) -> Result<IpAddr, Refusal> {
     if let Ok(a) = host.parse::<IpAddr>() {
         return Ok(a);
     }
@@ -170,7 +191,7 @@ fn host_address(host: &str, family: Family, lookup: &dyn Lookup) -> Result<IpAdd
         .iter()
         .find(|a| a.is_ipv6() != (family == Family::V4))
         .copied()
-        .ok_or_else(|| format!("host {host} has no address for this protocol"))
+        .ok_or_else(|| Refusal(format!("host {host} has no address for this protocol")))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use super::{Limits, RateLimit};
 
 /// Requests counted in the current window of a rate limit.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct RateWindow {
+pub(crate) struct RateWindow {
     start: Option<Instant>,
     count: u32,
 }
@@ -17,7 +17,7 @@ impl RateWindow {
     /// Whether one more request fits in the window that holds `now` (a window that has
     /// passed starts afresh). When it does not, the caller pauses the service for
     /// `limit.pause` and leaves the request waiting.
-    pub fn has_room(&mut self, limit: &RateLimit, now: Instant) -> bool {
+    pub(crate) fn has_room(&mut self, limit: &RateLimit, now: Instant) -> bool {
         match self.start {
             Some(start) if now.saturating_duration_since(start) < limit.window => {}
             _ => {
@@ -29,19 +29,19 @@ impl RateWindow {
     }
 
     /// Counts one request taken.
-    pub fn record(&mut self) {
+    pub(crate) fn record(&mut self) {
         self.count = self.count.saturating_add(1);
     }
 
     /// Starts afresh (after a pause).
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         *self = RateWindow::default();
     }
 }
 
 /// Why a request was not served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// `instances` servers already run.
     Instances,
     /// `per_source` servers already run for this client.
@@ -50,7 +50,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// The reason word xinetd logs.
-    pub fn reason(self) -> &'static str {
+    pub(crate) fn reason(self) -> &'static str {
         match self {
             Refusal::Instances => "service_limit",
             Refusal::PerSource => "per_source_limit",
@@ -60,7 +60,7 @@ impl Refusal {
 
 /// Whether one more server may start, with `running` servers of the service and
 /// `from_source` of them for this client.
-pub fn may_start(limits: &Limits, running: u32, from_source: u32) -> Result<(), Refusal> {
+pub(crate) fn may_start(limits: &Limits, running: u32, from_source: u32) -> Result<(), Refusal> {
     if limits.instances.is_some_and(|max| running >= max) {
         return Err(Refusal::Instances);
     }
@@ -71,7 +71,7 @@ pub fn may_start(limits: &Limits, running: u32, from_source: u32) -> Result<(), 
 }
 
 /// Whether the service has as many servers as it may run.
-pub fn at_capacity(limits: &Limits, running: u32) -> bool {
+pub(crate) fn at_capacity(limits: &Limits, running: u32) -> bool {
     limits.instances.is_some_and(|max| running >= max)
 }
 

@@ -17,47 +17,40 @@ use crate::format::syslog::{Facility, Severity};
 use crate::format::xinetd::{Item, Origin};
 use crate::plan::access::AccessRules;
 
-pub mod inetd;
-pub mod limits;
-pub mod reload;
-pub mod xinetd;
+pub(crate) mod inetd;
+pub(crate) mod limits;
+pub(crate) mod reload;
+pub(crate) mod xinetd;
 
 /// Servers of one service that may run at once, unless `instances` says otherwise.
-pub const DEFAULT_INSTANCES: u32 = 256;
+pub(crate) const DEFAULT_INSTANCES: u32 = 256;
 /// Connections a second a service takes before pausing (`cps`), unless configured.
-pub const DEFAULT_CPS: u32 = 1000;
+pub(crate) const DEFAULT_CPS: u32 = 1000;
 /// Seconds a service pauses after going over its rate, unless configured.
-pub const DEFAULT_CPS_PAUSE_SECS: u64 = 2;
+pub(crate) const DEFAULT_CPS_PAUSE_SECS: u64 = 2;
 /// inetd.conf's `wait.N`/`nowait.N` counts servers per minute, and a service over it
 /// pauses for ten minutes, as in the classic inetd.
-pub const INETD_RATE_WINDOW: Duration = Duration::from_secs(60);
-pub const INETD_RATE_PAUSE: Duration = Duration::from_secs(600);
+pub(crate) const INETD_RATE_WINDOW: Duration = Duration::from_secs(60);
+pub(crate) const INETD_RATE_PAUSE: Duration = Duration::from_secs(600);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Protocol {
+pub(crate) enum Protocol {
     Tcp,
     Udp,
 }
 
 impl Protocol {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Protocol::Tcp => "tcp",
             Protocol::Udp => "udp",
-        }
-    }
-
-    pub fn socket_type(self) -> &'static str {
-        match self {
-            Protocol::Tcp => "stream",
-            Protocol::Udp => "dgram",
         }
     }
 }
 
 /// Which addresses a socket accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Family {
+pub(crate) enum Family {
     V4,
     /// An IPv6 socket with `IPV6_V6ONLY`.
     V6Only,
@@ -68,7 +61,7 @@ pub enum Family {
 /// What identifies a listening socket. Two services with the same key would need the
 /// same socket; a reload keeps a socket whose key is still wanted.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ListenKey {
+pub(crate) struct ListenKey {
     pub protocol: Protocol,
     pub family: Family,
     pub addr: IpAddr,
@@ -90,7 +83,7 @@ impl fmt::Display for ListenKey {
 
 /// The services built into the superserver (RFC 862, 863, 867, 864, 868).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Builtin {
+pub(crate) enum Builtin {
     Echo,
     Discard,
     Daytime,
@@ -99,7 +92,7 @@ pub enum Builtin {
 }
 
 impl Builtin {
-    pub const ALL: [Builtin; 5] = [
+    pub(crate) const ALL: [Builtin; 5] = [
         Builtin::Echo,
         Builtin::Discard,
         Builtin::Daytime,
@@ -107,7 +100,7 @@ impl Builtin {
         Builtin::Time,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Builtin::Echo => "echo",
             Builtin::Discard => "discard",
@@ -117,7 +110,7 @@ impl Builtin {
         }
     }
 
-    pub fn from_name(name: &str) -> Option<Builtin> {
+    pub(crate) fn from_name(name: &str) -> Option<Builtin> {
         Builtin::ALL.into_iter().find(|b| b.name() == name)
     }
 
@@ -130,7 +123,7 @@ impl Builtin {
 
 /// Who a server runs as, resolved from the user and group databases.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Identity {
+pub(crate) struct Identity {
     pub user: String,
     pub uid: u32,
     pub gid: u32,
@@ -140,7 +133,7 @@ pub struct Identity {
 
 /// A program started for each request (nowait) or for a burst of them (wait).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Exec {
+pub(crate) struct Exec {
     pub program: PathBuf,
     /// The full argument vector, argv[0] first.
     pub argv: Vec<String>,
@@ -154,21 +147,21 @@ pub struct Exec {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Handler {
+pub(crate) enum Handler {
     Internal(Builtin),
     Exec(Exec),
 }
 
 /// "Above `max` requests in `window`, stop taking requests for `pause`."
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimit {
+pub(crate) struct RateLimit {
     pub max: u32,
     pub window: Duration,
     pub pause: Duration,
 }
 
 impl RateLimit {
-    pub fn per_second(max: u32, pause_secs: u64) -> RateLimit {
+    pub(crate) fn per_second(max: u32, pause_secs: u64) -> RateLimit {
         RateLimit {
             max,
             window: Duration::from_secs(1),
@@ -178,7 +171,7 @@ impl RateLimit {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Servers (or internal connections) running at once; None: no limit.
     pub instances: Option<u32>,
     /// Of those, from one client address.
@@ -198,7 +191,7 @@ impl Default for Limits {
 
 /// Where a service's messages go.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LogTarget {
+pub(crate) enum LogTarget {
     /// The superserver's own log (syslog when it listens, else its file or stderr).
     Main,
     Syslog {
@@ -215,7 +208,7 @@ pub enum LogTarget {
 
 /// `log_on_success` fields.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SuccessFields {
+pub(crate) struct SuccessFields {
     pub pid: bool,
     pub host: bool,
     pub exit: bool,
@@ -223,15 +216,9 @@ pub struct SuccessFields {
     pub traffic: bool,
 }
 
-impl SuccessFields {
-    pub fn any(&self) -> bool {
-        self.pid || self.host || self.exit || self.duration || self.traffic
-    }
-}
-
 /// `log_on_failure` fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FailureFields {
+pub(crate) struct FailureFields {
     pub host: bool,
     pub attempt: bool,
 }
@@ -246,7 +233,7 @@ impl Default for FailureFields {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LogSpec {
+pub(crate) struct LogSpec {
     pub target: LogTarget,
     pub on_success: SuccessFields,
     pub on_failure: FailureFields,
@@ -264,7 +251,7 @@ impl Default for LogSpec {
 
 /// Options set on each connection (and the listening socket).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SocketOptions {
+pub(crate) struct SocketOptions {
     pub nodelay: bool,
     pub keepalive: bool,
     pub sndbuf: Option<u32>,
@@ -273,7 +260,7 @@ pub struct SocketOptions {
 
 /// One service, ready to run.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServiceSpec {
+pub(crate) struct ServiceSpec {
     /// Unique among the services (xinetd's `id`; `name/protocol` for inetd.conf lines).
     pub id: String,
     /// The service name as written.
@@ -287,16 +274,61 @@ pub struct ServiceSpec {
     pub options: SocketOptions,
 }
 
+/// Where a service listens, as its configuration says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Endpoint {
+    pub protocol: Protocol,
+    pub family: Family,
+    pub addr: IpAddr,
+    pub port: u16,
+}
+
 impl ServiceSpec {
+    /// A service with every attribute its file does not set at its default. A `wait`
+    /// service run by a program gets its listening socket handed over (an internal
+    /// one is always served in the loop).
+    pub(crate) fn new(
+        id: &str,
+        name: &str,
+        at: Origin,
+        endpoint: Endpoint,
+        wait: bool,
+        handler: Handler,
+    ) -> ServiceSpec {
+        let Endpoint {
+            protocol,
+            family,
+            addr,
+            port,
+        } = endpoint;
+        ServiceSpec {
+            id: id.to_string(),
+            name: name.to_string(),
+            at,
+            listen: ListenKey {
+                protocol,
+                family,
+                addr,
+                port,
+                handover: wait && matches!(handler, Handler::Exec(_)),
+            },
+            handler,
+            access: AccessRules::default(),
+            limits: Limits::default(),
+            log: LogSpec::default(),
+            options: SocketOptions::default(),
+        }
+    }
+
     /// Whether the server gets the listening socket itself (a `wait` program).
-    pub fn handover(&self) -> bool {
+    pub(crate) fn handover(&self) -> bool {
         self.listen.handover
     }
 }
 
 /// A configuration error in one service (or a warning about it).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub at: Origin,
     /// The service it concerns, when there is one.
     pub service: Option<String>,
@@ -314,7 +346,7 @@ impl fmt::Display for Problem {
 
 /// A service that is configured but switched off.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Disabled {
+pub(crate) struct Disabled {
     pub id: String,
     pub at: Origin,
     pub why: String,
@@ -322,7 +354,7 @@ pub struct Disabled {
 
 /// The result of resolving every configuration file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ServiceSet {
+pub(crate) struct ServiceSet {
     pub services: Vec<ServiceSpec>,
     pub disabled: Vec<Disabled>,
     /// Errors: each one kept a service from running.
@@ -331,8 +363,27 @@ pub struct ServiceSet {
     pub warnings: Vec<Problem>,
 }
 
+/// Why a name could not be looked up, by what the name was (the problem that
+/// disables the service points at the line that wrote it); each holds its message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum LookupError {
+    /// The user: unknown, or one the superserver may not run servers as.
+    User(String),
+    /// The group, or the user's supplementary groups.
+    Group(String),
+    Host(String),
+}
+
+impl fmt::Display for LookupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LookupError::User(m) | LookupError::Group(m) | LookupError::Host(m) => f.write_str(m),
+        }
+    }
+}
+
 /// Name lookups the planner needs, provided by the system layer (or by tests).
-pub trait Lookup {
+pub(crate) trait Lookup {
     /// The identity of `user` (name or number) with `group` (name or number; None: the
     /// user's own) and, when `supplementary`, the user's supplementary groups.
     fn identity(
@@ -340,14 +391,14 @@ pub trait Lookup {
         user: &str,
         group: Option<&str>,
         supplementary: bool,
-    ) -> Result<Identity, String>;
+    ) -> Result<Identity, LookupError>;
     /// The addresses of a host name.
-    fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, String>;
+    fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, LookupError>;
 }
 
 /// Resolves the whole configuration: the xinetd items (with includes already expanded,
 /// in reading order) and the inetd.conf entries.
-pub fn resolve(
+pub(crate) fn resolve(
     xinetd_items: &[Item],
     inetd_entries: &[InetdEntry],
     services: &Services,
@@ -397,7 +448,7 @@ fn drop_conflicts(set: &mut ServiceSet) {
 
 /// Why `set` leaves the superserver nothing to serve (None: it has a service), in the
 /// words of the message that refuses to start or reload with it.
-pub fn nothing_to_serve(set: &ServiceSet) -> Option<String> {
+pub(crate) fn nothing_to_serve(set: &ServiceSet) -> Option<String> {
     if !set.services.is_empty() {
         return None;
     }
@@ -422,7 +473,7 @@ pub fn nothing_to_serve(set: &ServiceSet) -> Option<String> {
 }
 
 /// The "any address" of a family.
-pub fn any_addr(family: Family) -> IpAddr {
+pub(crate) fn any_addr(family: Family) -> IpAddr {
     match family {
         Family::V4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         Family::V6Only | Family::Dual => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
@@ -430,7 +481,7 @@ pub fn any_addr(family: Family) -> IpAddr {
 }
 
 /// The last path component (argv[0] of a server).
-pub fn basename(path: &str) -> &str {
+pub(crate) fn basename(path: &str) -> &str {
     path.rsplit('/').find(|p| !p.is_empty()).unwrap_or(path)
 }
 
@@ -440,7 +491,7 @@ pub(crate) mod testing {
 
     /// Users root (0), nobody (65534, groups 65534 and 100) and daemon (1); host
     /// `localhost` and `twohomed` (10.0.0.1 and 10.0.0.2).
-    pub struct FakeLookup;
+    pub(crate) struct FakeLookup;
 
     impl Lookup for FakeLookup {
         fn identity(
@@ -448,19 +499,19 @@ pub(crate) mod testing {
             user: &str,
             group: Option<&str>,
             supplementary: bool,
-        ) -> Result<Identity, String> {
+        ) -> Result<Identity, LookupError> {
             let (uid, gid, groups) = match user {
                 "root" | "0" => (0, 0, vec![0]),
                 "nobody" | "65534" => (65534, 65534, vec![65534, 100]),
                 "daemon" | "1" => (1, 1, vec![1]),
-                _ => return Err(format!("unknown user \"{user}\"")),
+                _ => return Err(LookupError::User(format!("unknown user \"{user}\""))),
             };
             let gid = match group {
                 None => gid,
                 Some("root") | Some("0") => 0,
                 Some("nogroup") | Some("65534") => 65534,
                 Some("users") | Some("100") => 100,
-                Some(g) => return Err(format!("unknown group \"{g}\"")),
+                Some(g) => return Err(LookupError::Group(format!("unknown group \"{g}\""))),
             };
             Ok(Identity {
                 user: user.to_string(),
@@ -470,19 +521,19 @@ pub(crate) mod testing {
             })
         }
 
-        fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, String> {
+        fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, LookupError> {
             match host {
                 "localhost" => Ok(vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()]),
                 "twohomed" => Ok(vec![
                     "10.0.0.1".parse().unwrap(),
                     "10.0.0.2".parse().unwrap(),
                 ]),
-                _ => Err(format!("cannot resolve host \"{host}\"")),
+                _ => Err(LookupError::Host(format!("cannot resolve host \"{host}\""))),
             }
         }
     }
 
-    pub fn services() -> Services {
+    pub(crate) fn services() -> Services {
         Services::parse(
             "echo 7/tcp\necho 7/udp\ndiscard 9/tcp\ndiscard 9/udp\ndaytime 13/tcp\n\
              daytime 13/udp\nchargen 19/tcp\nchargen 19/udp\ntime 37/tcp\ntime 37/udp\n\

@@ -7,13 +7,13 @@ use std::collections::BTreeSet;
 use super::{ListenKey, ServiceSpec};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ReloadPlan {
+pub(crate) struct ReloadPlan {
     pub keep: Vec<ListenKey>,
     pub open: Vec<ListenKey>,
     pub close: Vec<ListenKey>,
 }
 
-pub fn plan_reload<'a>(
+pub(crate) fn plan_reload<'a>(
     current: impl IntoIterator<Item = &'a ListenKey>,
     wanted: &[ServiceSpec],
 ) -> ReloadPlan {

@@ -9,9 +9,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use super::{
-    any_addr, basename, Builtin, Disabled, Exec, FailureFields, Family, Handler, Identity, Limits,
-    ListenKey, LogSpec, LogTarget, Lookup, Problem, Protocol, RateLimit, ServiceSet, ServiceSpec,
-    SocketOptions, SuccessFields,
+    any_addr, basename, Builtin, Disabled, Endpoint, Exec, FailureFields, Family, Handler,
+    Identity, Limits, LogSpec, LogTarget, Lookup, LookupError, Problem, Protocol, RateLimit,
+    ServiceSet, ServiceSpec, SocketOptions, SuccessFields,
 };
 use crate::format::services::Services;
 use crate::format::syslog::{Facility, Severity};
@@ -442,8 +442,14 @@ impl<'a> Resolver<'a> {
         } else {
             Handler::Exec(self.exec(&flags, lookup)?)
         };
-        let handover = wait && matches!(handler, Handler::Exec(_));
-        if handover && protocol == Protocol::Tcp && !access.is_open() {
+        let endpoint = Endpoint {
+            protocol,
+            family,
+            addr,
+            port,
+        };
+        let spec = ServiceSpec::new(id, name, self.block_at.clone(), endpoint, wait, handler);
+        if spec.handover() && protocol == Protocol::Tcp && !access.is_open() {
             let at = self
                 .merged
                 .get("only_from")
@@ -455,26 +461,15 @@ impl<'a> Resolver<'a> {
             ));
         }
         Ok(ServiceSpec {
-            id: id.to_string(),
-            name: name.to_string(),
-            at: self.block_at.clone(),
-            listen: ListenKey {
-                protocol,
-                family,
-                addr,
-                port,
-                handover,
-            },
-            handler,
             access,
             limits: self.limits()?,
             log: self.log()?,
             options: SocketOptions {
                 nodelay: flags.nodelay,
                 keepalive: flags.keepalive,
-                sndbuf: None,
-                rcvbuf: None,
+                ..SocketOptions::default()
             },
+            ..spec
         })
     }
 
@@ -601,7 +596,9 @@ impl<'a> Resolver<'a> {
             Some((host, at)) => Some(match host.parse::<IpAddr>() {
                 Ok(a) => a,
                 Err(_) => {
-                    let addrs = lookup.resolve(host).map_err(|e| self.err(at, e))?;
+                    let addrs = lookup
+                        .resolve(host)
+                        .map_err(|e| self.err(at, e.to_string()))?;
                     let want_v6 = flags.ipv6 && !flags.ipv4;
                     addrs
                         .iter()
@@ -694,12 +691,11 @@ impl<'a> Resolver<'a> {
         let identity: Identity = lookup
             .identity(user, group.map(|(g, _)| g), supplementary)
             .map_err(|e| {
-                self.err(
-                    group
-                        .filter(|_| e.contains("group"))
-                        .map_or(user_at, |(_, at)| at),
-                    e,
-                )
+                let at = match (&e, group) {
+                    (LookupError::Group(_), Some((_, group_at))) => group_at,
+                    _ => user_at,
+                };
+                self.err(at, e.to_string())
             })?;
         let env = match self.words("env") {
             None => Vec::new(),
@@ -1081,6 +1077,8 @@ service chargen
             (svc(" socket_type = stream\n wait = no\n server = /bin/cat"), "xinetd.conf:1: service ftp: 'user' is missing"),
             (svc(" socket_type = stream\n wait = no\n user = bob\n server = /bin/cat"), "xinetd.conf:5: service ftp: unknown user \"bob\""),
             (svc(&format!("{base}\n group = wheel")), "xinetd.conf:7: service ftp: unknown group \"wheel\""),
+            // The user's line, though "group" is in the user's name and a group is set.
+            (svc(" socket_type = stream\n wait = no\n user = groupie\n group = root\n server = /bin/cat"), "xinetd.conf:5: service ftp: unknown user \"groupie\""),
             (svc(" socket_type = stream\n user = root\n server = /bin/cat"), "'wait' is missing"),
             (svc(&format!("{base}\n port = 2121")), "xinetd.conf:7: service ftp: port 2121 differs"),
             (svc(&format!("{base}\n bogus = 1")), "xinetd.conf:7: service ftp: unknown attribute 'bogus'"),

@@ -7,18 +7,20 @@
 //! directory of the file that names it.
 
 use std::ffi::CString;
+use std::fmt;
 use std::net::{IpAddr, ToSocketAddrs};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use crate::error::{AtPath, SysError};
 use crate::format::inetd_conf::{self, InetdEntry};
 use crate::format::services::Services;
-use crate::format::xinetd::{self, include_dir_wants, Item};
-use crate::plan::superserver::{resolve, Identity, Lookup, ServiceSet};
+use crate::format::xinetd::{self, include_dir_wants, Item, Origin, SyntaxError};
+use crate::plan::superserver::{resolve, Identity, Lookup, LookupError, ServiceSet};
 
 /// Which files to read.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sources {
+pub(crate) struct Sources {
     pub xinetd: Option<PathBuf>,
     pub inetd: Option<PathBuf>,
     pub services: PathBuf,
@@ -27,8 +29,43 @@ pub struct Sources {
 /// `include` inside `include` this deep is taken for a loop.
 const MAX_INCLUDE_DEPTH: usize = 16;
 
+/// Why the configuration cannot be used at all.
+#[derive(Debug)]
+pub(crate) enum ConfigError {
+    /// A file that cannot be read (missing, not a regular file, too large).
+    Unreadable(SysError),
+    /// The directory of an `includedir` line.
+    UnreadableDir { at: Origin, error: SysError },
+    /// A file that cannot be split into entries.
+    Syntax(SyntaxError),
+    /// Includes nested deeper than MAX_INCLUDE_DEPTH, at this file.
+    TooDeep(PathBuf),
+    /// An error in a file read through the `include` line at `at`.
+    Included { error: Box<ConfigError>, at: Origin },
+}
+
+impl crate::error::ToolError for ConfigError {}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Unreadable(e) => write!(f, "cannot read {e}"),
+            ConfigError::UnreadableDir { at, error } => {
+                write!(f, "{at}: cannot read directory {error}")
+            }
+            ConfigError::Syntax(e) => write!(f, "{e}"),
+            ConfigError::TooDeep(path) => write!(
+                f,
+                "{}: included more than {MAX_INCLUDE_DEPTH} levels deep (an include loop?)",
+                path.display()
+            ),
+            ConfigError::Included { error, at } => write!(f, "{error} (included at {at})"),
+        }
+    }
+}
+
 /// Reads and resolves everything. Err: the configuration cannot be used at all.
-pub fn load(sources: &Sources) -> Result<ServiceSet, String> {
+pub(crate) fn load(sources: &Sources) -> Result<ServiceSet, ConfigError> {
     let mut items = Vec::new();
     if let Some(path) = &sources.xinetd {
         read_xinetd(path, 0, &mut items)?;
@@ -49,7 +86,7 @@ pub fn load(sources: &Sources) -> Result<ServiceSet, String> {
         Ok(text) => Services::parse(&text),
         // No database: no service name can be looked up (each one says so).
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Services::default(),
-        Err(e) => return Err(cannot_read(&sources.services, &e)),
+        Err(e) => return Err(ConfigError::Unreadable(SysError::at(&sources.services, e))),
     };
     let mut set = resolve(&items, &entries, &services, &SystemLookup::new());
     set.errors.extend(
@@ -67,16 +104,10 @@ pub fn load(sources: &Sources) -> Result<ServiceSet, String> {
 
 /// A configuration file: a regular file (a FIFO or a device would hang or never end
 /// the read) of bounded size, read without blocking.
-fn read_text(path: &Path) -> Result<String, String> {
-    crate::sys::fs::read_config_text(path).map_err(|e| cannot_read(path, &e))
-}
-
-fn cannot_read(path: &Path, e: &std::io::Error) -> String {
-    format!(
-        "cannot read {}: {}",
-        path.display(),
-        crate::sys::describe_io(e)
-    )
+fn read_text(path: &Path) -> Result<String, ConfigError> {
+    crate::sys::fs::read_config_text(path)
+        .at(path)
+        .map_err(ConfigError::Unreadable)
 }
 
 fn relative_to(base: &Path, written: &str) -> PathBuf {
@@ -90,24 +121,25 @@ fn relative_to(base: &Path, written: &str) -> PathBuf {
 
 /// Reads one xinetd file and, in place of its `include` and `includedir` lines, the
 /// files they name.
-fn read_xinetd(path: &Path, depth: usize, out: &mut Vec<Item>) -> Result<(), String> {
+fn read_xinetd(path: &Path, depth: usize, out: &mut Vec<Item>) -> Result<(), ConfigError> {
     if depth > MAX_INCLUDE_DEPTH {
-        return Err(format!(
-            "{}: included more than {MAX_INCLUDE_DEPTH} levels deep (an include loop?)",
-            path.display()
-        ));
+        return Err(ConfigError::TooDeep(path.to_path_buf()));
     }
-    let items = xinetd::parse(path, &read_text(path)?).map_err(|e| e.to_string())?;
+    let items = xinetd::parse(path, &read_text(path)?).map_err(ConfigError::Syntax)?;
     for item in items {
         match item {
             Item::Include { path: written, at } => {
                 let target = relative_to(path, &written);
-                read_xinetd(&target, depth + 1, out)
-                    .map_err(|e| format!("{e} (included at {at})"))?;
+                read_xinetd(&target, depth + 1, out).map_err(|e| ConfigError::Included {
+                    error: Box::new(e),
+                    at,
+                })?;
             }
             Item::IncludeDir { path: written, at } => {
                 let dir = relative_to(path, &written);
-                for file in include_dir_files(&dir).map_err(|e| format!("{at}: {e}"))? {
+                let files = include_dir_files(&dir)
+                    .map_err(|error| ConfigError::UnreadableDir { at, error })?;
+                for file in files {
                     read_xinetd(&file, depth + 1, out)?;
                 }
             }
@@ -118,14 +150,8 @@ fn read_xinetd(path: &Path, depth: usize, out: &mut Vec<Item>) -> Result<(), Str
 }
 
 /// The files `includedir` reads, in byte order of their names.
-fn include_dir_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        format!(
-            "cannot read directory {}: {}",
-            dir.display(),
-            crate::sys::describe_io(&e)
-        )
-    })?;
+fn include_dir_files(dir: &Path) -> Result<Vec<PathBuf>, SysError> {
+    let entries = std::fs::read_dir(dir).at(dir)?;
     let mut names: Vec<std::ffi::OsString> = entries
         .filter_map(Result::ok)
         .filter(|e| include_dir_wants(&e.file_name().to_string_lossy()))
@@ -137,12 +163,12 @@ fn include_dir_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 /// Lookups in the system's databases (NSS) and resolver.
-pub struct SystemLookup {
+pub(crate) struct SystemLookup {
     euid: u32,
 }
 
 impl SystemLookup {
-    pub fn new() -> SystemLookup {
+    pub(crate) fn new() -> SystemLookup {
         SystemLookup {
             euid: nix::unistd::geteuid().as_raw(),
         }
@@ -161,15 +187,15 @@ impl Lookup for SystemLookup {
         user: &str,
         group: Option<&str>,
         supplementary: bool,
-    ) -> Result<Identity, String> {
+    ) -> Result<Identity, LookupError> {
         use nix::unistd::{Gid, Group, Uid, User};
         let found = match user.parse::<u32>() {
             Ok(uid) => User::from_uid(Uid::from_raw(uid)),
             Err(_) => User::from_name(user),
         };
         let account = found
-            .map_err(|e| format!("user \"{user}\": {}", e.desc()))?
-            .ok_or_else(|| format!("unknown user \"{user}\""))?;
+            .map_err(|e| LookupError::User(format!("user \"{user}\": {}", e.desc())))?
+            .ok_or_else(|| LookupError::User(format!("unknown user \"{user}\"")))?;
         let gid = match group {
             None => account.gid,
             Some(g) => {
@@ -178,22 +204,22 @@ impl Lookup for SystemLookup {
                     Err(_) => Group::from_name(g),
                 };
                 found
-                    .map_err(|e| format!("group \"{g}\": {}", e.desc()))?
-                    .ok_or_else(|| format!("unknown group \"{g}\""))?
+                    .map_err(|e| LookupError::Group(format!("group \"{g}\": {}", e.desc())))?
+                    .ok_or_else(|| LookupError::Group(format!("unknown group \"{g}\"")))?
                     .gid
             }
         };
         let uid = account.uid.as_raw();
         if self.euid != 0 && uid != self.euid {
-            return Err(format!(
+            return Err(LookupError::User(format!(
                 "cannot run servers as user \"{user}\": the superserver does not run as root"
-            ));
+            )));
         }
         let groups = if supplementary {
             let name = CString::new(account.name.as_bytes())
-                .map_err(|_| format!("invalid user name {:?}", account.name))?;
+                .map_err(|_| LookupError::User(format!("invalid user name {:?}", account.name)))?;
             nix::unistd::getgrouplist(&name, gid)
-                .map_err(|e| format!("groups of \"{user}\": {}", e.desc()))?
+                .map_err(|e| LookupError::Group(format!("groups of \"{user}\": {}", e.desc())))?
                 .into_iter()
                 .map(|g| g.as_raw())
                 .collect()
@@ -208,14 +234,14 @@ impl Lookup for SystemLookup {
         })
     }
 
-    fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, String> {
+    fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, LookupError> {
         let addrs: Vec<IpAddr> = (host, 0)
             .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve host \"{host}\": {e}"))?
+            .map_err(|e| LookupError::Host(format!("cannot resolve host \"{host}\": {e}")))?
             .map(|a| a.ip())
             .collect();
         if addrs.is_empty() {
-            return Err(format!("host \"{host}\" has no address"));
+            return Err(LookupError::Host(format!("host \"{host}\" has no address")));
         }
         Ok(addrs)
     }
@@ -268,33 +294,33 @@ mod tests {
             inetd: None,
             services: tmp.path().join("services"),
         };
-        let e = load(&sources).unwrap_err();
+        let e = load(&sources).unwrap_err().to_string();
         assert!(
             e.contains("cannot read") && e.contains("No such file"),
             "{e}"
         );
         fs::write(&conf, "service x\n{\n wait = no\n").unwrap();
-        let e = load(&sources).unwrap_err();
+        let e = load(&sources).unwrap_err().to_string();
         assert!(e.contains("xinetd.conf:1: service x: missing '}'"), "{e}");
         fs::write(&conf, "include self.conf\n").unwrap();
         fs::write(tmp.path().join("self.conf"), "include self.conf\n").unwrap();
-        let e = load(&sources).unwrap_err();
+        let e = load(&sources).unwrap_err().to_string();
         assert!(e.contains("levels deep"), "{e}");
         fs::write(&conf, "includedir nowhere\n").unwrap();
-        let e = load(&sources).unwrap_err();
+        let e = load(&sources).unwrap_err().to_string();
         assert!(e.contains("xinetd.conf:1: cannot read directory"), "{e}");
         // A FIFO (or a device) is refused at once instead of waiting for a writer.
         let fifo = tmp.path().join("fifo.conf");
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
         fs::write(&conf, "include fifo.conf\n").unwrap();
-        let e = load(&sources).unwrap_err();
+        let e = load(&sources).unwrap_err().to_string();
         assert!(e.contains("fifo.conf: not a regular file"), "{e}");
         fs::write(&conf, "").unwrap();
         let fifo_services = Sources {
             services: fifo.clone(),
             ..sources.clone()
         };
-        let e = load(&fifo_services).unwrap_err();
+        let e = load(&fifo_services).unwrap_err().to_string();
         assert!(e.contains("fifo.conf: not a regular file"), "{e}");
 
         // Every file is read up to the size limit and no further (a file grown
@@ -311,7 +337,7 @@ mod tests {
                 fs::create_dir_all(tmp.path().join("d")).unwrap();
                 std::os::unix::fs::symlink(&big, tmp.path().join(file)).unwrap();
             }
-            let e = load(&sources).unwrap_err();
+            let e = load(&sources).unwrap_err().to_string();
             assert!(e.contains(&too_big) || e.contains("x: larger than"), "{e}");
         }
         fs::write(&conf, "").unwrap();
@@ -319,13 +345,16 @@ mod tests {
             services: big.clone(),
             ..sources.clone()
         };
-        assert!(load(&big_services).unwrap_err().contains(&too_big));
+        assert!(load(&big_services)
+            .unwrap_err()
+            .to_string()
+            .contains(&too_big));
         let big_inetd = Sources {
             xinetd: None,
             inetd: Some(big.clone()),
             ..sources.clone()
         };
-        assert!(load(&big_inetd).unwrap_err().contains(&too_big));
+        assert!(load(&big_inetd).unwrap_err().to_string().contains(&too_big));
 
         // inetd.conf along with xinetd.conf may be missing; alone, it may not.
         fs::write(&conf, "").unwrap();
@@ -338,7 +367,7 @@ mod tests {
             xinetd: None,
             ..both
         };
-        assert!(load(&alone).unwrap_err().contains("inetd.conf"));
+        assert!(load(&alone).unwrap_err().to_string().contains("inetd.conf"));
     }
 
     #[test]
@@ -350,10 +379,12 @@ mod tests {
         assert!(lookup
             .identity("no-such-user-here", None, true)
             .unwrap_err()
+            .to_string()
             .contains("unknown user"));
         assert!(lookup
             .identity("root", Some("no-such-group-here"), true)
             .unwrap_err()
+            .to_string()
             .contains("unknown group"));
         assert!(lookup
             .resolve("127.0.0.1")

@@ -12,6 +12,7 @@ use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::Instant;
 
 use crate::plan::superserver::Builtin;
+use crate::sys::runtime::reactor::Interest;
 
 /// Seconds from 1900-01-01 (RFC 868's epoch) to 1970-01-01.
 const RFC868_OFFSET: u64 = 2_208_988_800;
@@ -25,12 +26,12 @@ const CHARGEN_DGRAM_MAX: usize = 512;
 
 /// `time`: seconds since 1900 as 32 bits, big-endian (it wraps in 2036, as the RFC's
 /// counter does).
-pub fn time_reply(unix_secs: u64) -> [u8; 4] {
+pub(crate) fn time_reply(unix_secs: u64) -> [u8; 4] {
     ((unix_secs + RFC868_OFFSET) as u32).to_be_bytes()
 }
 
 /// `daytime`: the local time as `ctime(3)` writes it, ended by CR LF.
-pub fn daytime_reply() -> Vec<u8> {
+pub(crate) fn daytime_reply() -> Vec<u8> {
     // SAFETY: plain libc calls on local buffers.
     unsafe {
         let now = libc::time(std::ptr::null_mut());
@@ -54,7 +55,7 @@ fn unix_now() -> u64 {
 }
 
 /// Line `n` of chargen's rotating pattern (72 characters and CR LF).
-pub fn chargen_line(n: usize) -> [u8; CHARGEN_LINE + 2] {
+pub(crate) fn chargen_line(n: usize) -> [u8; CHARGEN_LINE + 2] {
     let mut line = [0u8; CHARGEN_LINE + 2];
     for (k, byte) in line.iter_mut().take(CHARGEN_LINE).enumerate() {
         *byte = b' ' + ((n + k) % CHARGEN_CHARS) as u8;
@@ -81,13 +82,13 @@ fn chargen_bytes(pos: usize, len: usize) -> Vec<u8> {
 
 /// What a finished internal connection did, for the log.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Traffic {
+pub(crate) struct Traffic {
     pub bytes_in: u64,
     pub bytes_out: u64,
 }
 
 /// The state of one TCP connection of echo, discard or chargen.
-pub struct Conn {
+pub(crate) struct Conn {
     pub stream: TcpStream,
     pub builtin: Builtin,
     pub service: String,
@@ -99,15 +100,20 @@ pub struct Conn {
     input_closed: bool,
 }
 
-/// What the event loop should watch next on a connection.
+/// What the event loop should do next with a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Interest {
-    Watch { read: bool, write: bool },
+pub(crate) enum Next {
+    Watch(Interest),
     Done,
 }
 
 impl Conn {
-    pub fn new(stream: TcpStream, builtin: Builtin, service: String, peer: SocketAddr) -> Conn {
+    pub(crate) fn new(
+        stream: TcpStream,
+        builtin: Builtin,
+        service: String,
+        peer: SocketAddr,
+    ) -> Conn {
         Conn {
             stream,
             builtin,
@@ -122,28 +128,33 @@ impl Conn {
     }
 
     /// What to watch before anything happened.
-    pub fn first_interest(&self) -> Interest {
-        Interest::Watch {
-            read: true,
-            write: self.builtin == Builtin::Chargen,
+    pub(crate) fn first_interest(&self) -> Interest {
+        match self.builtin {
+            Builtin::Chargen => Interest::ReadWrite,
+            _ => Interest::Read,
         }
     }
 
     /// Reads and writes what can be without blocking.
-    pub fn progress(&mut self) -> Interest {
+    pub(crate) fn progress(&mut self) -> Next {
         if self.read_some().is_err() || self.write_some().is_err() {
-            return Interest::Done;
+            return Next::Done;
         }
         let done = match self.builtin {
             Builtin::Echo | Builtin::Discard => self.input_closed && self.pending.is_empty(),
             _ => false,
         };
         if done {
-            return Interest::Done;
+            return Next::Done;
         }
-        Interest::Watch {
-            read: !self.input_closed && self.pending.len() < ECHO_BUFFER,
-            write: self.builtin == Builtin::Chargen || !self.pending.is_empty(),
+        let read = !self.input_closed && self.pending.len() < ECHO_BUFFER;
+        let write = self.builtin == Builtin::Chargen || !self.pending.is_empty();
+        match (read, write) {
+            (true, true) => Next::Watch(Interest::ReadWrite),
+            (true, false) => Next::Watch(Interest::Read),
+            (false, true) => Next::Watch(Interest::Write),
+            // Nothing left to wait for would never wake it again.
+            (false, false) => Next::Done,
         }
     }
 
@@ -202,7 +213,7 @@ fn is_transient(e: &io::Error) -> bool {
 
 /// Serves daytime or time on a fresh TCP connection: write the answer, close. The
 /// answer fits in any socket buffer; a client that is already gone gets nothing.
-pub fn answer_once(builtin: Builtin, mut stream: TcpStream) {
+pub(crate) fn answer_once(builtin: Builtin, mut stream: TcpStream) {
     let reply = match builtin {
         Builtin::Daytime => daytime_reply(),
         Builtin::Time => time_reply(unix_now()).to_vec(),
@@ -215,7 +226,10 @@ pub fn answer_once(builtin: Builtin, mut stream: TcpStream) {
 /// `service_ports`: the ports of its internal UDP services (as openbsd-inetd does: a
 /// forged source on one of them would make two services, or one, answer each other
 /// for ever, whatever the port number).
-pub fn may_reply_to(peer: SocketAddr, service_ports: &HashSet<u16>) -> Result<(), &'static str> {
+pub(crate) fn may_reply_to(
+    peer: SocketAddr,
+    service_ports: &HashSet<u16>,
+) -> Result<(), &'static str> {
     if peer.port() < 1024 {
         return Err("reply to a privileged port refused");
     }
@@ -227,10 +241,10 @@ pub fn may_reply_to(peer: SocketAddr, service_ports: &HashSet<u16>) -> Result<()
 
 /// A small generator for chargen's random reply lengths (no need for a crate: the
 /// RFC only asks for "a random number" of characters).
-pub struct ReplyLengths(u64);
+pub(crate) struct ReplyLengths(u64);
 
 impl ReplyLengths {
-    pub fn new() -> ReplyLengths {
+    pub(crate) fn new() -> ReplyLengths {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64)
@@ -257,7 +271,7 @@ impl Default for ReplyLengths {
 
 /// Answers one datagram already received (`data` from `peer`). A reply the socket
 /// cannot take at once is dropped, as UDP may drop it anyway.
-pub fn answer_datagram(
+pub(crate) fn answer_datagram(
     builtin: Builtin,
     socket: &UdpSocket,
     data: &[u8],

@@ -14,14 +14,13 @@ use crate::sys::syslog::SyslogClient;
 
 /// The superserver's own log, as chosen on the command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MainLog {
+pub(crate) enum MainLog {
     /// Syslog (facility daemon) when `dev/log` exists, else `fallback` (None: stderr).
     Auto {
         fallback: Option<PathBuf>,
     },
     Syslog(Facility),
     File(PathBuf),
-    Stderr,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,7 +37,7 @@ struct LogFile {
     full: bool,
 }
 
-pub struct Logs {
+pub(crate) struct Logs {
     tag: String,
     choice: MainLog,
     sink: Sink,
@@ -51,7 +50,7 @@ pub struct Logs {
 }
 
 impl Logs {
-    pub fn new(tag: &str, choice: MainLog, dev_log: PathBuf, echo: bool) -> Logs {
+    pub(crate) fn new(tag: &str, choice: MainLog, dev_log: PathBuf, echo: bool) -> Logs {
         let mut logs = Logs {
             tag: tag.to_string(),
             choice,
@@ -68,7 +67,7 @@ impl Logs {
 
     /// Closes the log files (a rotated file is reopened at its name on the next line)
     /// and looks for a syslog daemon again. Called at start and on every reload.
-    pub fn reopen(&mut self) {
+    pub(crate) fn reopen(&mut self) {
         self.files.clear();
         self.pid = std::process::id();
         let listening = self.dev_log.exists();
@@ -76,7 +75,7 @@ impl Logs {
         self.sink = match &self.choice {
             MainLog::Auto { .. } if listening => Sink::Syslog(Facility::DAEMON),
             MainLog::Auto { fallback: Some(f) } => Sink::File(f.clone()),
-            MainLog::Auto { fallback: None } | MainLog::Stderr => Sink::Stderr,
+            MainLog::Auto { fallback: None } => Sink::Stderr,
             MainLog::Syslog(f) => Sink::Syslog(*f),
             MainLog::File(p) => Sink::File(p.clone()),
         };
@@ -88,29 +87,29 @@ impl Logs {
     }
 
     /// The superserver no longer has a terminal (it went to the background).
-    pub fn detach(&mut self) {
+    pub(crate) fn detach(&mut self) {
         self.echo = false;
         self.pid = std::process::id();
     }
 
     /// Whether the superserver's own messages are also copied to stderr.
-    pub fn set_echo(&mut self, echo: bool) {
+    pub(crate) fn set_echo(&mut self, echo: bool) {
         self.echo = echo;
     }
 
-    pub fn info(&mut self, message: &str) {
+    pub(crate) fn info(&mut self, message: &str) {
         self.main(Severity::Info, message);
     }
 
-    pub fn warn(&mut self, message: &str) {
+    pub(crate) fn warn(&mut self, message: &str) {
         self.main(Severity::Warning, message);
     }
 
-    pub fn error(&mut self, message: &str) {
+    pub(crate) fn error(&mut self, message: &str) {
         self.main(Severity::Err, message);
     }
 
-    pub fn main(&mut self, severity: Severity, message: &str) {
+    pub(crate) fn main(&mut self, severity: Severity, message: &str) {
         let sent = match self.sink.clone() {
             Sink::Syslog(facility) => self.send_syslog(Priority::new(facility, severity), message),
             Sink::File(path) => self.append_file(&path, None, None, message),
@@ -122,7 +121,7 @@ impl Logs {
     }
 
     /// A line about one service, to its `log_type`.
-    pub fn service(&mut self, target: &LogTarget, message: &str) {
+    pub(crate) fn service(&mut self, target: &LogTarget, message: &str) {
         match target {
             LogTarget::Main => self.main(Severity::Info, message),
             LogTarget::Syslog { facility, severity } => {
@@ -260,7 +259,7 @@ mod tests {
         logs.error("bind failed");
         logs.service(
             &LogTarget::Syslog {
-                facility: Facility::AUTH,
+                facility: Facility::from_name("auth").unwrap(),
                 severity: Severity::Notice,
             },
             "FAIL: ftp address from=10.0.0.1",

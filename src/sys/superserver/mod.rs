@@ -16,26 +16,22 @@
 //! to finish their sessions; SIGQUIT does the same and also sends SIGTERM to every
 //! server; SIGUSR1 writes the state of every service to the log.
 
-pub mod config;
-pub mod daemon;
-pub mod internal;
-pub mod log;
-pub mod socket;
+pub(crate) mod config;
+pub(crate) mod internal;
+pub(crate) mod log;
+pub(crate) mod socket;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use nix::errno::Errno;
-use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
-use nix::sys::signal::{SigSet, Signal};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 
+use crate::error::{describe_io, SysError, ToolResult};
 use crate::plan::access::canonical;
 use crate::plan::superserver::limits::{at_capacity, may_start, RateWindow};
 use crate::plan::superserver::reload::plan_reload;
@@ -43,15 +39,21 @@ use crate::plan::superserver::{
     nothing_to_serve, Builtin, Exec, Handler, ListenKey, LogSpec, Protocol, ServiceSet, ServiceSpec,
 };
 use crate::sys::pidfile::HeldPidfile;
+use crate::sys::runtime::daemonize::{daemonize, Forked};
+use crate::sys::runtime::guard;
+use crate::sys::runtime::reactor::{Interest, Reactor, Ready, Token};
+use crate::sys::runtime::reap::{reap_all, ChildExit};
+use crate::sys::runtime::signals::{Signals, Which};
+use crate::sys::runtime::timers::Timers;
 use crate::sys::spawn::{Credentials, Spawn, Stdio};
 use config::Sources;
-use internal::{Conn, Interest, ReplyLengths};
+use internal::{Conn, Next, ReplyLengths};
 use log::{Logs, MainLog};
 use socket::Listener;
 
 /// How the superserver runs.
 #[derive(Clone, Debug)]
-pub struct Options {
+pub(crate) struct Options {
     /// The name it logs under (`xinetd` or `inetd`).
     pub tag: String,
     pub sources: Sources,
@@ -76,15 +78,63 @@ const EXHAUSTED_PAUSE: Duration = Duration::from_secs(1);
 /// How long a wait service rests after its server could not be started (its request
 /// stays queued; retrying at once would spin).
 const FAILED_WAIT_PAUSE: Duration = Duration::from_secs(10);
+/// Longer than any superserver runs.
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 /// A datagram wait service whose server exits this many times in a row without reading
 /// the datagram it was started for pauses for FAILED_WAIT_PAUSE.
 const UNREAD_LIMIT: u32 = 5;
 
-const SIGNAL_TOKEN: u64 = u64::MAX;
-const CONN_BASE: u64 = 1 << 32;
+/// The signals the superserver handles (see the module's documentation).
+const HANDLED: [Signal; 6] = [
+    Signal::SIGHUP,
+    Signal::SIGTERM,
+    Signal::SIGINT,
+    Signal::SIGQUIT,
+    Signal::SIGCHLD,
+    Signal::SIGUSR1,
+];
 
-/// Runs the superserver until it is stopped. Returns the exit status.
-pub fn run(options: Options) -> i32 {
+/// A service in force, named by the number it got when it was put in force. Numbers
+/// are never reused: an event still queued for a service that a reload replaced or
+/// removed names no service at all, never another one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct ServiceRef(u64);
+
+/// What a readiness token stands for: its kind in the top two bits, a number below.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    Signals,
+    Listener(ServiceRef),
+    /// An internal connection, by its number (also never reused).
+    Conn(u64),
+}
+
+const KIND_SHIFT: u32 = 62;
+const NUMBER_MASK: u64 = (1 << KIND_SHIFT) - 1;
+
+impl Source {
+    fn token(self) -> Token {
+        match self {
+            Source::Signals => 0,
+            Source::Listener(ServiceRef(n)) => 1 << KIND_SHIFT | (n & NUMBER_MASK),
+            Source::Conn(n) => 2 << KIND_SHIFT | (n & NUMBER_MASK),
+        }
+    }
+
+    fn of(token: Token) -> Option<Source> {
+        let n = token & NUMBER_MASK;
+        match token >> KIND_SHIFT {
+            0 => Some(Source::Signals),
+            1 => Some(Source::Listener(ServiceRef(n))),
+            2 => Some(Source::Conn(n)),
+            _ => None,
+        }
+    }
+}
+
+/// Runs the superserver until it is stopped. Returns the exit status; an error ends it
+/// before it could log anywhere.
+pub(crate) fn run(options: Options) -> ToolResult {
     close_inherited_descriptors();
     // `ps`, `killproc xinetd` and `vinit daemon --name xinetd` see its own name, however
     // it was started (as `vinit xinetd`, a link, /proc/self/exe).
@@ -92,27 +142,22 @@ pub fn run(options: Options) -> i32 {
         // SAFETY: PR_SET_NAME copies at most 16 bytes from a NUL-terminated string.
         unsafe { libc::prctl(libc::PR_SET_NAME, name.as_ptr()) };
     }
-    let mask = handled_signals();
-    if let Err(e) = mask.thread_block() {
-        eprintln!("{}: cannot block signals: {}", options.tag, e.desc());
-        return 1;
-    }
+    // Before going to the background: a signal sent as soon as the pidfile exists
+    // must find it blocked. Dispositions are reset too (an ignored SIGCHLD inherited
+    // from the parent would have the kernel reap the servers behind our back).
+    let signals = Signals::open(Which::Only(&HANDLED))
+        .map_err(|e| SysError::doing("cannot block signals", e))?;
     let ready = if options.foreground {
         None
     } else {
-        match daemon::daemonize() {
-            Ok(daemon::Forked::Parent(status)) => return status,
-            Ok(daemon::Forked::Child(ready)) => Some(ready),
-            Err(e) => {
-                let why = crate::sys::describe_io(&e);
-                eprintln!("{}: cannot go to the background: {why}", options.tag);
-                return 1;
-            }
+        match daemonize().map_err(|e| SysError::doing("cannot go to the background", e))? {
+            Forked::Parent(status) => return Ok(status),
+            Forked::Child(ready) => Some(ready),
         }
     };
-    let mut server = match start(options, &mask) {
+    let mut server = match start(options, signals) {
         Ok(server) => server,
-        Err(status) => return status,
+        Err(status) => return Ok(status),
     };
     if let Some(ready) = ready {
         ready.done();
@@ -122,12 +167,12 @@ pub fn run(options: Options) -> i32 {
     server.logs.set_echo(debug);
     let status = server.serve();
     server.remove_pidfile();
-    status
+    Ok(status)
 }
 
 /// Reads the configuration, opens the sockets, writes the pidfile. Errors are logged
 /// (and shown on stderr, still the terminal's); Err holds the exit status.
-fn start(options: Options, mask: &SigSet) -> Result<Superserver, i32> {
+fn start(options: Options, signals: Signals) -> Result<Superserver, i32> {
     let mut logs = Logs::new(
         &options.tag,
         options.log.clone(),
@@ -135,22 +180,23 @@ fn start(options: Options, mask: &SigSet) -> Result<Superserver, i32> {
         true,
     );
     let set = config::load(&options.sources).map_err(|e| {
-        logs.error(&e);
+        logs.error(&e.to_string());
         1
     })?;
-    let events = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).and_then(|epoll| {
-        let signals = SignalFd::with_flags(mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
-        epoll.add(
-            signals.as_fd(),
-            EpollEvent::new(EpollFlags::EPOLLIN, SIGNAL_TOKEN),
-        )?;
-        Ok((epoll, signals))
+    // The reactor is made here, in the process that serves: epoll registers a
+    // signalfd for the process that adds it.
+    let reactor = Reactor::new().and_then(|reactor| {
+        reactor.add(signals.fd(), Source::Signals.token(), Interest::Read)?;
+        Ok(reactor)
     });
-    let (epoll, signals) = events.map_err(|e| {
-        logs.error(&format!("cannot set up the event loop: {}", e.desc()));
+    let reactor = reactor.map_err(|e| {
+        logs.error(&format!(
+            "cannot set up the event loop: {}",
+            describe_io(&e)
+        ));
         1
     })?;
-    let mut server = Superserver::new(options, logs, epoll, signals);
+    let mut server = Superserver::new(options, logs, reactor, signals);
     let why_nothing = nothing_to_serve(&set);
     let resolved = set.services.len();
     server.install(set);
@@ -165,7 +211,7 @@ fn start(options: Options, mask: &SigSet) -> Result<Superserver, i32> {
         return Err(1);
     }
     if let Err(e) = server.write_pidfile() {
-        server.logs.error(&e);
+        server.logs.error(&format!("cannot write {e}"));
         return Err(1);
     }
     let count = services_count(server.services.len());
@@ -196,21 +242,6 @@ fn close_inherited_descriptors() {
     }
 }
 
-fn handled_signals() -> SigSet {
-    let mut set = SigSet::empty();
-    for s in [
-        Signal::SIGHUP,
-        Signal::SIGTERM,
-        Signal::SIGINT,
-        Signal::SIGQUIT,
-        Signal::SIGCHLD,
-        Signal::SIGUSR1,
-    ] {
-        set.add(s);
-    }
-    set
-}
-
 /// How the superserver was asked to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stop {
@@ -225,7 +256,6 @@ struct Service {
     spec: ServiceSpec,
     listener: Option<Listener>,
     watching: bool,
-    paused_until: Option<Instant>,
     rate: RateWindow,
     /// How every server of this service starts (program, arguments, environment,
     /// credentials), built once per configuration; each request adds its own
@@ -285,10 +315,15 @@ struct Child {
 struct Superserver {
     options: Options,
     logs: Logs,
-    epoll: Epoll,
-    signals: SignalFd,
-    services: Vec<Service>,
-    by_id: HashMap<String, usize>,
+    reactor: Reactor,
+    signals: Signals,
+    /// The services in force, in the order of the configuration (their numbers grow
+    /// in that order).
+    services: BTreeMap<ServiceRef, Service>,
+    next_service: u64,
+    by_id: HashMap<String, ServiceRef>,
+    /// Paused services, by id: a pause outlives a reload that keeps the service.
+    pauses: Timers<String>,
     usage: HashMap<String, Usage>,
     children: HashMap<i32, Child>,
     conns: HashMap<u64, Conn>,
@@ -299,21 +334,21 @@ struct Superserver {
     /// The ports of the internal UDP services: no reply goes to one of them.
     internal_udp_ports: HashSet<u16>,
     stop: Option<Stop>,
-    /// The service list changed in this turn of the loop: its events are stale.
-    reloaded: bool,
     is_root: bool,
     pidfile: Option<HeldPidfile>,
 }
 
 impl Superserver {
-    fn new(options: Options, logs: Logs, epoll: Epoll, signals: SignalFd) -> Superserver {
+    fn new(options: Options, logs: Logs, reactor: Reactor, signals: Signals) -> Superserver {
         Superserver {
             options,
             logs,
-            epoll,
+            reactor,
             signals,
-            services: Vec::new(),
+            services: BTreeMap::new(),
+            next_service: 0,
             by_id: HashMap::new(),
+            pauses: Timers::default(),
             usage: HashMap::new(),
             children: HashMap::new(),
             conns: HashMap::new(),
@@ -322,7 +357,6 @@ impl Superserver {
             lengths: ReplyLengths::new(),
             internal_udp_ports: HashSet::new(),
             stop: None,
-            reloaded: false,
             is_root: nix::unistd::geteuid().is_root(),
             pidfile: None,
         }
@@ -331,15 +365,9 @@ impl Superserver {
     /// Writes the pidfile and holds it locked while the superserver runs: whoever
     /// checks it (init scripts through `vinit daemon`, chkconfig) can tell a live
     /// superserver from a stale number.
-    fn write_pidfile(&mut self) -> Result<(), String> {
+    fn write_pidfile(&mut self) -> Result<(), SysError> {
         let path = &self.options.pidfile;
-        let held = HeldPidfile::create(path).map_err(|e| {
-            format!(
-                "cannot write {}: {}",
-                path.display(),
-                crate::sys::describe_io(&e)
-            )
-        })?;
+        let held = HeldPidfile::create(path).map_err(|e| SysError::at(path, e))?;
         self.pidfile = Some(held);
         Ok(())
     }
@@ -359,78 +387,112 @@ impl Superserver {
         for p in &set.warnings {
             self.logs.warn(&p.to_string());
         }
+        let (mut sockets, mut rates) = self.take_services(&set.services);
+        for spec in set.services {
+            let Some(listener) = self.listener_for(&spec, &mut sockets) else {
+                continue;
+            };
+            let template = match &spec.handler {
+                Handler::Exec(exec) => Some(self.template(exec)),
+                Handler::Internal(_) => None,
+            };
+            let service = ServiceRef(self.next_service);
+            self.next_service += 1;
+            self.by_id.insert(spec.id.clone(), service);
+            let rate = rates.remove(&spec.id).unwrap_or_default();
+            self.services.insert(
+                service,
+                Service {
+                    spec,
+                    listener: Some(listener),
+                    watching: false,
+                    rate,
+                    template,
+                    unread_exits: 0,
+                },
+            );
+        }
+        // A pause ends with its service.
+        let ended: Vec<String> = self
+            .pauses
+            .iter()
+            .map(|(id, _)| id.clone())
+            .filter(|id| !self.by_id.contains_key(id))
+            .collect();
+        for id in &ended {
+            self.pauses.cancel(id);
+        }
+        self.internal_udp_ports = self
+            .services
+            .values()
+            .filter(|s| matches!(s.spec.handler, Handler::Internal(_)))
+            .filter(|s| s.spec.listen.protocol == Protocol::Udp)
+            .map(|s| s.spec.listen.port)
+            .collect();
+        let refs: Vec<ServiceRef> = self.services.keys().copied().collect();
+        for service in refs {
+            self.refresh(service);
+        }
+    }
+
+    /// Takes every service out of force: keeps the sockets the `wanted` services still
+    /// need (by key; the others are closed) and the rate windows (by id).
+    fn take_services(
+        &mut self,
+        wanted: &[ServiceSpec],
+    ) -> (HashMap<ListenKey, Listener>, HashMap<String, RateWindow>) {
         let current: Vec<ListenKey> = self
             .services
-            .iter()
+            .values()
             .filter(|s| s.listener.is_some())
             .map(|s| s.spec.listen.clone())
             .collect();
-        let plan = plan_reload(&current, &set.services);
-        let mut sockets: HashMap<ListenKey, Listener> = HashMap::new();
-        let mut carried: HashMap<String, (Option<Instant>, RateWindow)> = HashMap::new();
-        for mut old in std::mem::take(&mut self.services) {
+        let plan = plan_reload(&current, wanted);
+        let mut sockets = HashMap::new();
+        let mut rates = HashMap::new();
+        for (_, mut old) in std::mem::take(&mut self.services) {
             if let Some(l) = old.listener.take() {
                 if old.watching {
-                    let _ = self.epoll.delete(l.as_fd());
+                    let _ = self.reactor.delete(l.as_fd());
                 }
                 sockets.insert(old.spec.listen.clone(), l);
             }
-            carried.insert(old.spec.id.clone(), (old.paused_until, old.rate));
+            rates.insert(old.spec.id.clone(), old.rate);
         }
+        self.by_id.clear();
         // Close before opening: a service that moves from one address to another on
         // the same port needs the old socket gone first.
         for key in &plan.close {
             sockets.remove(key);
             self.logs.info(&format!("stopped listening on {key}"));
         }
-        self.by_id.clear();
-        for spec in set.services {
-            let listener = match sockets.remove(&spec.listen) {
-                Some(l) => {
-                    let _ = socket::apply_options(l.raw_fd(), spec.listen.protocol, &spec.options);
-                    Some(l)
-                }
-                None => match socket::open_listener(&spec.listen, &spec.options) {
-                    Ok(l) => Some(l),
-                    Err(e) => {
-                        self.logs.error(&format!(
-                            "{}: service {}: cannot listen on {}: {}; the service is disabled",
-                            spec.at,
-                            spec.id,
-                            spec.listen,
-                            crate::sys::describe_io(&e)
-                        ));
-                        continue;
-                    }
-                },
-            };
-            let (paused_until, rate) = carried.remove(&spec.id).unwrap_or_default();
-            let template = match &spec.handler {
-                Handler::Exec(exec) => Some(self.template(exec)),
-                Handler::Internal(_) => None,
-            };
-            self.by_id.insert(spec.id.clone(), self.services.len());
-            self.services.push(Service {
-                spec,
-                listener,
-                watching: false,
-                paused_until,
-                rate,
-                template,
-                unread_exits: 0,
-            });
+        (sockets, rates)
+    }
+
+    /// The socket of a service: kept from before the reload, or opened. None (and
+    /// logged): the service cannot listen and is disabled.
+    fn listener_for(
+        &mut self,
+        spec: &ServiceSpec,
+        sockets: &mut HashMap<ListenKey, Listener>,
+    ) -> Option<Listener> {
+        if let Some(kept) = sockets.remove(&spec.listen) {
+            let _ = socket::apply_options(kept.raw_fd(), spec.listen.protocol, &spec.options);
+            return Some(kept);
         }
-        self.internal_udp_ports = self
-            .services
-            .iter()
-            .filter(|s| matches!(s.spec.handler, Handler::Internal(_)))
-            .filter(|s| s.spec.listen.protocol == Protocol::Udp)
-            .map(|s| s.spec.listen.port)
-            .collect();
-        for index in 0..self.services.len() {
-            self.refresh(index);
+        match socket::open_listener(&spec.listen, &spec.options) {
+            Ok(opened) => Some(opened),
+            Err(e) => {
+                self.logs.error(&format!(
+                    "{}: service {}: cannot listen on {}: {}; the service is disabled",
+                    spec.at,
+                    spec.id,
+                    spec.listen,
+                    describe_io(&e)
+                ));
+                None
+            }
         }
-        self.reloaded = true;
     }
 
     /// The spawn every server of a service starts from. Its environment is the
@@ -466,27 +528,27 @@ impl Superserver {
 
     fn reload(&mut self) {
         self.logs.reopen();
-        let loaded = config::load(&self.options.sources).and_then(|set| {
-            match nothing_to_serve(&set).filter(|_| !self.options.stayalive) {
-                Some(why) => Err(why),
-                None => Ok(set),
-            }
-        });
-        match loaded {
-            Ok(set) => {
-                self.install(set);
-                let count = services_count(self.services.len());
-                self.logs.info(&format!("reloaded: {count}"));
-            }
-            Err(e) => self.logs.error(&format!(
-                "reload failed, the current configuration stays in force: {e}"
-            )),
+        let set = match config::load(&self.options.sources) {
+            Ok(set) => set,
+            Err(e) => return self.reload_refused(&e),
+        };
+        if let Some(why) = nothing_to_serve(&set).filter(|_| !self.options.stayalive) {
+            return self.reload_refused(&why);
         }
+        self.install(set);
+        let count = services_count(self.services.len());
+        self.logs.info(&format!("reloaded: {count}"));
+    }
+
+    fn reload_refused(&mut self, why: &dyn std::fmt::Display) {
+        self.logs.error(&format!(
+            "reload failed, the current configuration stays in force: {why}"
+        ));
     }
 
     /// Watches a service's socket exactly when it may take a request.
-    fn refresh(&mut self, index: usize) {
-        let Some(svc) = self.services.get(index) else {
+    fn refresh(&mut self, service: ServiceRef) {
+        let Some(svc) = self.services.get(&service) else {
             return;
         };
         let Some(listener) = &svc.listener else {
@@ -494,70 +556,60 @@ impl Superserver {
         };
         let running = self.usage.get(&svc.spec.id).map_or(0, |u| u.running);
         let counted = counts_instances(&svc.spec);
-        let want = svc.paused_until.is_none()
+        let want = self.pauses.get(&svc.spec.id).is_none()
             && !self.busy.contains(&svc.spec.listen)
             && !(counted && at_capacity(&svc.spec.limits, running));
         if want == svc.watching {
             return;
         }
         let result = if want {
-            self.epoll.add(
-                listener.as_fd(),
-                EpollEvent::new(EpollFlags::EPOLLIN, index as u64),
-            )
+            let token = Source::Listener(service).token();
+            self.reactor.add(listener.as_fd(), token, Interest::Read)
         } else {
-            self.epoll.delete(listener.as_fd())
+            self.reactor.delete(listener.as_fd())
         };
         match result {
-            Ok(()) => self.services[index].watching = want,
+            Ok(()) => {
+                if let Some(svc) = self.services.get_mut(&service) {
+                    svc.watching = want;
+                }
+            }
             Err(e) => {
-                let id = self.services[index].spec.id.clone();
+                let id = svc.spec.id.clone();
                 self.logs
-                    .error(&format!("service {id}: epoll: {}", e.desc()));
+                    .error(&format!("service {id}: epoll: {}", describe_io(&e)));
             }
         }
     }
 
     fn serve(&mut self) -> i32 {
-        let mut events = vec![EpollEvent::empty(); 64];
         // Idle for a second: release the code mappings (see sys::memory), then sleep on.
         let mut trimmed = false;
+        let tag = self.options.tag.clone();
         loop {
-            let timeout = self.timeout();
-            let idle_wait = timeout == EpollTimeout::NONE && !trimmed;
-            let wait = if idle_wait {
-                EpollTimeout::try_from(crate::sys::memory::TRIM_AFTER.as_millis() as i32)
-                    .unwrap_or(timeout)
-            } else {
-                timeout
+            let paused = self.pauses.next();
+            let idle = paused.is_none() && !trimmed;
+            let deadline = match idle {
+                true => Some(Instant::now() + crate::sys::memory::TRIM_AFTER),
+                false => paused,
             };
-            let n = match self.epoll.wait(&mut events, wait) {
-                Ok(0) if idle_wait => {
-                    crate::sys::memory::trim_resident_code();
-                    trimmed = true;
-                    continue;
-                }
-                Ok(n) => n,
-                Err(Errno::EINTR) => 0,
+            let ready = match self.reactor.wait(deadline) {
+                Ok(ready) => ready,
                 Err(e) => {
-                    self.logs.error(&format!("epoll_wait: {}", e.desc()));
+                    self.logs.error(&format!("epoll_wait: {}", describe_io(&e)));
                     return 1;
                 }
             };
-            trimmed = trimmed && n == 0;
-            self.reloaded = false;
-            for event in &events[..n] {
-                if self.reloaded {
-                    // Indices changed; what is still ready shows up again.
-                    break;
-                }
-                match event.data() {
-                    SIGNAL_TOKEN => self.on_signals(),
-                    token if token >= CONN_BASE => self.on_conn(token),
-                    index => self.on_listener(index as usize),
-                }
+            if idle && ready.is_empty() {
+                crate::sys::memory::trim_resident_code();
+                trimmed = true;
+                continue;
             }
-            self.wake_paused(Instant::now());
+            trimmed = trimmed && ready.is_empty();
+            if !guard::turn(&tag, || self.turn(&ready)) {
+                self.logs
+                    .error("internal error in the event loop; going on with the next event");
+            }
             if let Some(stop) = self.stop {
                 self.shutdown(stop);
                 return 0;
@@ -565,47 +617,53 @@ impl Superserver {
         }
     }
 
-    /// Until the next paused service wakes up.
-    fn timeout(&self) -> EpollTimeout {
-        let now = Instant::now();
-        match self.services.iter().filter_map(|s| s.paused_until).min() {
-            None => EpollTimeout::NONE,
-            Some(t) => {
-                let ms = t.saturating_duration_since(now).as_millis() + 1;
-                EpollTimeout::try_from(ms.min(i32::MAX as u128) as i32).unwrap_or(EpollTimeout::MAX)
+    /// One turn of the loop: the events that came, then the pauses that ended.
+    fn turn(&mut self, ready: &[Ready]) {
+        for r in ready {
+            match Source::of(r.token) {
+                Some(Source::Signals) => self.on_signals(),
+                Some(Source::Listener(service)) => self.on_listener(service),
+                Some(Source::Conn(n)) => self.on_conn(n),
+                None => {}
             }
         }
+        self.wake_paused(Instant::now());
     }
 
     fn wake_paused(&mut self, now: Instant) {
-        for index in 0..self.services.len() {
-            let svc = &mut self.services[index];
-            if svc.paused_until.is_some_and(|t| t <= now) {
-                svc.paused_until = None;
+        for id in self.pauses.take_expired(now) {
+            let Some(&service) = self.by_id.get(&id) else {
+                continue;
+            };
+            if let Some(svc) = self.services.get_mut(&service) {
                 svc.rate.reset();
-                let id = svc.spec.id.clone();
-                self.logs
-                    .info(&format!("service {id}: taking requests again"));
-                self.refresh(index);
             }
+            self.logs
+                .info(&format!("service {id}: taking requests again"));
+            self.refresh(service);
         }
     }
 
-    fn pause(&mut self, index: usize, pause: Duration, why: &str) {
-        let svc = &mut self.services[index];
-        svc.paused_until = Some(Instant::now() + pause);
-        let id = svc.spec.id.clone();
+    fn pause(&mut self, service: ServiceRef, pause: Duration, why: &str) {
+        let id = self.services[&service].spec.id.clone();
+        // A pause longer than the clock can count (cps = 1 2^64-1) lasts as long as the
+        // superserver runs.
+        let now = Instant::now();
+        let until = now.checked_add(pause).or_else(|| now.checked_add(FOREVER));
+        self.pauses.set(id.clone(), until.unwrap_or(now));
         self.logs.warn(&format!(
             "service {id}: {why}: not taking requests for {} s",
             pause.as_secs_f32()
         ));
-        self.refresh(index);
+        self.refresh(service);
     }
 
     /// Whether the rate of a service leaves room for one more request; when it does
     /// not, the service pauses. The caller counts the request once it takes it.
-    fn rate_room(&mut self, index: usize) -> bool {
-        let svc = &mut self.services[index];
+    fn rate_room(&mut self, service: ServiceRef) -> bool {
+        let Some(svc) = self.services.get_mut(&service) else {
+            return false;
+        };
         let Some(limit) = svc.spec.limits.rate else {
             return true;
         };
@@ -617,35 +675,34 @@ impl Superserver {
             limit.max,
             limit.window.as_secs()
         );
-        self.pause(index, limit.pause, &why);
+        self.pause(service, limit.pause, &why);
         false
     }
 
+    /// Counts one request taken by a service.
+    fn record_request(&mut self, service: ServiceRef) {
+        if let Some(svc) = self.services.get_mut(&service) {
+            svc.rate.record();
+        }
+    }
+
     fn on_signals(&mut self) {
-        loop {
-            match self.signals.read_signal() {
-                Ok(Some(info)) => match Signal::try_from(info.ssi_signo as i32) {
-                    Ok(Signal::SIGCHLD) => self.reap(),
-                    Ok(Signal::SIGHUP) => self.reload(),
-                    Ok(Signal::SIGTERM | Signal::SIGINT) => {
-                        self.stop.get_or_insert(Stop::LeaveServers);
-                    }
-                    Ok(Signal::SIGQUIT) => self.stop = Some(Stop::TerminateServers),
-                    Ok(Signal::SIGUSR1) => self.dump(),
-                    _ => {}
-                },
-                Ok(None) => return,
-                Err(Errno::EINTR) => continue,
-                Err(e) => {
-                    self.logs.error(&format!("signalfd: {}", e.desc()));
-                    return;
+        for signo in self.signals.read() {
+            match Signal::try_from(signo) {
+                Ok(Signal::SIGCHLD) => self.reap(),
+                Ok(Signal::SIGHUP) => self.reload(),
+                Ok(Signal::SIGTERM | Signal::SIGINT) => {
+                    self.stop.get_or_insert(Stop::LeaveServers);
                 }
+                Ok(Signal::SIGQUIT) => self.stop = Some(Stop::TerminateServers),
+                Ok(Signal::SIGUSR1) => self.dump(),
+                _ => {}
             }
         }
     }
 
     fn shutdown(&mut self, stop: Stop) {
-        for svc in &mut self.services {
+        for svc in self.services.values_mut() {
             svc.listener = None;
         }
         if stop == Stop::TerminateServers {
@@ -663,9 +720,9 @@ impl Superserver {
 
     fn dump(&mut self) {
         let mut lines = Vec::new();
-        for svc in &self.services {
+        for svc in self.services.values() {
             let running = self.usage.get(&svc.spec.id).map_or(0, |u| u.running);
-            let state = if svc.paused_until.is_some() {
+            let state = if self.pauses.get(&svc.spec.id).is_some() {
                 "paused"
             } else if self.busy.contains(&svc.spec.listen) {
                 "busy"
@@ -690,22 +747,15 @@ impl Superserver {
     }
 
     fn reap(&mut self) {
-        loop {
-            match waitpid(Option::<Pid>::None, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(pid, code)) => {
-                    self.server_exited(pid, format!("status={code}"))
-                }
-                Ok(WaitStatus::Signaled(pid, sig, _)) => {
-                    self.server_exited(pid, format!("signal={}", sig as i32))
-                }
-                Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return,
-                Ok(_) | Err(Errno::EINTR) => continue,
-                Err(_) => return,
-            }
-        }
+        reap_all(|exit| self.server_exited(exit));
     }
 
-    fn server_exited(&mut self, pid: Pid, how: String) {
+    fn server_exited(&mut self, exit: ChildExit) {
+        let pid = exit.pid;
+        let how = match exit.signal {
+            Some(signal) => format!("signal={signal}"),
+            None => format!("status={}", exit.status),
+        };
         let Some(child) = self.children.remove(&pid.as_raw()) else {
             return;
         };
@@ -723,13 +773,13 @@ impl Superserver {
             traffic: None,
         };
         self.log_exit(&child.service, &child.log, exit);
-        if let Some(&index) = self.by_id.get(&child.service) {
-            self.refresh(index);
+        if let Some(&service) = self.by_id.get(&child.service) {
+            self.refresh(service);
         }
     }
 
-    fn on_listener(&mut self, index: usize) {
-        let Some(svc) = self.services.get(index) else {
+    fn on_listener(&mut self, service: ServiceRef) {
+        let Some(svc) = self.services.get(&service) else {
             return;
         };
         if !svc.watching {
@@ -740,30 +790,30 @@ impl Superserver {
             svc.spec.listen.protocol,
             svc.spec.handover(),
         ) {
-            (Handler::Exec(_), _, true) => self.start_wait_server(index),
-            (_, Protocol::Tcp, _) => self.accept_burst(index),
+            (Handler::Exec(_), _, true) => self.start_wait_server(service),
+            (_, Protocol::Tcp, _) => self.accept_burst(service),
             (Handler::Internal(b), Protocol::Udp, _) => {
                 let b = *b;
-                self.answer_datagrams(index, b)
+                self.answer_datagrams(service, b)
             }
             // A dgram program service is always a wait service (refused otherwise).
             (Handler::Exec(_), Protocol::Udp, false) => {}
         }
     }
 
-    fn accept_burst(&mut self, index: usize) {
+    fn accept_burst(&mut self, service: ServiceRef) {
         for _ in 0..BURST {
             // Look at the rate before accepting; a connection is counted once taken.
-            if !self.services[index].watching || !self.rate_room(index) {
+            if !self.services[&service].watching || !self.rate_room(service) {
                 break;
             }
-            let Some(Listener::Tcp(listener)) = &self.services[index].listener else {
+            let Some(Listener::Tcp(listener)) = &self.services[&service].listener else {
                 break;
             };
             match listener.accept() {
                 Ok((stream, peer)) => {
-                    self.services[index].rate.record();
-                    self.connection(index, stream, peer);
+                    self.record_request(service);
+                    self.connection(service, stream, peer);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e)
@@ -780,27 +830,25 @@ impl Superserver {
                         Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
                     ) =>
                 {
-                    let why = format!("accept: {}", crate::sys::describe_io(&e));
-                    self.pause(index, EXHAUSTED_PAUSE, &why);
+                    let why = format!("accept: {}", describe_io(&e));
+                    self.pause(service, EXHAUSTED_PAUSE, &why);
                     break;
                 }
                 Err(e) => {
-                    let id = self.services[index].spec.id.clone();
-                    self.logs.error(&format!(
-                        "service {id}: accept: {}",
-                        crate::sys::describe_io(&e)
-                    ));
+                    let id = self.services[&service].spec.id.clone();
+                    self.logs
+                        .error(&format!("service {id}: accept: {}", describe_io(&e)));
                     break;
                 }
             }
         }
-        self.refresh(index);
+        self.refresh(service);
     }
 
     /// One accepted connection of a nowait stream service.
-    fn connection(&mut self, index: usize, stream: TcpStream, peer: SocketAddr) {
+    fn connection(&mut self, service: ServiceRef, stream: TcpStream, peer: SocketAddr) {
         let ip = canonical(peer.ip());
-        let spec = &self.services[index].spec;
+        let spec = &self.services[&service].spec;
         if let Err(denial) = spec.access.decide(ip) {
             let (id, log) = (spec.id.clone(), spec.log.clone());
             self.fail(&id, &log, denial.describe(), Some(ip));
@@ -824,11 +872,11 @@ impl Superserver {
         match &spec.handler {
             Handler::Internal(b) => {
                 let b = *b;
-                self.open_conn(index, b, stream, peer);
+                self.open_conn(service, b, stream, peer);
             }
             Handler::Exec(_) => {
                 let local = stream.local_addr().ok();
-                self.start_server(index, stream.as_raw_fd(), Some(peer), local, None);
+                self.start_server(service, stream.as_raw_fd(), Some(peer), local, None);
             }
         }
     }
@@ -837,13 +885,13 @@ impl Superserver {
     /// service). False when it could not be started.
     fn start_server(
         &mut self,
-        index: usize,
+        service: ServiceRef,
         fd: i32,
         peer: Option<SocketAddr>,
         local: Option<SocketAddr>,
         handover: Option<(ListenKey, Option<socket::Waiting>)>,
     ) -> bool {
-        let svc = &self.services[index];
+        let svc = &self.services[&service];
         let Some(template) = &svc.template else {
             return false;
         };
@@ -892,8 +940,8 @@ impl Superserver {
         }
     }
 
-    fn start_wait_server(&mut self, index: usize) {
-        let svc = &self.services[index];
+    fn start_wait_server(&mut self, service: ServiceRef) {
+        let svc = &self.services[&service];
         let Some(listener) = &svc.listener else {
             return;
         };
@@ -906,10 +954,8 @@ impl Superserver {
                 Ok(None) => return,
                 Err(e) => {
                     let id = svc.spec.id.clone();
-                    self.logs.error(&format!(
-                        "service {id}: recvfrom: {}",
-                        crate::sys::describe_io(&e)
-                    ));
+                    self.logs
+                        .error(&format!("service {id}: recvfrom: {}", describe_io(&e)));
                     socket::drop_datagram(fd);
                     return;
                 }
@@ -922,19 +968,23 @@ impl Superserver {
                 return;
             }
         }
-        if !self.rate_room(index) {
+        if !self.rate_room(service) {
             return;
         }
-        self.services[index].rate.record();
+        self.record_request(service);
         let peer = request.map(|w| w.source);
-        if self.start_server(index, fd, peer, None, Some((key.clone(), request))) {
+        if self.start_server(service, fd, peer, None, Some((key.clone(), request))) {
             self.busy.insert(key);
         } else if key.protocol == Protocol::Udp {
             socket::drop_datagram(fd);
         } else {
-            self.pause(index, FAILED_WAIT_PAUSE, "its server could not be started");
+            self.pause(
+                service,
+                FAILED_WAIT_PAUSE,
+                "its server could not be started",
+            );
         }
-        self.refresh(index);
+        self.refresh(service);
     }
 
     /// The server of a datagram wait service is gone. If the datagram it was started
@@ -942,10 +992,12 @@ impl Superserver {
     /// server again at once, and again, without end), and after UNREAD_LIMIT such exits
     /// in a row the service pauses.
     fn check_request_taken(&mut self, child: &Child, key: &ListenKey, request: socket::Waiting) {
-        let Some(&index) = self.by_id.get(&child.service) else {
+        let Some(&service) = self.by_id.get(&child.service) else {
             return;
         };
-        let svc = &mut self.services[index];
+        let Some(svc) = self.services.get_mut(&service) else {
+            return;
+        };
         let Some(listener) = svc.listener.as_ref().filter(|_| svc.spec.listen == *key) else {
             return;
         };
@@ -961,22 +1013,24 @@ impl Superserver {
         let why = "server exited without reading its datagram";
         self.fail(&child.service, &log, why, child.peer);
         if unread >= UNREAD_LIMIT {
-            self.services[index].unread_exits = 0;
+            if let Some(svc) = self.services.get_mut(&service) {
+                svc.unread_exits = 0;
+            }
             let why = format!("its server exited {unread} times in a row without reading");
-            self.pause(index, FAILED_WAIT_PAUSE, &why);
+            self.pause(service, FAILED_WAIT_PAUSE, &why);
         }
     }
 
-    fn answer_datagrams(&mut self, index: usize, builtin: Builtin) {
+    fn answer_datagrams(&mut self, service: ServiceRef, builtin: Builtin) {
         let mut buf = [0u8; 64 * 1024];
         for _ in 0..BURST {
-            if !self.services[index].watching {
+            if !self.services[&service].watching {
                 return;
             }
-            if !self.rate_room(index) {
+            if !self.rate_room(service) {
                 return;
             }
-            let svc = &self.services[index];
+            let svc = &self.services[&service];
             let Some(Listener::Udp(sock)) = &svc.listener else {
                 return;
             };
@@ -999,8 +1053,8 @@ impl Superserver {
                     continue;
                 }
             }
-            self.services[index].rate.record();
-            let Some(Listener::Udp(sock)) = &self.services[index].listener else {
+            self.record_request(service);
+            let Some(Listener::Udp(sock)) = &self.services[&service].listener else {
                 return;
             };
             internal::answer_datagram(builtin, sock, &buf[..n], peer, &mut self.lengths);
@@ -1008,42 +1062,47 @@ impl Superserver {
         }
     }
 
-    fn open_conn(&mut self, index: usize, builtin: Builtin, stream: TcpStream, peer: SocketAddr) {
+    fn open_conn(
+        &mut self,
+        service: ServiceRef,
+        builtin: Builtin,
+        stream: TcpStream,
+        peer: SocketAddr,
+    ) {
         if stream.set_nonblocking(true).is_err() {
             return;
         }
-        let id = self.services[index].spec.id.clone();
+        let id = self.services[&service].spec.id.clone();
         let conn = Conn::new(stream, builtin, id.clone(), peer);
-        let token = CONN_BASE + self.next_conn;
+        let number = self.next_conn;
         self.next_conn += 1;
-        let flags = interest_flags(conn.first_interest());
+        let token = Source::Conn(number).token();
         if let Err(e) = self
-            .epoll
-            .add(conn.stream.as_fd(), EpollEvent::new(flags, token))
+            .reactor
+            .add(conn.stream.as_fd(), token, conn.first_interest())
         {
             self.logs
-                .error(&format!("service {id}: epoll: {}", e.desc()));
+                .error(&format!("service {id}: epoll: {}", describe_io(&e)));
             return;
         }
         let ip = canonical(peer.ip());
         self.usage.entry(id.clone()).or_default().add(Some(ip));
-        self.conns.insert(token, conn);
-        let log = self.services[index].spec.log.clone();
+        self.conns.insert(number, conn);
+        let log = self.services[&service].spec.log.clone();
         self.log_start(&id, &log, 0, Some(ip));
     }
 
-    fn on_conn(&mut self, token: u64) {
-        let Some(conn) = self.conns.get_mut(&token) else {
+    fn on_conn(&mut self, number: u64) {
+        let Some(conn) = self.conns.get_mut(&number) else {
             return;
         };
         match conn.progress() {
-            Interest::Watch { read, write } => {
-                let mut event =
-                    EpollEvent::new(interest_flags(Interest::Watch { read, write }), token);
-                let _ = self.epoll.modify(conn.stream.as_fd(), &mut event);
+            Next::Watch(interest) => {
+                let token = Source::Conn(number).token();
+                let _ = self.reactor.modify(conn.stream.as_fd(), token, interest);
             }
-            Interest::Done => {
-                if let Some(conn) = self.conns.remove(&token) {
+            Next::Done => {
+                if let Some(conn) = self.conns.remove(&number) {
                     self.conn_closed(conn);
                 }
             }
@@ -1051,11 +1110,11 @@ impl Superserver {
     }
 
     fn conn_closed(&mut self, conn: Conn) {
-        let _ = self.epoll.delete(conn.stream.as_fd());
+        let _ = self.reactor.delete(conn.stream.as_fd());
         let ip = canonical(conn.peer.ip());
         self.release(&conn.service, Some(ip));
-        if let Some(&index) = self.by_id.get(&conn.service) {
-            let log = self.services[index].spec.log.clone();
+        if let Some(&service) = self.by_id.get(&conn.service) {
+            let log = self.services[&service].spec.log.clone();
             let exit = Exit {
                 how: "status=0",
                 pid: 0,
@@ -1063,7 +1122,7 @@ impl Superserver {
                 traffic: Some(conn.traffic),
             };
             self.log_exit(&conn.service, &log, exit);
-            self.refresh(index);
+            self.refresh(service);
         }
     }
 
@@ -1151,17 +1210,4 @@ fn counts_instances(spec: &ServiceSpec) -> bool {
                 && matches!(b, Builtin::Echo | Builtin::Discard | Builtin::Chargen)
         }
     }
-}
-
-fn interest_flags(interest: Interest) -> EpollFlags {
-    let mut flags = EpollFlags::empty();
-    if let Interest::Watch { read, write } = interest {
-        if read {
-            flags |= EpollFlags::EPOLLIN | EpollFlags::EPOLLRDHUP;
-        }
-        if write {
-            flags |= EpollFlags::EPOLLOUT;
-        }
-    }
-    flags
 }

@@ -12,13 +12,13 @@ use crate::plan::superserver::{Family, ListenKey, Protocol, SocketOptions};
 
 /// A service's listening socket.
 #[derive(Debug)]
-pub enum Listener {
+pub(crate) enum Listener {
     Tcp(TcpListener),
     Udp(UdpSocket),
 }
 
 impl Listener {
-    pub fn raw_fd(&self) -> RawFd {
+    pub(crate) fn raw_fd(&self) -> RawFd {
         match self {
             Listener::Tcp(l) => l.as_raw_fd(),
             Listener::Udp(u) => u.as_raw_fd(),
@@ -59,7 +59,7 @@ fn set_int(fd: RawFd, level: libc::c_int, name: libc::c_int, value: libc::c_int)
 
 /// Opens, binds and (for TCP) listens. A socket handed to servers is blocking (they
 /// expect it so); the others are non-blocking.
-pub fn open_listener(key: &ListenKey, options: &SocketOptions) -> io::Result<Listener> {
+pub(crate) fn open_listener(key: &ListenKey, options: &SocketOptions) -> io::Result<Listener> {
     let domain = if key.addr.is_ipv4() {
         libc::AF_INET
     } else {
@@ -98,7 +98,11 @@ pub fn open_listener(key: &ListenKey, options: &SocketOptions) -> io::Result<Lis
 }
 
 /// Buffer sizes and TCP options; accepted connections inherit them from the listener.
-pub fn apply_options(fd: RawFd, protocol: Protocol, options: &SocketOptions) -> io::Result<()> {
+pub(crate) fn apply_options(
+    fd: RawFd,
+    protocol: Protocol,
+    options: &SocketOptions,
+) -> io::Result<()> {
     if let Some(size) = options.sndbuf {
         set_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, size as libc::c_int)?;
     }
@@ -191,7 +195,7 @@ fn from_sockaddr(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
 /// A datagram waiting on a socket, as far as it can be told from another: its source,
 /// its length and a digest of its bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Waiting {
+pub(crate) struct Waiting {
     pub source: SocketAddr,
     len: usize,
     digest: u64,
@@ -199,7 +203,7 @@ pub struct Waiting {
 
 /// The next datagram, without taking it and without blocking (the socket of a wait
 /// service is blocking, for its server). None: nothing is waiting.
-pub fn peek_waiting(fd: RawFd) -> io::Result<Option<Waiting>> {
+pub(crate) fn peek_waiting(fd: RawFd) -> io::Result<Option<Waiting>> {
     // SAFETY: all-zero storage is valid; recvfrom fills at most `len` bytes of it.
     let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
     let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
@@ -233,7 +237,7 @@ pub fn peek_waiting(fd: RawFd) -> io::Result<Option<Waiting>> {
 }
 
 /// Takes the next datagram and throws it away, without blocking.
-pub fn drop_datagram(fd: RawFd) {
+pub(crate) fn drop_datagram(fd: RawFd) {
     let mut byte = [0u8; 1];
     // SAFETY: recv into a local buffer; truncation discards the rest of the datagram.
     unsafe {

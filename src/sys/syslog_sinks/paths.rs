@@ -61,7 +61,7 @@ fn is_sticky(meta: &Metadata) -> bool {
 
 /// The real path of the file `path` names, every directory on the way checked, the
 /// missing ones created (mode 0755). `follow`: the file itself may be a symbolic link.
-pub fn trusted_location(path: &Path, follow: bool) -> io::Result<PathBuf> {
+pub(crate) fn trusted_location(path: &Path, follow: bool) -> io::Result<PathBuf> {
     let path = std::path::absolute(path)?;
     let trusted = Trusted::current();
     let mut pending: VecDeque<OsString> = VecDeque::new();
