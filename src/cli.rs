@@ -61,6 +61,36 @@ fn dispatch(mut rest: Vec<OsString>) -> i32 {
     }
 }
 
+/// The whole binary as one command line: `vinit [--root DIR] TOOL ...`, each tool a
+/// subcommand with its own definition. Man pages and shell completions are generated
+/// from it (tests/generated.rs); the dispatcher itself stays a few lines of matching, so
+/// that a link named after a tool costs nothing to start.
+pub fn command() -> clap::Command {
+    let tools = tools::TOOLS.iter().map(|tool| {
+        (tool.command)()
+            .name(tool.name)
+            .visible_aliases(tool.aliases.iter().copied())
+    });
+    clap::Command::new("vinit")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("A SysV-style init system and service manager")
+        .long_about(
+            "One multi-call binary: `vinit TOOL ARGS...`, or a link named after the tool \
+             (`vinit install-links DIR` makes them). Every tool works on a root directory: \
+             its own --root DIR, else the one given before the tool's name, else \
+             $VINIT_ROOT, else /.",
+        )
+        .arg(
+            clap::Arg::new("root")
+                .long("root")
+                .value_name("DIR")
+                .global(false)
+                .help("Work on the system below DIR (default: $VINIT_ROOT, else /)"),
+        )
+        .subcommand_required(true)
+        .subcommands(tools)
+}
+
 fn usage() -> String {
     let mut out = format!(
         "vinit {} - a SysV-style init system and service manager\n\n\
@@ -74,7 +104,11 @@ fn usage() -> String {
             name.push_str(", ");
             name.push_str(alias);
         }
-        out.push_str(&format!("  {name:<15} {}\n", tool.about));
+        let about = (tool.command)()
+            .get_about()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        out.push_str(&format!("  {name:<15} {about}\n"));
     }
     out.push_str(
         "\nOptions:\n  --root DIR       work on the system below DIR (default: $VINIT_ROOT, else /)\n  \

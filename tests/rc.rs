@@ -384,7 +384,7 @@ fn the_example_system_starts_and_stops() {
 fn dispatcher_help_unknown_tools_and_links() {
     let out = vinit_cmd().arg("--help").output().unwrap();
     assert!(out.status.success());
-    assert!(stdout(&out).contains("\n  rc              run the rc scripts of a runlevel"));
+    assert!(stdout(&out).contains("\n  rc              Run the rc scripts of a runlevel"));
     let out = vinit_cmd().arg("frobnicate").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
