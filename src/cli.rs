@@ -10,9 +10,16 @@ use crate::tools::{self, Context};
 pub fn main(args: Vec<OsString>) -> i32 {
     let called_as = tools::program_name(&args, "");
     if let Some(tool) = tools::find(&called_as) {
-        return (tool.run)(&Context::default(), args);
+        return run(tool, &Context::default(), args);
     }
     dispatch(args.into_iter().skip(1).collect())
+}
+
+fn run(tool: &tools::Tool, ctx: &Context, args: Vec<OsString>) -> i32 {
+    if tool.piped {
+        crate::sys::runtime::signals::end_on_closed_pipe();
+    }
+    (tool.run)(ctx, args)
 }
 
 /// `vinit [--root DIR] TOOL args…`
@@ -25,6 +32,7 @@ fn dispatch(mut rest: Vec<OsString>) -> i32 {
         };
         match first.as_str() {
             "-h" | "--help" | "help" => {
+                crate::sys::runtime::signals::end_on_closed_pipe();
                 print!("{}", usage());
                 return 0;
             }
@@ -50,7 +58,7 @@ fn dispatch(mut rest: Vec<OsString>) -> i32 {
             }
             name => {
                 return match tools::find(name) {
-                    Some(tool) => (tool.run)(&ctx, rest),
+                    Some(tool) => run(tool, &ctx, rest),
                     None => {
                         eprintln!("vinit: unknown tool '{name}' (see 'vinit --help' for the list)");
                         2

@@ -118,3 +118,47 @@ fn every_tool_has_a_page_and_the_pages_read() {
         assert!(out.status.success() && warnings.is_empty(), "{warnings}");
     }
 }
+
+/// The Debian package (`cargo deb`, `[package.metadata.deb]` in Cargo.toml) installs a
+/// link per tool under /usr/lib/vinit/sbin; dpkg owns them because they are committed as
+/// symlinks in `pkg/links/`, one per tool name `vinit install-links` creates.
+#[test]
+fn package_links_are_current() {
+    let update = std::env::var_os("VINIT_UPDATE_GENERATED").is_some();
+    let dir = repo().join("pkg/links");
+    // Installed as /usr/lib/vinit/sbin/NAME: three levels below /usr.
+    let target = Path::new("../../../sbin/vinit");
+    let names: Vec<&str> = vinit::tools::TOOLS
+        .iter()
+        .filter(|t| t.linked)
+        .flat_map(|t| std::iter::once(t.name).chain(t.aliases.iter().copied()))
+        .collect();
+    let mut stale = Vec::new();
+    for name in &names {
+        let link = dir.join(name);
+        if fs::read_link(&link).ok().as_deref() == Some(target) {
+            continue;
+        }
+        if update {
+            fs::create_dir_all(&dir).unwrap();
+            let _ = fs::remove_file(&link);
+            std::os::unix::fs::symlink(target, &link).unwrap();
+        } else {
+            stale.push(name.to_string());
+        }
+    }
+    for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !names.contains(&name.as_str()) {
+            if update {
+                fs::remove_file(entry.path()).unwrap();
+            } else {
+                stale.push(format!("{name} (no tool of that name)"));
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "pkg/links not current: {stale:?}; run VINIT_UPDATE_GENERATED=1 cargo test --test generated"
+    );
+}

@@ -448,3 +448,37 @@ fn install_links_creates_a_link_per_linked_tool() {
         .unwrap();
     assert_eq!(out.status.success(), planned.is_empty(), "{}", stderr(&out));
 }
+
+/// Output into a pipe whose reader is gone (`chkconfig --list | head -1` once head has
+/// quit): every tool ends quietly — by SIGPIPE like the C tools, or with its status —
+/// and none panics.
+#[test]
+fn a_closed_output_pipe_ends_a_tool_without_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    let root = TestRoot::example_redhat();
+    let mut runs: Vec<Vec<String>> = vinit::tools::TOOLS
+        .iter()
+        .map(|t| vec![t.name.to_string(), "--help".to_string()])
+        .collect();
+    runs.push(vec!["--help".into()]);
+    runs.push(vec!["chkconfig".into(), "--list".into()]);
+    runs.push(vec!["rc".into(), "--dry-run".into(), "3".into()]);
+    runs.push(vec!["xinetd".into(), "--version".into()]);
+    for args in runs {
+        let (reader, writer) = nix::unistd::pipe().unwrap();
+        drop(reader);
+        let out = vinit_cmd()
+            .env("VINIT_ROOT", root.path())
+            .args(&args)
+            .stdout(std::process::Stdio::from(writer))
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            out.status.signal() == Some(libc::SIGPIPE) || out.status.code().is_some(),
+            "{args:?}: {:?}",
+            out.status
+        );
+    }
+}

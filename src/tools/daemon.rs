@@ -311,7 +311,7 @@ impl Cli {
     /// A message start-stop-daemon prints unless `--quiet`.
     fn info(&self, text: &str) {
         if !self.args.quiet {
-            println!("{text}");
+            say(format_args!("{text}"));
         }
     }
 
@@ -647,7 +647,10 @@ impl Cli {
                 } else {
                     String::new()
                 };
-                println!("Stopped {what} (pid {}){retry}.", join_pids(pids));
+                say(format_args!(
+                    "Stopped {what} (pid {}){retry}.",
+                    join_pids(pids)
+                ));
             }
         };
         let stopped = stop(&processes, checked.signal, schedule, &mut report)
@@ -674,7 +677,7 @@ impl Cli {
             Ok(Lookup::Running(list)) => {
                 if self.action == Some(Action::Pidof) {
                     let pids: Vec<Pid> = list.iter().map(|p| p.pid()).collect();
-                    println!("{}", join_pids(&pids));
+                    say(format_args!("{}", join_pids(&pids)));
                 }
                 Ok(0)
             }
@@ -793,4 +796,11 @@ fn join_pids(pids: &[Pid]) -> String {
         .map(|p| p.to_string())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A line on standard output. A reader that went away (`start-stop-daemon ... | head`)
+/// costs the line, never the run: this process may go on to supervise a daemon.
+fn say(line: std::fmt::Arguments) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
 }

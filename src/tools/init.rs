@@ -104,6 +104,7 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
             Parsed::default()
         }
         Err(msg) if msg.is_empty() => {
+            crate::sys::runtime::signals::end_on_closed_pipe();
             print!("{}", command().render_long_help());
             return 0;
         }

@@ -233,6 +233,7 @@ fn print_plan(
     problems: &[Problem],
     order_problems: &[String],
 ) {
+    crate::sys::runtime::signals::end_on_closed_pipe();
     println!(
         "runlevel {} (previous {}), policy {}, {} layout, {}, {}",
         plan.level,
@@ -402,6 +403,7 @@ fn show_report(root: &Root, json: bool) -> i32 {
             return 1;
         }
     };
+    crate::sys::runtime::signals::end_on_closed_pipe();
     if json {
         print!("{}", boot_report::json(&runs));
         return 0;

@@ -135,6 +135,7 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
 
 fn run(ctx: &Context, tag: &str, args: &Args) -> ToolResult {
     if args.version {
+        crate::sys::runtime::signals::end_on_closed_pipe();
         println!("{tag} (vinit {})", env!("CARGO_PKG_VERSION"));
         return Ok(0);
     }
@@ -211,6 +212,7 @@ fn main_log(args: &Args, tag: &str, root: &Root, foreground: bool) -> Result<Mai
 /// serve is one, unless the superserver would stay alive with it).
 fn check(sources: &Sources, stayalive: bool) -> ToolResult {
     let set = config::load(sources)?;
+    crate::sys::runtime::signals::end_on_closed_pipe();
     print!("{}", describe(&set));
     let nothing = nothing_to_serve(&set).filter(|_| !stayalive);
     if let Some(why) = &nothing {
