@@ -77,6 +77,15 @@ pub fn name(signo: i32) -> String {
     }
 }
 
+/// A command-line tool whose output goes into a pipeline (`chkconfig --list | head`)
+/// ends quietly when the reader goes away, as the C tools it replaces do: SIGPIPE gets its
+/// default action back (Rust's runtime ignores it, and every later print would fail or
+/// panic). Daemons and init keep it ignored: a closed socket or FIFO must not end them.
+pub fn end_on_closed_pipe() {
+    // SAFETY: installing SIG_DFL runs no handler code.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,13 +95,4 @@ mod tests {
         assert_eq!(name(libc::SIGPROF), "SIGPROF");
         assert_eq!(name(libc::SIGRTMIN() + 3), "SIGRTMIN+3");
     }
-}
-
-/// A command-line tool whose output goes into a pipeline (`chkconfig --list | head`)
-/// ends quietly when the reader goes away, as the C tools it replaces do: SIGPIPE gets its
-/// default action back (Rust's runtime ignores it, and every later print would fail or
-/// panic). Daemons and init keep it ignored: a closed socket or FIFO must not end them.
-pub fn end_on_closed_pipe() {
-    // SAFETY: installing SIG_DFL runs no handler code.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
 }
