@@ -8,6 +8,7 @@ use crate::tools::{self, Context};
 /// Runs the tool named by `argv[0]` or, for `vinit` itself, by the first argument.
 /// Returns the exit status.
 pub fn main(args: Vec<OsString>) -> i32 {
+    crate::sys::nss::use_built_in_sources();
     let called_as = tools::program_name(&args, "");
     if let Some(tool) = tools::find(&called_as) {
         return run(tool, &Context::default(), args);

@@ -129,10 +129,6 @@ impl SysError {
     pub fn reason(&self) -> String {
         describe_io(&self.source)
     }
-
-    pub fn kind(&self) -> io::ErrorKind {
-        self.source.kind()
-    }
 }
 
 impl fmt::Display for SysError {
@@ -184,14 +180,6 @@ pub fn finish(tool: &str, result: ToolResult) -> i32 {
     }
 }
 
-/// A path for messages and for the [`SysError`] of a check that is not an I/O call.
-pub fn invalid(path: &Path, reason: &str) -> SysError {
-    SysError::at(
-        path,
-        io::Error::new(io::ErrorKind::InvalidInput, reason.to_string()),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,7 +192,6 @@ mod tests {
             e.to_string(),
             "/nonexistent/inittab: No such file or directory"
         );
-        assert_eq!(e.kind(), io::ErrorKind::NotFound);
         assert_eq!(finish("tool", Err(Box::new(e))), 1);
         assert_eq!(finish("tool", Err(Failure::new(3, "bad usage").into())), 3);
         assert_eq!(finish("tool", Ok(0)), 0);
@@ -214,7 +201,5 @@ mod tests {
             ("usage: tool ARG".into(), false)
         );
         assert_eq!(finish("tool", Err(usage.into())), 2);
-        let bad = invalid(Path::new("/etc/x"), "not a regular file");
-        assert_eq!(bad.to_string(), "/etc/x: not a regular file");
     }
 }

@@ -1,7 +1,6 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    vinit::sys::nss::use_built_in_sources();
     let status = vinit::cli::main(std::env::args_os().collect());
     ExitCode::from(u8::try_from(status).unwrap_or(1))
 }

@@ -100,11 +100,6 @@ impl Action {
         )
     }
 
-    /// Run at boot, before the first runlevel, and never killed by a level change.
-    pub fn is_boot(self) -> bool {
-        matches!(self, Action::Sysinit | Action::Boot | Action::Bootwait)
-    }
-
     /// Describes a process to run (everything but `initdefault` and `off`).
     pub fn runs_process(self) -> bool {
         !matches!(self, Action::Initdefault | Action::Off)
@@ -249,6 +244,7 @@ pub struct Inittab {
     pub default_level: Option<Runlevel>,
 }
 
+#[cfg(test)]
 impl Inittab {
     pub fn entry(&self, id: &str) -> Option<&InittabEntry> {
         self.entries.iter().find(|e| e.id == id)

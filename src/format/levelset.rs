@@ -32,6 +32,7 @@ impl LevelSet {
         }
     }
 
+    #[cfg(test)]
     pub fn of(levels: &[Runlevel]) -> LevelSet {
         levels.iter().fold(LevelSet::EMPTY, |set, l| set.with(*l))
     }
@@ -44,6 +45,7 @@ impl LevelSet {
         LevelSet(self.0 | LevelSet::bit(level))
     }
 
+    #[cfg(test)]
     pub fn without(self, level: Runlevel) -> LevelSet {
         LevelSet(self.0 & !LevelSet::bit(level))
     }

@@ -123,18 +123,6 @@ pub struct RcPlan {
     pub skipped: Vec<(Step, SkipReason)>,
 }
 
-impl RcPlan {
-    /// The steps grouped into batches of equal kind and number. Steps within a batch have
-    /// no order between them by the link convention (Debian's startpar runs them
-    /// concurrently); batches must run one after another. A dependency-driven executor can
-    /// refine this further.
-    pub fn batches(&self) -> Vec<&[Step]> {
-        self.steps
-            .chunk_by(|a, b| a.link.kind == b.link.kind && a.link.priority == b.link.priority)
-            .collect()
-    }
-}
-
 /// Everything the planner needs to know about the system.
 pub struct PlanInput<'a> {
     pub level: Runlevel,
@@ -327,13 +315,6 @@ mod tests {
             &["up"],
         );
         assert_eq!(names(&p.steps), ["S01up:stop"]);
-    }
-
-    #[test]
-    fn batches_group_equal_numbers() {
-        let p = run('3', Some('2'), SkipPolicy::RunAll, LINKS, &[]);
-        let sizes: Vec<usize> = p.batches().iter().map(|b| b.len()).collect();
-        assert_eq!(sizes, [1, 2, 1, 3, 1]);
     }
 
     /// Every level × every previous level × both policies × every lock subset.

@@ -79,14 +79,7 @@ pub enum Lookup {
     Unreadable,
 }
 
-impl Lookup {
-    pub fn pids(&self) -> Vec<Pid> {
-        match self {
-            Lookup::Running(list) => list.iter().map(Process::pid).collect(),
-            _ => Vec::new(),
-        }
-    }
-}
+impl Lookup {}
 
 /// Finds the running daemon (see the module comment for the rules).
 pub fn find(target: &Target) -> io::Result<Lookup> {
@@ -179,8 +172,8 @@ fn refuse_untrusted(trust: Trust, identity: &Identity) -> io::Result<()> {
 /// How a start ended.
 #[derive(Debug)]
 pub enum Started {
-    Now(Pid),
-    Already(Vec<Pid>),
+    Now,
+    Already,
     /// `--test`: not running, it would be started.
     Would,
     /// A self-daemonizing program exited with this status instead (start-stop-daemon,
@@ -226,10 +219,8 @@ pub fn start(target: &Target, request: StartRequest) -> Result<Started, String> 
         Err(e) => return Err(show(pidfile, &e)),
     };
     match find(target).map_err(|e| show(pidfile, &e))? {
-        Lookup::Running(list) => {
-            return Ok(Started::Already(list.iter().map(Process::pid).collect()))
-        }
-        Lookup::Unverifiable(pid) => return Ok(Started::Already(vec![pid])),
+        Lookup::Running(_) => return Ok(Started::Already),
+        Lookup::Unverifiable(_) => return Ok(Started::Already),
         Lookup::Stopped { .. } | Lookup::Unreadable => {}
     }
     if request.test {
@@ -260,7 +251,7 @@ fn start_background(mut spawn: Spawn) -> Result<Started, String> {
     spawn.new_session = true;
     spawn
         .spawn()
-        .map(Started::Now)
+        .map(|_| Started::Now)
         .map_err(|e| describe_spawn_error(spawn.program(), &e))
 }
 
@@ -285,7 +276,7 @@ fn start_detached(pidfile: &Path, mut spawn: Spawn) -> Result<Started, String> {
         }
         return Err(show(pidfile, &e));
     }
-    Ok(Started::Now(pid))
+    Ok(Started::Now)
 }
 
 /// A program that daemonizes itself: run it, then wait until its pidfile names a live
@@ -304,7 +295,7 @@ fn start_forking(target: &Target, request: StartRequest) -> Result<Started, Stri
     loop {
         if !launcher_done {
             match launcher_exited(launcher, spawn.program())? {
-                Some(0) if !target.explicit_pidfile => return Ok(Started::Now(launcher)),
+                Some(0) if !target.explicit_pidfile => return Ok(Started::Now),
                 Some(0) => launcher_done = true,
                 Some(code) => return Ok(Started::Failed(code)),
                 None => {}
@@ -315,8 +306,8 @@ fn start_forking(target: &Target, request: StartRequest) -> Result<Started, Stri
         let timed_out = Instant::now() >= deadline;
         if target.explicit_pidfile || timed_out {
             if let Ok(Lookup::Running(list)) = find(target) {
-                if let Some(process) = list.first() {
-                    return Ok(Started::Now(process.pid()));
+                if !list.is_empty() {
+                    return Ok(Started::Now);
                 }
             }
         }

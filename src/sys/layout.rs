@@ -114,10 +114,6 @@ impl Root {
         self.at("var/lock/subsys")
     }
 
-    pub fn run_dir(&self) -> PathBuf {
-        self.at("run")
-    }
-
     /// init's control FIFO.
     pub fn initctl(&self) -> PathBuf {
         self.at("run/initctl")
@@ -316,11 +312,6 @@ pub fn proc_dir() -> &'static Path {
 /// `/proc/PID`.
 pub fn proc_pid(pid: i32) -> PathBuf {
     proc_dir().join(pid.to_string())
-}
-
-/// The running binary, as the kernel knows it (to start another copy of vinit).
-pub fn self_exe() -> PathBuf {
-    proc_dir().join("self/exe")
 }
 
 #[cfg(test)]

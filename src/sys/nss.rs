@@ -26,7 +26,7 @@ const BUILT_IN_SOURCES: &[(&std::ffi::CStr, &std::ffi::CStr)] = &[
 ];
 
 /// In the static build, makes every lookup use only the built-in sources (see the
-/// module). Called first thing in `main`; nothing to do in the dynamic build.
+/// module). Called first thing in `cli::main`; nothing to do in the dynamic build.
 pub fn use_built_in_sources() {
     #[cfg(all(target_env = "gnu", target_feature = "crt-static"))]
     for (database, sources) in BUILT_IN_SOURCES {

@@ -78,18 +78,6 @@ pub enum PidfileState {
     },
 }
 
-impl PidfileState {
-    /// The pid the file holds, whatever its state.
-    pub fn written(&self) -> Option<Pid> {
-        match *self {
-            PidfileState::Missing => None,
-            PidfileState::Locked { written, .. }
-            | PidfileState::Stale { written }
-            | PidfileState::Unlocked { written } => written,
-        }
-    }
-}
-
 /// Who could have written a pidfile, by its owner and mode (start-stop-daemon's rule).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trust {

@@ -10,7 +10,6 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{killpg, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{pipe2, read, Pid};
@@ -192,32 +191,6 @@ impl RunningScript {
     }
 }
 
-/// Runs one script to its end (see [`RunningScript`]), handing its output to
-/// `on_output` as it comes.
-pub fn run_script(spawn: &Spawn, limits: Limits, mut on_output: impl FnMut(&[u8])) -> Outcome {
-    let mut script = match RunningScript::start(spawn, limits, true) {
-        Ok(s) => s,
-        Err(outcome) => return outcome,
-    };
-    loop {
-        if let Some(outcome) = script.check(Instant::now(), &mut on_output) {
-            return outcome;
-        }
-        let (output, exit) = script.fds();
-        let mut fds: Vec<PollFd> = [output, exit]
-            .into_iter()
-            .flatten()
-            .map(|fd| PollFd::new(fd, PollFlags::POLLIN))
-            .collect();
-        let ms = crate::sys::runtime::timers::wait_millis(script.deadline());
-        let _ = poll(
-            &mut fds,
-            PollTimeout::try_from(ms).unwrap_or(PollTimeout::NONE),
-        );
-        script.read_output(&mut on_output);
-    }
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Stage {
     Running,
@@ -269,6 +242,33 @@ impl ExitWatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+
+    /// Runs one script to its end (see [`RunningScript`]), handing its output to
+    /// `on_output` as it comes.
+    fn run_script(spawn: &Spawn, limits: Limits, mut on_output: impl FnMut(&[u8])) -> Outcome {
+        let mut script = match RunningScript::start(spawn, limits, true) {
+            Ok(s) => s,
+            Err(outcome) => return outcome,
+        };
+        loop {
+            if let Some(outcome) = script.check(Instant::now(), &mut on_output) {
+                return outcome;
+            }
+            let (output, exit) = script.fds();
+            let mut fds: Vec<PollFd> = [output, exit]
+                .into_iter()
+                .flatten()
+                .map(|fd| PollFd::new(fd, PollFlags::POLLIN))
+                .collect();
+            let ms = crate::sys::runtime::timers::wait_millis(script.deadline());
+            let _ = poll(
+                &mut fds,
+                PollTimeout::try_from(ms).unwrap_or(PollTimeout::NONE),
+            );
+            script.read_output(&mut on_output);
+        }
+    }
 
     fn sh(script: &str) -> Spawn {
         let mut s = Spawn::new("/bin/sh");

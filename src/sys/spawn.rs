@@ -28,7 +28,7 @@
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use nix::unistd::Pid;
@@ -846,16 +846,6 @@ pub fn describe_spawn_error(program: &Path, e: &io::Error) -> String {
         return e.to_string();
     }
     format!("{}: {}", program.display(), crate::sys::describe_io(e))
-}
-
-/// Builds an environment list from `KEY=VALUE` strings (as the kernel gives them).
-pub fn split_env_entry(entry: &OsStr) -> Option<(OsString, OsString)> {
-    let bytes = entry.as_bytes();
-    let eq = bytes.iter().position(|&b| b == b'=')?;
-    Some((
-        OsString::from_vec(bytes[..eq].to_vec()),
-        OsString::from_vec(bytes[eq + 1..].to_vec()),
-    ))
 }
 
 #[cfg(test)]

@@ -38,10 +38,6 @@ impl SyslogClient {
         }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Sends one formatted datagram; reconnects once if the socket was replaced
     /// (syslogd restarted). A blocking client waits while syslogd's queue is full.
     pub fn send_raw(&mut self, datagram: &[u8]) -> io::Result<()> {
@@ -395,40 +391,11 @@ pub struct Logger {
     client: Mutex<Option<SyslogClient>>,
     /// Also copy messages of this level and above to the console (foreground use).
     echo: log::LevelFilter,
-    /// Write to the console what syslog did not take (a tool's diagnostics must be seen;
-    /// a quiet init's are not).
-    fallback: bool,
     /// Where console copies go instead of stderr (init's own non-blocking descriptor).
     console: Option<std::fs::File>,
 }
 
 impl Logger {
-    /// Installs the logger for this process. `dev_log` None: stderr only.
-    pub fn install(
-        tag: &str,
-        facility: Facility,
-        dev_log: Option<PathBuf>,
-        echo: bool,
-        level: log::LevelFilter,
-    ) {
-        let client = dev_log.map(SyslogClient::new);
-        let logger = Logger {
-            tag: tag.to_string(),
-            facility,
-            client: Mutex::new(client),
-            echo: if echo {
-                log::LevelFilter::Trace
-            } else {
-                log::LevelFilter::Off
-            },
-            fallback: true,
-            console: None,
-        };
-        if log::set_boxed_logger(Box::new(logger)).is_ok() {
-            log::set_max_level(level);
-        }
-    }
-
     /// The logger of a process that must never block (PID 1): a non-blocking syslog
     /// socket, and messages of `console_level` and above also written to `console`
     /// (dropped when it would block).
@@ -445,7 +412,6 @@ impl Logger {
             facility,
             client: Mutex::new(Some(SyslogClient::nonblocking(dev_log))),
             echo: console_level,
-            fallback: false,
             console,
         };
         if log::set_boxed_logger(Box::new(logger)).is_ok() {
@@ -474,14 +440,14 @@ impl log::Log for Logger {
         }
         let message = record.args().to_string();
         let priority = Priority::new(self.facility, severity_of(record.level()));
-        let sent = match self.client.lock() {
-            Ok(mut guard) => guard.as_mut().is_some_and(|c| {
-                c.send(priority, &self.tag, Some(std::process::id()), &message)
-                    .is_ok()
-            }),
-            Err(_) => false,
-        };
-        if record.level() <= self.echo || (self.fallback && !sent) {
+        // Lost when syslog does not take it: PID 1 must not block, and the console
+        // copy below is the one that must be seen.
+        if let Ok(mut guard) = self.client.lock() {
+            if let Some(client) = guard.as_mut() {
+                let _ = client.send(priority, &self.tag, Some(std::process::id()), &message);
+            }
+        }
+        if record.level() <= self.echo {
             let line = format!("{}: {message}\n", self.tag);
             match &self.console {
                 Some(console) => {

@@ -463,13 +463,13 @@ impl Cli {
             output: args.output.clone(),
         };
         match start(target, request).map_err(Failure::Fatal)? {
-            Started::Now(_) => Ok(0),
+            Started::Now => Ok(0),
             Started::Failed(code) => Ok(code),
             Started::Would => {
                 self.info(&self.would_start(credentials.as_ref()));
                 Ok(0)
             }
-            Started::Already(_) => {
+            Started::Already => {
                 let what = target
                     .identity
                     .exec

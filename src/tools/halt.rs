@@ -11,7 +11,7 @@ use super::{parse_args_or, Context};
 use crate::error::{finish, SysError, ToolResult};
 use crate::format::initreq::Request;
 use crate::format::utmp::UtmpRecord;
-use crate::sys::init::tree::{reboot, Halt};
+use crate::sys::init::tree::{reboot, HaltAction};
 use crate::sys::initctl::{send, SendError};
 use crate::sys::layout::Root;
 
@@ -70,9 +70,9 @@ pub fn main(ctx: &Context, args: Vec<OsString>) -> i32 {
 fn run(ctx: &Context, name: &str, mut parsed: Args) -> ToolResult {
     parsed.power_off |= name == "poweroff";
     let how = match name {
-        "reboot" => Halt::Reboot,
-        _ if parsed.power_off => Halt::PowerOff,
-        _ => Halt::Halt,
+        "reboot" => HaltAction::Reboot,
+        _ if parsed.power_off => HaltAction::PowerOff,
+        _ => HaltAction::Halt,
     };
     let root = ctx.root(parsed.root.as_deref());
     if !parsed.force && !parsed.wtmp_only && !in_shutdown_level(&root) {
@@ -109,11 +109,11 @@ fn in_shutdown_level(root: &Root) -> bool {
     matches!(current, Some('0' | '6'))
 }
 
-fn ask_init(root: &Root, how: Halt) -> Result<(), SendError> {
+fn ask_init(root: &Root, how: HaltAction) -> Result<(), SendError> {
     let (level, halt) = match how {
-        Halt::Reboot => ('6', None),
-        Halt::PowerOff => ('0', Some("POWEROFF")),
-        Halt::Halt => ('0', Some("HALT")),
+        HaltAction::Reboot => ('6', None),
+        HaltAction::PowerOff => ('0', Some("POWEROFF")),
+        HaltAction::Halt => ('0', Some("HALT")),
     };
     let mut requests = Vec::new();
     if let Some(value) = halt {

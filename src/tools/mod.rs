@@ -6,33 +6,33 @@ use std::path::{Path, PathBuf};
 
 use crate::sys::layout::Root;
 
-pub mod chkconfig;
-pub mod daemon;
-pub mod halt;
-pub mod init;
-pub mod install_links;
-pub mod logger;
-pub mod ntsysv;
-pub mod rc;
-pub mod runlevel;
-pub mod service;
-pub mod shutdown;
-pub mod syslogd;
-pub mod telinit;
-pub mod update_rc_d;
-pub mod xinetd;
+pub(crate) mod chkconfig;
+pub(crate) mod daemon;
+pub(crate) mod halt;
+pub(crate) mod init;
+pub(crate) mod install_links;
+pub(crate) mod logger;
+pub(crate) mod ntsysv;
+pub(crate) mod rc;
+pub(crate) mod runlevel;
+pub(crate) mod service;
+pub(crate) mod shutdown;
+pub(crate) mod syslogd;
+pub(crate) mod telinit;
+pub(crate) mod update_rc_d;
+pub(crate) mod xinetd;
 
 /// What the dispatcher knows before a tool parses its own arguments.
 #[derive(Clone, Debug, Default)]
 pub struct Context {
     /// `--root` given before the tool name (`vinit --root DIR rc 3`).
-    pub global_root: Option<PathBuf>,
+    pub(crate) global_root: Option<PathBuf>,
 }
 
 impl Context {
     /// The root a tool works on: its own `--root`, else the global one, else
     /// `VINIT_ROOT`, else `/`.
-    pub fn root(&self, own: Option<&Path>) -> Root {
+    pub(crate) fn root(&self, own: Option<&Path>) -> Root {
         Root::from_option(own.or(self.global_root.as_deref()))
     }
 }
@@ -46,9 +46,9 @@ pub struct Tool {
     pub linked: bool,
     /// A filter-like tool that a closed output pipe ends, like the C tool it replaces
     /// (`chkconfig --list | head`); false for init, the daemons and what runs services.
-    pub piped: bool,
+    pub(crate) piped: bool,
     /// Runs the tool; `args[0]` is the name it was called by. Returns the exit status.
-    pub run: fn(&Context, Vec<OsString>) -> i32,
+    pub(crate) run: fn(&Context, Vec<OsString>) -> i32,
     /// Its command line, defined once: help, man page and completions come from it.
     pub command: fn() -> clap::Command,
 }
@@ -179,13 +179,13 @@ pub const TOOLS: &[Tool] = &[
 
 /// The name a tool was called by: the last component of `args[0]` (`/sbin/reboot` →
 /// `reboot`), or `default` when there is none.
-pub fn program_name(args: &[OsString], default: &str) -> String {
+pub(crate) fn program_name(args: &[OsString], default: &str) -> String {
     args.first()
         .and_then(|a| Path::new(a).file_name())
         .map_or_else(|| default.to_string(), |n| n.to_string_lossy().into_owned())
 }
 
-pub fn find(name: &str) -> Option<&'static Tool> {
+pub(crate) fn find(name: &str) -> Option<&'static Tool> {
     TOOLS
         .iter()
         .find(|t| t.name == name || t.aliases.contains(&name))
@@ -193,13 +193,13 @@ pub fn find(name: &str) -> Option<&'static Tool> {
 
 /// Parses a clap command line; on `--help`/`--version` or a usage error, prints what clap
 /// prints and returns the exit status to use (0, or 2 for usage errors).
-pub fn parse_args<P: clap::Parser>(args: Vec<OsString>) -> Result<P, i32> {
+pub(crate) fn parse_args<P: clap::Parser>(args: Vec<OsString>) -> Result<P, i32> {
     parse_args_or(args, 2)
 }
 
 /// [`parse_args`] for a tool whose usage errors exit with `usage_status` (sysvinit's
 /// tools exit 1).
-pub fn parse_args_or<P: clap::Parser>(args: Vec<OsString>, usage_status: i32) -> Result<P, i32> {
+pub(crate) fn parse_args_or<P: clap::Parser>(args: Vec<OsString>, usage_status: i32) -> Result<P, i32> {
     P::try_parse_from(args).map_err(|e| {
         let _ = e.print();
         if e.use_stderr() {

@@ -32,7 +32,7 @@ use crate::sys::runtime::signals::{Signals, Which};
 use crate::sys::runtime::timers::Timers;
 use crate::sys::spawn::{Spawn, Stdio};
 use control::Control;
-use tree::{signal_everything, Halt, Role};
+use tree::{signal_everything, HaltAction, Role};
 
 /// Seconds between TERM and KILL for entries leaving a level (sysvinit's default).
 pub const DEFAULT_SLEEP: Duration = Duration::from_secs(3);
@@ -963,23 +963,23 @@ impl Init {
         let Some(f) = self.finale.take() else { return };
         nix::unistd::sync();
         let how = match f.level {
-            l if l == Runlevel::REBOOT => Halt::Reboot,
+            l if l == Runlevel::REBOOT => HaltAction::Reboot,
             _ if self
                 .env
                 .iter()
                 .any(|(k, v)| k == "INIT_HALT" && v == "HALT") =>
             {
-                Halt::Halt
+                HaltAction::Halt
             }
-            _ => Halt::PowerOff,
+            _ => HaltAction::PowerOff,
         };
         if Role::detect() == Role::Machine {
             log::info!(
                 "{}",
                 match how {
-                    Halt::Reboot => "rebooting",
-                    Halt::Halt => "system halted",
-                    Halt::PowerOff => "powering off",
+                    HaltAction::Reboot => "rebooting",
+                    HaltAction::Halt => "system halted",
+                    HaltAction::PowerOff => "powering off",
                 }
             );
             let e = tree::reboot(how);
@@ -994,7 +994,7 @@ impl Init {
         }
         let status = match self.main.as_ref().and_then(|m| m.status) {
             Some(status) => status,
-            None if how == Halt::Reboot => REBOOT_EXIT_STATUS,
+            None if how == HaltAction::Reboot => REBOOT_EXIT_STATUS,
             None => 0,
         };
         log::info!("all processes gone; exiting with status {status}");

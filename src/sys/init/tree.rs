@@ -173,18 +173,18 @@ fn parent_of(pid: i32) -> Option<i32> {
 
 /// What the end of a shutdown asks the kernel for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Halt {
+pub enum HaltAction {
     PowerOff,
     Halt,
     Reboot,
 }
 
 /// Calls `reboot(2)`. Returns only on failure.
-pub fn reboot(how: Halt) -> io::Error {
+pub fn reboot(how: HaltAction) -> io::Error {
     let cmd = match how {
-        Halt::PowerOff => libc::RB_POWER_OFF,
-        Halt::Halt => libc::RB_HALT_SYSTEM,
-        Halt::Reboot => libc::RB_AUTOBOOT,
+        HaltAction::PowerOff => libc::RB_POWER_OFF,
+        HaltAction::Halt => libc::RB_HALT_SYSTEM,
+        HaltAction::Reboot => libc::RB_AUTOBOOT,
     };
     // SAFETY: reboot(2) with a valid command.
     unsafe { libc::reboot(cmd) };

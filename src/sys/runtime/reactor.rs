@@ -2,7 +2,7 @@
 //! until a deadline.
 
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 use std::time::Instant;
 
 use nix::errno::Errno;
@@ -16,8 +16,6 @@ pub enum Interest {
     Read,
     Write,
     ReadWrite,
-    /// Exceptional conditions only (a mount table change on /proc/self/mountinfo).
-    Priority,
 }
 
 impl Interest {
@@ -28,7 +26,6 @@ impl Interest {
             Interest::ReadWrite => {
                 EpollFlags::EPOLLIN | EpollFlags::EPOLLRDHUP | EpollFlags::EPOLLOUT
             }
-            Interest::Priority => EpollFlags::EPOLLPRI,
         }
     }
 }
@@ -101,16 +98,13 @@ impl Reactor {
             })
             .collect())
     }
-
-    pub fn fd(&self) -> BorrowedFd<'_> {
-        self.epoll.0.as_fd()
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
+    use std::os::fd::AsFd;
     use std::os::unix::net::UnixStream;
     use std::time::Duration;
 
