@@ -77,7 +77,7 @@ impl Container {
 
     fn kill(&self, signo: i32) {
         // SAFETY: kill(2) on a pid this test started.
-        assert_eq!(unsafe { libc::kill(self.init_pid(), signo) }, 0);
+        assert!(send_signal(self.init_pid(), signo));
     }
 
     fn alive(&mut self) -> bool {
@@ -104,8 +104,7 @@ impl Drop for Container {
     fn drop(&mut self) {
         if self.alive() {
             for pid in common::pid1::children_of(self.child.id() as i32) {
-                // SAFETY: kill(2) on a pid this test started.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
+                send_signal(pid, libc::SIGKILL);
             }
             let _ = self.child.kill();
             let _ = self.child.wait();

@@ -172,7 +172,7 @@ impl Run {
 
     fn signal(&self, signo: i32) {
         // SAFETY: kill(2) on a process this test started.
-        assert_eq!(unsafe { libc::kill(self.init_pid(), signo) }, 0);
+        assert!(send_signal(self.init_pid(), signo));
     }
 
     fn alive(&mut self) -> bool {
@@ -204,8 +204,7 @@ impl Drop for Run {
         if self.alive() {
             // In a namespace, its init's death takes everything in it along.
             if let Some(pid) = self.current_init_pid() {
-                // SAFETY: kill(2) on a process this test started.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
+                send_signal(pid, libc::SIGKILL);
             }
             let _ = self.child.kill();
             let _ = self.child.wait();
@@ -452,8 +451,7 @@ fn orphans_that_die_while_init_runs_are_reaped_and_init_exits_with_the_command()
             // dumb-init registers no subreaper: a plain child's orphans go to the
             // machine's reaper, whose business their reaping is.
             assert_eq!(parent_of(pid) == Some(init), theirs, "{}", run.describe());
-            // SAFETY: kill(2) on a process this test's command started.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            send_signal(pid, libc::SIGKILL);
         }
         if theirs {
             assert!(

@@ -107,7 +107,7 @@ impl Env {
 impl Drop for Env {
     fn drop(&mut self) {
         for pid in self.running() {
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            common::send_signal(pid, libc::SIGKILL);
         }
     }
 }
@@ -255,7 +255,7 @@ fn status_codes_follow_lsb() {
     assert_eq!(code(&env.start(&[])), 0);
     let pid = env.written_pid();
     assert_eq!(env.status().0, 0);
-    unsafe { libc::kill(pid, libc::SIGKILL) };
+    common::send_signal(pid, libc::SIGKILL);
     wait_gone(pid);
     assert_eq!(env.status(), (1, String::new()));
     std::fs::remove_file(env.pidfile()).unwrap();
@@ -286,7 +286,7 @@ fn a_recycled_pid_in_a_stale_pidfile_is_never_signalled() {
     let env = Env::new("recycle-sleep");
     assert_eq!(code(&env.start(&[])), 0);
     let pid = env.written_pid();
-    unsafe { libc::kill(pid, libc::SIGKILL) };
+    common::send_signal(pid, libc::SIGKILL);
     wait_gone(pid);
     // The pid is "recycled" by another process of the very same program: the stale
     // pidfile (vinit's, unlocked now) is rewritten to name it, as if the kernel had
@@ -959,7 +959,7 @@ fn a_strangers_read_lock_does_not_make_a_stale_pidfile_live() {
     let pidfile = pidfile.to_str().unwrap();
     let out = env.daemon(&["--pidof", "--pidfile", pidfile]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{pid}\n"));
-    unsafe { libc::kill(pid, libc::SIGKILL) };
+    common::send_signal(pid, libc::SIGKILL);
     wait_gone(pid);
     // The daemon is gone; the stranger's lock remains, and names a process that is not
     // the daemon.

@@ -175,7 +175,7 @@ impl Bench {
     /// made, for the other tool's turn.
     fn clean(&self) {
         for pid in self.running() {
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            common::send_signal(pid, libc::SIGKILL);
         }
         common::wait_until(20, || self.running().is_empty());
         for entry in std::fs::read_dir(&self.dir).unwrap().flatten() {

@@ -9,6 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
+fn send_signal(pid: i32, signo: i32) -> bool {
+    let signal = nix::sys::signal::Signal::try_from(signo).ok();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).is_ok()
+}
+
 const BIN: &str = env!("CARGO_BIN_EXE_vinit");
 
 /// Polls `cond` for up to 20 s.
@@ -70,7 +75,7 @@ impl Syslogd {
     }
 
     fn signal(&self, sig: i32) {
-        unsafe { libc::kill(self.pid(), sig) };
+        send_signal(self.pid(), sig);
     }
 
     /// SIGTERM, then waits; returns the status and what it printed on stderr.
@@ -374,10 +379,9 @@ fn forwarding_and_receiving_over_loopback_udp() {
 }
 
 fn hostname() -> String {
-    let mut buf = [0u8; 256];
-    unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    let end = buf.iter().position(|&b| b == 0).unwrap();
-    String::from_utf8_lossy(&buf[..end])
+    nix::unistd::gethostname()
+        .unwrap()
+        .to_string_lossy()
         .split('.')
         .next()
         .unwrap()
@@ -474,6 +478,8 @@ struct Pty {
 impl Pty {
     fn open() -> Pty {
         use std::os::fd::{AsRawFd, FromRawFd};
+        // SAFETY (this and the calls below): plain descriptors and buffers of the sizes
+        // given; the master is owned by the File made at the end.
         let master =
             unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK) };
         assert!(master >= 0);
@@ -699,6 +705,7 @@ fn sighup_closes_the_old_files_before_opening_the_new_ones() {
         .map(|f| format!("*.* -{}\n", f.display()))
         .collect();
     // Room for one set of files and a few descriptors more, not for two sets.
+    // SAFETY: the hook only calls setrlimit, which is async-signal-safe.
     let d = Syslogd::start_with(r, Some(&conf), &["--no-pidfile"], |command| unsafe {
         command.pre_exec(|| {
             let limit = libc::rlimit {

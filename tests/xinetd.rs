@@ -41,7 +41,7 @@ waiter   20102/tcp
 ";
 
 fn is_root() -> bool {
-    unsafe { libc::geteuid() == 0 }
+    nix::unistd::geteuid().is_root()
 }
 
 /// A loopback address of this test alone.
@@ -208,7 +208,7 @@ impl Daemon {
     }
 
     fn signal(&self, sig: libc::c_int) {
-        unsafe { libc::kill(self.pid, sig) };
+        common::send_signal(self.pid, sig);
     }
 
     /// SIGHUP, then waits until the reload is done (or refused).
@@ -284,6 +284,8 @@ fn connect(addr: SocketAddr) -> TcpStream {
 }
 
 fn connect_from(source: Ipv4Addr, addr: SocketAddr) -> TcpStream {
+    // SAFETY (this and the calls below): sockaddr_in values that outlive the calls, with
+    // their true length; the descriptor is owned by the TcpStream made at the end.
     let sock = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
     assert!(sock >= 0);
     let sin = |a: Ipv4Addr, port: u16| libc::sockaddr_in {
@@ -473,6 +475,8 @@ fn no_udp_reply_goes_to_the_port_of_an_internal_service() {
 /// Binds a UDP socket with SO_REUSEADDR set, as a user trying to share a port would.
 fn bind_udp_reusing(addr: SocketAddrV4) -> std::io::Result<UdpSocket> {
     use std::os::fd::FromRawFd;
+    // SAFETY (this and the calls below): the new descriptor is owned by the UdpSocket;
+    // the option and address values outlive the calls, with their true lengths.
     let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
     assert!(fd >= 0);
     let socket = unsafe { UdpSocket::from_raw_fd(fd) };
@@ -974,7 +978,7 @@ fn reload_stops_removed_and_disabled_services_and_refuses_a_broken_config() {
         .unwrap();
     assert_eq!(pid, d.pid);
     let before = d.count("reloaded");
-    unsafe { libc::kill(pid, libc::SIGHUP) };
+    common::send_signal(pid, libc::SIGHUP);
     wait_for("the reload", || d.count("reloaded") > before);
     assert_eq!(read_all(connect(root.at(TIME))).len(), 4);
     assert!(TcpStream::connect(root.at(DAYTIME)).is_err());
@@ -1205,7 +1209,7 @@ fn inetd_conf_alone_and_together_with_xinetd() {
     let mut s = connect(root.at(CAT));
     assert_eq!(echo_round(&mut s, b"cat"), b"cat");
     assert_eq!(udp_ask(&udp_client(&root), root.at(TIME), b"").len(), 4);
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    common::send_signal(child.id() as i32, libc::SIGTERM);
     child.wait().unwrap();
 
     root.xinetd_conf("", &internal("daytime", true));
@@ -1271,7 +1275,7 @@ fn daemon_mode_returns_once_serving() {
         .unwrap();
     let mut s = connect(root.at(ECHO));
     assert_eq!(echo_round(&mut s, b"bg"), b"bg");
-    unsafe { libc::kill(pid, libc::SIGTERM) };
+    common::send_signal(pid, libc::SIGTERM);
     wait_for("the daemon to exit", || {
         !root.path("run/xinetd.pid").exists()
     });
@@ -1379,6 +1383,9 @@ fn real_xinetd(args: &[&str]) -> Command {
 fn real_xinetd_on_a_terminal(args: &[&str]) -> (std::process::ExitStatus, String) {
     use std::os::fd::FromRawFd;
     use std::os::unix::process::CommandExt;
+    // SAFETY (this and the calls below): plain descriptors and a name buffer of the size
+    // given; the master is owned by the File made below; the pre_exec hook calls only
+    // async-signal-safe functions (setsid, open, ioctl, dup2, close).
     let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
     assert!(master >= 0);
     let mut name = [0 as libc::c_char; 128];
@@ -1623,7 +1630,7 @@ fn the_init_script_starts_reloads_and_stops_the_example_configuration() {
                 .ok()
                 .and_then(|p| p.trim().parse().ok())
             {
-                unsafe { libc::kill(pid, libc::SIGKILL) };
+                common::send_signal(pid, libc::SIGKILL);
             }
         }
     }

@@ -890,11 +890,13 @@ mod tests {
         let old = set
             .thread_swap_mask(nix::sys::signal::SigmaskHow::SIG_BLOCK)
             .unwrap();
+        // SAFETY: SIG_IGN and the previous disposition run no handler code.
         let old_hup = unsafe { signal(Signal::SIGHUP, SigHandler::SigIgn) }.unwrap();
         let mut s = Spawn::new("/bin/sh");
         s.args(["-c", "grep -E '^(SigBlk|SigIgn)' /proc/self/status"]);
         let (_, out) = run_capture(&mut s);
         old.thread_set_mask().unwrap();
+        // SAFETY: as above.
         unsafe { signal(Signal::SIGHUP, old_hup) }.unwrap();
         for line in out.lines() {
             let mask = u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap();
@@ -905,11 +907,13 @@ mod tests {
     #[test]
     fn only_standard_descriptors_survive() {
         // A descriptor without close-on-exec must still not leak.
+        // SAFETY: a NUL-terminated path; the descriptor is closed below.
         let leaky = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY) };
         assert!(leaky > 2);
         let mut s = Spawn::new("/bin/sh");
         s.args(["-c", "ls /proc/self/fd"]);
         let (_, out) = run_capture(&mut s);
+        // SAFETY: the descriptor opened above, owned by nothing else.
         unsafe { libc::close(leaky) };
         // ls itself opens the directory: 0 1 2 and that one.
         let fds: Vec<i32> = out.split_whitespace().map(|f| f.parse().unwrap()).collect();
@@ -941,9 +945,11 @@ mod tests {
     }
 
     fn lock_holder(file: &std::fs::File) -> Option<i32> {
+        // SAFETY: flock is plain data; all zeroes is a valid value.
         let mut lock: libc::flock = unsafe { std::mem::zeroed() };
         lock.l_type = libc::F_WRLCK as libc::c_short;
         assert_eq!(
+            // SAFETY: an open descriptor and a valid flock for F_GETLK to fill.
             unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETLK, &mut lock) },
             0
         );

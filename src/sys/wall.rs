@@ -100,16 +100,20 @@ mod tests {
         );
         assert!(open_terminal(tmp.path()).is_none(), "a directory");
         assert!(open_terminal(&tmp.path().join("missing")).is_none());
+        // SAFETY: posix_openpt takes no pointers; the master is closed at the end.
         let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY) };
         assert!(master >= 0);
         let mut name = [0 as libc::c_char; 64];
+        // SAFETY: an open master; ptsname_r writes at most name.len() bytes, NUL included.
         unsafe {
             assert_eq!(libc::grantpt(master), 0);
             assert_eq!(libc::unlockpt(master), 0);
             assert_eq!(libc::ptsname_r(master, name.as_mut_ptr(), name.len()), 0);
         }
+        // SAFETY: ptsname_r succeeded, so name holds a NUL-terminated string.
         let slave = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) };
         assert!(open_terminal(Path::new(slave.to_str().unwrap())).is_some());
+        // SAFETY: the master opened above, owned by nothing else.
         unsafe { libc::close(master) };
     }
 

@@ -335,6 +335,8 @@ fn prepare_process(resume_fd: Option<i32>) {
     if let Some(fd) = resume_fd {
         // The state descriptor is read at once and must not reach any child either.
         let _ = nix::fcntl::fcntl(
+            // SAFETY: borrowed for this one call; an fd that is not open makes fcntl
+            // fail with EBADF, which is ignored.
             unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
             nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
         );

@@ -199,7 +199,10 @@ pub(crate) fn parse_args<P: clap::Parser>(args: Vec<OsString>) -> Result<P, i32>
 
 /// [`parse_args`] for a tool whose usage errors exit with `usage_status` (sysvinit's
 /// tools exit 1).
-pub(crate) fn parse_args_or<P: clap::Parser>(args: Vec<OsString>, usage_status: i32) -> Result<P, i32> {
+pub(crate) fn parse_args_or<P: clap::Parser>(
+    args: Vec<OsString>,
+    usage_status: i32,
+) -> Result<P, i32> {
     P::try_parse_from(args).map_err(|e| {
         let _ = e.print();
         if e.use_stderr() {

@@ -300,6 +300,13 @@ pub fn wait_until(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
 }
 
 /// Whether a process is alive (and not a zombie).
+/// Sends signal number `signo` to `pid` (`kill(2)` without unsafe code); false when it
+/// could not be sent.
+pub fn send_signal(pid: i32, signo: i32) -> bool {
+    let signal = nix::sys::signal::Signal::try_from(signo).ok();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).is_ok()
+}
+
 pub fn alive(pid: i32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => {

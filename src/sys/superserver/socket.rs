@@ -261,10 +261,12 @@ mod tests {
     }
 
     fn flags(fd: RawFd) -> libc::c_int {
+        // SAFETY: F_GETFL reads flags only; a bad fd is an error return.
         unsafe { libc::fcntl(fd, libc::F_GETFL) }
     }
 
     fn fd_flags(fd: RawFd) -> libc::c_int {
+        // SAFETY: as above, F_GETFD.
         unsafe { libc::fcntl(fd, libc::F_GETFD) }
     }
 
@@ -336,8 +338,10 @@ mod tests {
         let Listener::Udp(u) = open_listener(&k, &SocketOptions::default()).unwrap() else {
             panic!()
         };
+        // SAFETY: socket(2) takes no pointers.
         let thief =
             unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+        // SAFETY: a new descriptor (checked), owned by nothing else.
         let thief = unsafe { OwnedFd::from_raw_fd(check(thief).unwrap()) };
         set_int(thief.as_raw_fd(), libc::SOL_SOCKET, libc::SO_REUSEADDR, 1).unwrap();
         let e = bind(thief.as_raw_fd(), u.local_addr().unwrap()).unwrap_err();
