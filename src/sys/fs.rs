@@ -45,7 +45,11 @@ pub fn read_regular(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     }
     // Files of /proc report a size of 0: start with a page, not read_to_end's 32 bytes
     // (growing from there costs /proc/self/status eight reads, on every spawn).
-    let hint = if meta.len() == 0 { 4096 } else { meta.len() + 1 };
+    let hint = if meta.len() == 0 {
+        4096
+    } else {
+        meta.len() + 1
+    };
     let mut bytes = Vec::with_capacity(hint.min(limit + 1) as usize);
     file.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {

@@ -100,6 +100,45 @@ enum LogSocket {
     Tcp(TcpStream),
 }
 
+/// Why `logger`'s connection failed or a message was lost, in util-linux's words.
+#[derive(Debug)]
+pub enum LogError {
+    /// The local socket cannot be reached (reported only when errors are asked for).
+    Socket { path: PathBuf, source: io::Error },
+    /// The server's name or port does not resolve.
+    Resolve {
+        host: String,
+        service: String,
+        why: String,
+    },
+    /// No transport reached the server.
+    Connect { host: String, port: String },
+    /// A message was lost, after one reconnection (a warning: logger goes on).
+    Send(io::Error),
+}
+
+impl std::fmt::Display for LogError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LogError::Socket { path, source } => write!(
+                f,
+                "socket {}: {}",
+                path.display(),
+                crate::sys::describe_io(source)
+            ),
+            LogError::Resolve { host, service, why } => {
+                write!(f, "failed to resolve name {host} port {service}: {why}")
+            }
+            LogError::Connect { host, port } => {
+                write!(f, "failed to connect to {host} port {port}")
+            }
+            LogError::Send(e) => write!(f, "send message failed: {}", crate::sys::describe_io(e)),
+        }
+    }
+}
+
+impl crate::error::ToolError for LogError {}
+
 /// `logger`'s connection, util-linux's way: connected once, connected again when a send
 /// fails (syslogd restarted), and a local socket that cannot be reached is an error only
 /// when `report_errors` (else messages are dropped silently).
@@ -117,7 +156,7 @@ impl LogConnection {
         target: LogTarget,
         transports: Transports,
         report_errors: bool,
-    ) -> Result<LogConnection, String> {
+    ) -> Result<LogConnection, LogError> {
         let mut conn = LogConnection {
             target,
             transports,
@@ -148,14 +187,13 @@ impl LogConnection {
     /// Sends one message; on failure connects again and retries once. The error is the
     /// warning to print (the message is lost). `sender`: on a local socket, the pid the
     /// kernel is to report as the sender (root may name any live process).
-    pub fn send(&mut self, bytes: &[u8], sender: Option<i32>) -> Result<(), String> {
+    pub fn send(&mut self, bytes: &[u8], sender: Option<i32>) -> Result<(), LogError> {
         if self.send_once(bytes, sender).is_ok() {
             return Ok(());
         }
         self.socket = None;
         let _ = self.connect();
-        self.send_once(bytes, sender)
-            .map_err(|e| format!("send message failed: {}", crate::sys::describe_io(&e)))
+        self.send_once(bytes, sender).map_err(LogError::Send)
     }
 
     fn send_once(&mut self, bytes: &[u8], sender: Option<i32>) -> io::Result<()> {
@@ -170,7 +208,7 @@ impl LogConnection {
         }
     }
 
-    fn connect(&mut self) -> Result<(), String> {
+    fn connect(&mut self) -> Result<(), LogError> {
         let target = self.target.clone();
         match &target {
             LogTarget::Unix(path) => self.connect_unix(path),
@@ -178,7 +216,7 @@ impl LogConnection {
         }
     }
 
-    fn connect_unix(&mut self, path: &Path) -> Result<(), String> {
+    fn connect_unix(&mut self, path: &Path) -> Result<(), LogError> {
         let mut last = io::Error::from(io::ErrorKind::InvalidInput);
         if self.transports.datagram {
             match UnixDatagram::unbound().and_then(|s| s.connect(path).map(|()| s)) {
@@ -193,16 +231,15 @@ impl LogConnection {
             }
         }
         if self.report_errors {
-            return Err(format!(
-                "socket {}: {}",
-                path.display(),
-                crate::sys::describe_io(&last)
-            ));
+            return Err(LogError::Socket {
+                path: path.to_path_buf(),
+                source: last,
+            });
         }
         Ok(())
     }
 
-    fn connect_inet(&mut self, host: &str, port: Option<&str>) -> Result<(), String> {
+    fn connect_inet(&mut self, host: &str, port: Option<&str>) -> Result<(), LogError> {
         let mut tried = "";
         if self.transports.datagram {
             tried = port.unwrap_or("syslog");
@@ -223,10 +260,13 @@ impl LogConnection {
                 return self.connected(LogSocket::Tcp(s), true);
             }
         }
-        Err(format!("failed to connect to {host} port {tried}"))
+        Err(LogError::Connect {
+            host: host.to_string(),
+            port: tried.to_string(),
+        })
     }
 
-    fn connected(&mut self, socket: LogSocket, stream: bool) -> Result<(), String> {
+    fn connected(&mut self, socket: LogSocket, stream: bool) -> Result<(), LogError> {
         self.socket = Some(socket);
         self.stream = stream;
         Ok(())
@@ -269,8 +309,12 @@ fn send_as(fd: std::os::fd::RawFd, bytes: &[u8], pid: i32) -> io::Result<()> {
 
 /// The first address of `host` and `service` for the socket type, as getaddrinfo gives
 /// it (service names come from the services database).
-fn resolve(host: &str, service: &str, socktype: libc::c_int) -> Result<SocketAddr, String> {
-    let fail = |why: String| format!("failed to resolve name {host} port {service}: {why}");
+fn resolve(host: &str, service: &str, socktype: libc::c_int) -> Result<SocketAddr, LogError> {
+    let fail = |why: String| LogError::Resolve {
+        host: host.to_string(),
+        service: service.to_string(),
+        why,
+    };
     let c = |s: &str| std::ffi::CString::new(s).map_err(|_| fail("invalid name".into()));
     let (c_host, c_service) = (c(host)?, c(service)?);
     // SAFETY: getaddrinfo fills `res` with a list we free below; hints is zeroed as the

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use clap::{ArgAction, ArgMatches, CommandFactory, FromArgMatches, Parser};
 
 use super::Context;
+use crate::error::{Failure, ToolResult};
 use crate::format::syslog::{
     local_header, logger_priority, rfc3164_header, rfc5424_header, structured_data, valid_sd_id,
     valid_sd_param, Rfc5424, SdElement,
@@ -191,35 +192,32 @@ pub fn main(ctx: &Context, argv: Vec<OsString>) -> i32 {
             return i32::from(e.use_stderr());
         }
     };
-    let fail = |msg: String| {
-        eprintln!("{prog}: {msg}");
-        1
-    };
-    let mut settings = match read_options(&prog, &args, &matches) {
-        Ok(s) => s,
-        Err(msg) => return fail(msg),
-    };
+    crate::error::finish(&prog, run(ctx, &prog, &args, &matches))
+}
+
+fn run(ctx: &Context, prog: &str, args: &Args, matches: &ArgMatches) -> ToolResult {
+    let mut settings = read_options(prog, args, matches)?;
     if args.file.is_some() && !args.message.is_empty() {
         eprintln!("{prog}: --file <file> and <message> are mutually exclusive, message is ignored");
     }
     let input = settings.input.take();
-    let mut logger = match Logger::open(ctx, &args, settings, &prog) {
-        Ok(l) => l,
-        Err(msg) => return fail(msg),
-    };
-    let result = if args.message.is_empty() {
+    let mut logger = Logger::open(ctx, args, settings, prog)?;
+    if args.message.is_empty() {
         match input {
-            Some(file) => logger.lines(std::io::BufReader::new(file)),
-            None => logger.lines(std::io::stdin().lock()),
+            Some(file) => logger.lines(std::io::BufReader::new(file))?,
+            None => logger.lines(std::io::stdin().lock())?,
         }
     } else {
         let words: Vec<&[u8]> = args.message.iter().map(|m| m.as_bytes()).collect();
-        logger.command_line(&words)
-    };
-    match result {
-        Ok(()) => 0,
-        Err(msg) => fail(msg),
+        logger.command_line(&words)?;
     }
+    Ok(0)
+}
+
+/// A refusal of logger's (bad option value, bad message header): status 1, as
+/// util-linux's errx.
+fn refuse(message: impl Into<String>) -> Failure {
+    Failure::new(1, message)
 }
 
 /// One option whose order matters, with where it was on the command line.
@@ -293,7 +291,7 @@ fn steps<'a>(args: &'a Args, matches: &ArgMatches) -> Vec<(usize, Step<'a>)> {
     steps
 }
 
-fn read_options(prog: &str, args: &Args, matches: &ArgMatches) -> Result<Settings, String> {
+fn read_options(prog: &str, args: &Args, matches: &ArgMatches) -> Result<Settings, Failure> {
     let mut s = Settings {
         pri: 13,
         pid: None,
@@ -321,24 +319,30 @@ fn read_options(prog: &str, args: &Args, matches: &ArgMatches) -> Result<Setting
     Ok(s)
 }
 
-fn apply(prog: &str, s: &mut Settings, step: Step) -> Result<(), String> {
+fn apply(prog: &str, s: &mut Settings, step: Step) -> Result<(), Failure> {
     match step {
         Step::File(path) => {
-            let file = std::fs::File::open(path)
-                .map_err(|e| format!("file {}: {}", path.display(), crate::sys::describe_io(&e)))?;
+            let file = std::fs::File::open(path).map_err(|e| {
+                refuse(format!(
+                    "file {}: {}",
+                    path.display(),
+                    crate::sys::describe_io(&e)
+                ))
+            })?;
             s.input = Some(file);
         }
         Step::LogPid => s.pid = Some(std::process::id() as i32),
         Step::Id(None) => s.pid = Some(std::process::id() as i32),
         Step::Id(Some(text)) => {
-            let id = parse_id(text).ok_or_else(|| format!("failed to parse id: '{text}'"))?;
+            let id =
+                parse_id(text).ok_or_else(|| refuse(format!("failed to parse id: '{text}'")))?;
             // An id of 0 is no id (util-linux keeps 0 for "none").
             s.pid = (id != 0).then_some(id);
         }
-        Step::Priority(spec) => s.pri = logger_priority(spec).map_err(|e| e.to_string())?,
+        Step::Priority(spec) => s.pri = logger_priority(spec).map_err(|e| refuse(e.to_string()))?,
         Step::Size(text) => {
             s.max_size = parse_size(text)
-                .map_err(|why| format!("failed to parse message size: '{text}': {why}"))?
+                .map_err(|why| refuse(format!("failed to parse message size: '{text}': {why}")))?
         }
         Step::Udp => {
             s.transports = Transports {
@@ -370,16 +374,16 @@ fn apply(prog: &str, s: &mut Settings, step: Step) -> Result<(), String> {
         }
         Step::Msgid(id) => {
             if id.contains(' ') {
-                return Err("--msgid cannot contain space".into());
+                return Err(refuse("--msgid cannot contain space"));
             }
             s.msgid = Some(id.to_string());
         }
         Step::SdId(id) => {
             if !valid_sd_id(id) {
-                return Err(format!("invalid structured data ID: '{id}'"));
+                return Err(refuse(format!("invalid structured data ID: '{id}'")));
             }
             if s.sd.iter().any(|e| e.id == id) {
-                return Err(format!("structured data ID '{id}' is not unique"));
+                return Err(refuse(format!("structured data ID '{id}' is not unique")));
             }
             s.sd.push(SdElement {
                 id: id.to_string(),
@@ -388,10 +392,12 @@ fn apply(prog: &str, s: &mut Settings, step: Step) -> Result<(), String> {
         }
         Step::SdParam(param) => {
             if !valid_sd_param(param) {
-                return Err(format!("invalid structured data parameter: '{param}'"));
+                return Err(refuse(format!(
+                    "invalid structured data parameter: '{param}'"
+                )));
             }
             s.sd.last_mut()
-                .ok_or_else(|| format!("--sd-id was not specified for --sd-param {param}"))?
+                .ok_or_else(|| refuse(format!("--sd-id was not specified for --sd-param {param}")))?
                 .params
                 .push(param.to_string());
         }
@@ -527,7 +533,7 @@ struct Logger {
 }
 
 impl Logger {
-    fn open(ctx: &Context, args: &Args, settings: Settings, prog: &str) -> Result<Logger, String> {
+    fn open(ctx: &Context, args: &Args, settings: Settings, prog: &str) -> ToolResult<Logger> {
         let target = match &args.server {
             Some(host) => LogTarget::Inet {
                 host: host.clone(),
@@ -571,7 +577,7 @@ impl Logger {
     }
 
     /// The header for a message of priority `pri`, now.
-    fn header(&self, pri: u32) -> Result<Vec<u8>, String> {
+    fn header(&self, pri: u32) -> Result<Vec<u8>, Failure> {
         let s = &self.settings;
         let full_host = &self.host;
         Ok(match self.format {
@@ -582,11 +588,11 @@ impl Logger {
             }
             Format::Rfc5424 => {
                 if s.rfc5424_host && full_host.len() > 255 {
-                    return Err(format!("hostname '{full_host}' is too long"));
+                    return Err(refuse(format!("hostname '{full_host}' is too long")));
                 }
                 if self.tag.len() > 48 {
                     let tag = String::from_utf8_lossy(&self.tag);
-                    return Err(format!("tag '{tag}' is too long"));
+                    return Err(refuse(format!("tag '{tag}' is too long")));
                 }
                 let mut elements = Vec::new();
                 if s.rfc5424_tq {
@@ -614,7 +620,7 @@ impl Logger {
     /// Messages given as arguments: joined by spaces while they fit in `--size`, each
     /// argument longer than that cut; one header for all (they are one message to the
     /// user).
-    fn command_line(&mut self, words: &[&[u8]]) -> Result<(), String> {
+    fn command_line(&mut self, words: &[&[u8]]) -> Result<(), Failure> {
         let header = self.header(self.settings.pri)?;
         let max = self.settings.max_size;
         let mut buf: Vec<u8> = Vec::new();
@@ -640,7 +646,7 @@ impl Logger {
 
     /// Each line of the input is one message, cut into pieces of `--size` bytes, with a
     /// `<PRI>` prefix taken as its priority under `--prio-prefix`.
-    fn lines(&mut self, mut input: impl BufRead) -> Result<(), String> {
+    fn lines(&mut self, mut input: impl BufRead) -> Result<(), Failure> {
         // As util-linux: a prefix's priority holds until the next piece starting with
         // `<` (also for the rest of a line cut in pieces, and for lines without one).
         let mut pri = self.settings.pri;
@@ -660,7 +666,7 @@ impl Logger {
 
     /// One input line: its pieces of `--size` bytes, each of which may start with a
     /// `<PRI>` prefix under `--prio-prefix`.
-    fn line(&mut self, line: &[u8], pri: &mut u32) -> Result<(), String> {
+    fn line(&mut self, line: &[u8], pri: &mut u32) -> Result<(), Failure> {
         let default = self.settings.pri;
         let max = self.settings.max_size;
         let mut bytes = line.iter().copied().peekable();
