@@ -23,8 +23,8 @@ use nix::sys::signal::Signal;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
+use crate::error::SysError;
 use crate::plan::stop::Step;
-use crate::sys::describe_io;
 use crate::sys::pidfile::{self, inspect, PendingPidfile, PidfileState, Trust};
 use crate::sys::proc::{scan, self_and_ancestors, Identity, Process};
 use crate::sys::spawn::{describe_spawn_error, Credentials, KeepFd, Spawn, Stdio};
@@ -204,21 +204,65 @@ pub struct StartRequest {
     pub output: Option<PathBuf>,
 }
 
+/// Why a start, or the pidfile's removal after a stop, failed.
+#[derive(Debug)]
+pub enum DaemonError {
+    /// A file or directory it needs: the path and the system's reason.
+    File(SysError),
+    /// The program could not be started.
+    Spawn { program: PathBuf, source: io::Error },
+    /// A self-daemonizing program's launcher was killed by a signal.
+    Killed {
+        program: PathBuf,
+        signal: &'static str,
+    },
+    /// The program did not write a pidfile naming a live process in time.
+    NoPidfile {
+        program: PathBuf,
+        pidfile: PathBuf,
+        waited: Duration,
+    },
+}
+
+impl std::fmt::Display for DaemonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DaemonError::File(e) => e.fmt(f),
+            DaemonError::Spawn { program, source } => {
+                f.write_str(&describe_spawn_error(program, source))
+            }
+            DaemonError::Killed { program, signal } => {
+                write!(f, "{} was killed by {signal}", program.display())
+            }
+            DaemonError::NoPidfile {
+                program,
+                pidfile,
+                waited,
+            } => write!(
+                f,
+                "{} did not write {} naming a live process within {} s",
+                program.display(),
+                pidfile.display(),
+                waited.as_secs()
+            ),
+        }
+    }
+}
+
 /// Starts the daemon unless it runs.
-pub fn start(target: &Target, request: StartRequest) -> Result<Started, String> {
+pub fn start(target: &Target, request: StartRequest) -> Result<Started, DaemonError> {
     let pidfile = &target.pidfile;
     if let Some(dir) = pidfile.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !request.test {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("{}: {}", dir.display(), describe_io(&e)))?;
+            std::fs::create_dir_all(dir).map_err(|e| show(dir, e))?;
         }
     }
     let _lock = match pidfile::lock_dir_of(pidfile, DIR_LOCK_WAIT) {
         Ok(lock) => Some(lock),
         Err(e) if request.test && e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(show(pidfile, &e)),
+        Err(e) => return Err(show(pidfile, e)),
     };
-    match find(target).map_err(|e| show(pidfile, &e))? {
+    match find(target).map_err(|e| show(pidfile, e))? {
         Lookup::Running(_) => return Ok(Started::Already),
         Lookup::Unverifiable(_) => return Ok(Started::Already),
         Lookup::Stopped { .. } | Lookup::Unreadable => {}
@@ -230,8 +274,8 @@ pub fn start(target: &Target, request: StartRequest) -> Result<Started, String> 
     // Kept open until the program has its copy.
     let _output = match &request.output {
         Some(path) => {
-            let file = open_output(path, request.spawn.credentials.as_ref())
-                .map_err(|e| show(path, &e))?;
+            let file =
+                open_output(path, request.spawn.credentials.as_ref()).map_err(|e| show(path, e))?;
             request.spawn.stdout = Stdio::Fd(file.as_raw_fd());
             request.spawn.stderr = Stdio::Fd(file.as_raw_fd());
             Some(file)
@@ -246,19 +290,22 @@ pub fn start(target: &Target, request: StartRequest) -> Result<Started, String> 
 }
 
 /// Detached, and nothing more: the program writes its own pidfile, if any.
-fn start_background(mut spawn: Spawn) -> Result<Started, String> {
+fn start_background(mut spawn: Spawn) -> Result<Started, DaemonError> {
     spawn.detach = true;
     spawn.new_session = true;
     spawn
         .spawn()
         .map(|_| Started::Now)
-        .map_err(|e| describe_spawn_error(spawn.program(), &e))
+        .map_err(|source| DaemonError::Spawn {
+            program: spawn.program().to_path_buf(),
+            source,
+        })
 }
 
 /// The daemon recipe applied by vinit: the program runs detached, holding its locked
 /// pidfile, which is renamed into place once its pid is known.
-fn start_detached(pidfile: &Path, mut spawn: Spawn) -> Result<Started, String> {
-    let pending = PendingPidfile::create(pidfile).map_err(|e| show(pidfile, &e))?;
+fn start_detached(pidfile: &Path, mut spawn: Spawn) -> Result<Started, DaemonError> {
+    let pending = PendingPidfile::create(pidfile).map_err(|e| show(pidfile, e))?;
     spawn.detach = true;
     spawn.new_session = true;
     spawn.keep_fd = Some(KeepFd {
@@ -266,15 +313,16 @@ fn start_detached(pidfile: &Path, mut spawn: Spawn) -> Result<Started, String> {
         target: PIDFILE_FD,
         read_lock: true,
     });
-    let pid = spawn
-        .spawn()
-        .map_err(|e| describe_spawn_error(spawn.program(), &e))?;
+    let pid = spawn.spawn().map_err(|source| DaemonError::Spawn {
+        program: spawn.program().to_path_buf(),
+        source,
+    })?;
     if let Err(e) = pending.commit(pid) {
         // An untracked daemon could never be stopped by its script: take it back.
         if let Some(process) = Process::open(pid) {
             let _ = process.signal(Signal::SIGKILL);
         }
-        return Err(show(pidfile, &e));
+        return Err(show(pidfile, e));
     }
     Ok(Started::Now)
 }
@@ -282,14 +330,15 @@ fn start_detached(pidfile: &Path, mut spawn: Spawn) -> Result<Started, String> {
 /// A program that daemonizes itself: run it, then wait until its pidfile names a live
 /// process of the right program (or it fails first). Without a pidfile to wait for, its
 /// successful exit is the start (start-stop-daemon's foreground start).
-fn start_forking(target: &Target, request: StartRequest) -> Result<Started, String> {
+fn start_forking(target: &Target, request: StartRequest) -> Result<Started, DaemonError> {
     // A stale pidfile must not be mistaken for the new one.
     let _ = std::fs::remove_file(&target.pidfile);
     let mut spawn = request.spawn;
     spawn.new_session = true;
-    let launcher = spawn
-        .spawn()
-        .map_err(|e| describe_spawn_error(spawn.program(), &e))?;
+    let launcher = spawn.spawn().map_err(|source| DaemonError::Spawn {
+        program: spawn.program().to_path_buf(),
+        source,
+    })?;
     let deadline = Instant::now() + request.timeout;
     let mut launcher_done = false;
     loop {
@@ -312,26 +361,24 @@ fn start_forking(target: &Target, request: StartRequest) -> Result<Started, Stri
             }
         }
         if timed_out {
-            return Err(format!(
-                "{} did not write {} naming a live process within {} s",
-                spawn.program().display(),
-                target.pidfile.display(),
-                request.timeout.as_secs()
-            ));
+            return Err(DaemonError::NoPidfile {
+                program: spawn.program().to_path_buf(),
+                pidfile: target.pidfile.clone(),
+                waited: request.timeout,
+            });
         }
         std::thread::sleep(Duration::from_millis(10));
     }
 }
 
 /// The launcher's exit status once it has exited; an error if a signal killed it.
-fn launcher_exited(launcher: Pid, program: &Path) -> Result<Option<i32>, String> {
+fn launcher_exited(launcher: Pid, program: &Path) -> Result<Option<i32>, DaemonError> {
     match waitpid(launcher, Some(WaitPidFlag::WNOHANG)) {
         Ok(WaitStatus::Exited(_, code)) => Ok(Some(code)),
-        Ok(WaitStatus::Signaled(_, sig, _)) => Err(format!(
-            "{} was killed by {}",
-            program.display(),
-            sig.as_str()
-        )),
+        Ok(WaitStatus::Signaled(_, sig, _)) => Err(DaemonError::Killed {
+            program: program.to_path_buf(),
+            signal: sig.as_str(),
+        }),
         _ => Ok(None),
     }
 }
@@ -404,19 +451,19 @@ pub fn stop(
 
 /// Removes the pidfile after a stop, if it still names one of the stopped processes
 /// (or nobody); a successor's pidfile stays.
-pub fn remove_pidfile(pidfile: &Path, stopped: &[Pid]) -> Result<(), String> {
-    let _lock = pidfile::lock_dir_of(pidfile, DIR_LOCK_WAIT).map_err(|e| show(pidfile, &e))?;
+pub fn remove_pidfile(pidfile: &Path, stopped: &[Pid]) -> Result<(), DaemonError> {
+    let _lock = pidfile::lock_dir_of(pidfile, DIR_LOCK_WAIT).map_err(|e| show(pidfile, e))?;
     let written = match pidfile::read_pidfile(pidfile) {
         Ok(Some(pid)) => pid,
         Ok(None) => return Ok(()),
         Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-            return std::fs::remove_file(pidfile).map_err(|e| show(pidfile, &e))
+            return std::fs::remove_file(pidfile).map_err(|e| show(pidfile, e))
         }
-        Err(e) => return Err(show(pidfile, &e)),
+        Err(e) => return Err(show(pidfile, e)),
     };
     let named_is_gone = !crate::sys::proc::is_alive(written);
     if stopped.contains(&written) || named_is_gone {
-        pidfile::remove_if_names(pidfile, written).map_err(|e| show(pidfile, &e))?;
+        pidfile::remove_if_names(pidfile, written).map_err(|e| show(pidfile, e))?;
     }
     Ok(())
 }
@@ -473,6 +520,6 @@ fn take_file_credentials(c: &Credentials) -> io::Result<()> {
     Ok(())
 }
 
-fn show(path: &Path, e: &io::Error) -> String {
-    format!("{}: {}", path.display(), describe_io(e))
+fn show(path: &Path, e: io::Error) -> DaemonError {
+    DaemonError::File(SysError::at(path, e))
 }

@@ -462,7 +462,7 @@ impl Cli {
             test: args.test,
             output: args.output.clone(),
         };
-        match start(target, request).map_err(Failure::Fatal)? {
+        match start(target, request).map_err(|e| Failure::Fatal(e.to_string()))? {
             Started::Now => Ok(0),
             Started::Failed(code) => Ok(code),
             Started::Would => {
@@ -658,7 +658,8 @@ impl Cli {
         match stopped {
             Stopped::Done(pids) => {
                 if args.remove_pidfile && terminates(checked) {
-                    remove_pidfile(&target.pidfile, &pids).map_err(Failure::Fatal)?;
+                    remove_pidfile(&target.pidfile, &pids)
+                        .map_err(|e| Failure::Fatal(e.to_string()))?;
                 }
                 Ok(0)
             }
