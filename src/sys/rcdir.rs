@@ -5,6 +5,7 @@
 //! but not purged leave them); a link pointing elsewhere, a malformed name, an unreadable
 //! entry or a script that is not executable is an error, reported and skipped.
 
+use crate::error::SysError;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -48,12 +49,12 @@ pub struct RcDir {
 /// Reads `rcN.d` of `level`. A directory that does not exist is empty (a container's
 /// root has none, and Debian's rc runs nothing then, silently); any other failure to read
 /// it is an error.
-pub fn read_rc_dir(root: &Root, level: Runlevel) -> Result<RcDir, String> {
+pub fn read_rc_dir(root: &Root, level: Runlevel) -> Result<RcDir, SysError> {
     let dir = root.rc_dir(level);
     let listing = match fs::read_dir(&dir) {
         Ok(listing) => listing,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(RcDir::default()),
-        Err(e) => return Err(format!("{}: {}", dir.display(), describe_io(&e))),
+        Err(e) => return Err(SysError::at(&dir, e)),
     };
     let init_d = root
         .resolve(&root.init_d())
@@ -239,7 +240,7 @@ mod tests {
         assert!(dir.entries.is_empty() && dir.problems.is_empty());
         fs::create_dir_all(tmp.path().join("etc")).unwrap();
         fs::write(tmp.path().join("etc/rc2.d"), "not a directory").unwrap();
-        let err = read_rc_dir(&root, two).unwrap_err();
+        let err = read_rc_dir(&root, two).unwrap_err().to_string();
         assert!(err.ends_with("etc/rc2.d: Not a directory"), "{err}");
         assert!(!err.contains('\n'));
     }

@@ -31,6 +31,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use nix::errno::Errno;
 use nix::unistd::Pid;
 
 /// What a standard descriptor of the child is connected to.
@@ -68,27 +69,53 @@ pub struct Credentials {
     pub groups: Vec<libc::gid_t>,
 }
 
+/// Why a user's credentials could not be looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupError {
+    UnknownUser(String),
+    UnknownGroup(String),
+    /// A name with a NUL byte in it.
+    InvalidName(String),
+    /// The lookup itself failed: what was looked up, and the system's reason.
+    Failed {
+        what: String,
+        errno: Errno,
+    },
+}
+
+impl std::fmt::Display for LookupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LookupError::UnknownUser(name) => write!(f, "unknown user \"{name}\""),
+            LookupError::UnknownGroup(name) => write!(f, "unknown group \"{name}\""),
+            LookupError::InvalidName(name) => write!(f, "invalid user name {name:?}"),
+            LookupError::Failed { what, errno } => write!(f, "{what}: {}", errno.desc()),
+        }
+    }
+}
+
 impl Credentials {
     /// The credentials of a user from the password database, with its groups.
-    pub fn for_user(name: &str, group: Option<&str>) -> Result<Credentials, String> {
+    pub fn for_user(name: &str, group: Option<&str>) -> Result<Credentials, LookupError> {
+        let failed = |what: String| move |errno| LookupError::Failed { what, errno };
         let user = nix::unistd::User::from_name(name)
-            .map_err(|e| format!("user \"{name}\": {}", e.desc()))?
-            .ok_or_else(|| format!("unknown user \"{name}\""))?;
+            .map_err(failed(format!("user \"{name}\"")))?
+            .ok_or_else(|| LookupError::UnknownUser(name.to_string()))?;
         let gid = match group {
             None => user.gid,
             Some(g) => match g.parse::<u32>() {
                 Ok(n) => nix::unistd::Gid::from_raw(n),
                 Err(_) => {
                     nix::unistd::Group::from_name(g)
-                        .map_err(|e| format!("group \"{g}\": {}", e.desc()))?
-                        .ok_or_else(|| format!("unknown group \"{g}\""))?
+                        .map_err(failed(format!("group \"{g}\"")))?
+                        .ok_or_else(|| LookupError::UnknownGroup(g.to_string()))?
                         .gid
                 }
             },
         };
-        let cname = CString::new(name).map_err(|_| format!("invalid user name {name:?}"))?;
+        let cname = CString::new(name).map_err(|_| LookupError::InvalidName(name.to_string()))?;
         let groups = nix::unistd::getgrouplist(&cname, gid)
-            .map_err(|e| format!("groups of \"{name}\": {}", e.desc()))?
+            .map_err(failed(format!("groups of \"{name}\"")))?
             .into_iter()
             .map(|g| g.as_raw())
             .collect();

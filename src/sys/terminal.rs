@@ -90,9 +90,9 @@ fn hung_up(ms: i32) -> bool {
 impl FullScreen {
     /// Enters raw mode and the alternate screen, hides the cursor. Fails with a clear
     /// message when standard output is not a terminal or the terminal cannot be set up.
-    pub fn enter() -> Result<FullScreen, String> {
+    pub fn enter() -> Result<FullScreen, TerminalError> {
         if !io::stdout().is_terminal() {
-            return Err("a terminal is needed, and standard output is not one".to_string());
+            return Err(TerminalError::NotATerminal);
         }
         CAUGHT.store(0, Ordering::SeqCst);
         // Handlers first: a signal that comes while the terminal is being set up must
@@ -102,12 +102,35 @@ impl FullScreen {
             hangup_watch: None,
         };
         install_panic_hook();
-        terminal::enable_raw_mode().map_err(|e| format!("no usable terminal: {e}"))?;
+        terminal::enable_raw_mode().map_err(TerminalError::RawMode)?;
         ACTIVE.store(true, Ordering::SeqCst);
         session.hangup_watch = HangupWatch::start();
         execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)
-            .map_err(|e| format!("cannot set up the terminal: {e}"))?;
+            .map_err(TerminalError::Setup)?;
         Ok(session)
+    }
+}
+
+/// Why a full-screen session could not start.
+#[derive(Debug)]
+pub enum TerminalError {
+    /// Standard output is not a terminal.
+    NotATerminal,
+    /// The terminal refused raw mode.
+    RawMode(io::Error),
+    /// The alternate screen could not be set up.
+    Setup(io::Error),
+}
+
+impl std::fmt::Display for TerminalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TerminalError::NotATerminal => {
+                f.write_str("a terminal is needed, and standard output is not one")
+            }
+            TerminalError::RawMode(e) => write!(f, "no usable terminal: {e}"),
+            TerminalError::Setup(e) => write!(f, "cannot set up the terminal: {e}"),
+        }
     }
 }
 

@@ -572,7 +572,9 @@ impl Cli {
                 if let Some(g) = group {
                     group_id(g)?;
                 }
-                Credentials::for_user(&name, group).map(Some).map_err(fatal)
+                Credentials::for_user(&name, group)
+                    .map(Some)
+                    .map_err(|e| fatal(e.to_string()))
             }
             None => match &args.group {
                 Some(group) => {

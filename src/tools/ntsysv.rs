@@ -245,15 +245,15 @@ enum Outcome {
 /// Why the screen could not be shown or driven.
 #[derive(Debug)]
 enum ScreenError {
-    /// No terminal to show it on (the terminal layer's words).
-    NoTerminal(String),
+    /// No terminal to show it on.
+    NoTerminal(crate::sys::terminal::TerminalError),
     Terminal(io::Error),
 }
 
 impl fmt::Display for ScreenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ScreenError::NoTerminal(why) => f.write_str(why),
+            ScreenError::NoTerminal(why) => why.fmt(f),
             ScreenError::Terminal(e) => write!(f, "terminal: {e}"),
         }
     }

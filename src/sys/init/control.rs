@@ -9,6 +9,7 @@
 //! An idle init is woken for that by the kernel: the mount table (`/proc/self/mountinfo`
 //! signals a change with POLLPRI) and the FIFO's directory (inotify) are watched.
 
+use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::PathBuf;
@@ -55,7 +56,11 @@ impl Control {
                 self.identity = fstat(&fd).ok().map(|st| (st.st_dev, st.st_ino));
                 self.fd = Some(fd);
             }
-            Err(why) => log::error!("control channel {}: {why}", self.path.display()),
+            Err(e) => log::error!(
+                "control channel {}: {}",
+                self.path.display(),
+                crate::sys::describe_io(&e)
+            ),
         }
         self.watch_directory();
     }
@@ -138,9 +143,9 @@ impl Control {
         });
     }
 
-    fn create_and_open(&self) -> Result<OwnedFd, String> {
+    fn create_and_open(&self) -> io::Result<OwnedFd> {
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| crate::sys::describe_io(&e))?;
+            std::fs::create_dir_all(dir)?;
         }
         match std::fs::symlink_metadata(&self.path) {
             Ok(meta) if trusted(&meta) => {}
@@ -155,7 +160,7 @@ impl Control {
                         meta.mode() & 0o7777
                     );
                 }
-                std::fs::remove_file(&self.path).map_err(|e| crate::sys::describe_io(&e))?;
+                std::fs::remove_file(&self.path)?;
                 self.make_fifo()?;
             }
             Err(_) => self.make_fifo()?,
@@ -164,26 +169,23 @@ impl Control {
             &self.path,
             OFlag::O_RDWR | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
             Mode::empty(),
-        )
-        .map_err(|e| e.desc().to_string())?;
+        )?;
         // The name could have been swapped between the check and the open: check what
         // was opened.
-        let st = fstat(&fd).map_err(|e| e.desc().to_string())?;
+        let st = fstat(&fd)?;
         if st.st_mode & libc::S_IFMT != libc::S_IFIFO
             || st.st_uid != nix::unistd::geteuid().as_raw()
             || st.st_mode & 0o7777 != 0o600
         {
-            return Err("replaced while being opened; not used".into());
+            return Err(io::Error::other("replaced while being opened; not used"));
         }
         Ok(fd)
     }
 
-    fn make_fifo(&self) -> Result<(), String> {
-        nix::unistd::mkfifo(&self.path, Mode::S_IRUSR | Mode::S_IWUSR)
-            .map_err(|e| e.desc().to_string())?;
+    fn make_fifo(&self) -> io::Result<()> {
+        nix::unistd::mkfifo(&self.path, Mode::S_IRUSR | Mode::S_IWUSR)?;
         // Exactly 0600 whatever the umask.
         std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| crate::sys::describe_io(&e))
     }
 
     pub fn fd(&self) -> Option<BorrowedFd<'_>> {
