@@ -36,7 +36,7 @@ complete -c vinit -n "__fish_vinit_needs_command" -f -a "poweroff" -d 'Halt, reb
 complete -c vinit -n "__fish_vinit_needs_command" -f -a "runlevel" -d 'Print the previous and the current runlevel'
 complete -c vinit -n "__fish_vinit_needs_command" -f -a "rc" -d 'Run the rc scripts of a runlevel: K links with stop, then S links with start, each as soon as what it depends on has finished'
 complete -c vinit -n "__fish_vinit_needs_command" -f -a "chkconfig" -d 'List and change which services start in which runlevels'
-complete -c vinit -n "__fish_vinit_needs_command" -f -a "ntsysv" -d 'Choose, on a full screen, which services start in the runlevels LEVELS (digits 0-6, default 2345).'
+complete -c vinit -n "__fish_vinit_needs_command" -f -a "ntsysv" -d 'Choose on a full screen which services start in which runlevels'
 complete -c vinit -n "__fish_vinit_needs_command" -f -a "update-rc.d" -d 'Install and remove a service\'s rc links (Debian\'s update-rc.d)'
 complete -c vinit -n "__fish_vinit_needs_command" -f -a "service" -d 'Run an init script in a clean environment'
 complete -c vinit -n "__fish_vinit_needs_command" -f -a "syslogd" -d 'System log daemon: receives messages on dev/log (and UDP, and the kernel log) and writes them where etc/syslog.conf says'
@@ -111,7 +111,7 @@ complete -c vinit -n "__fish_vinit_using_subcommand chkconfig" -l json -d 'With 
 complete -c vinit -n "__fish_vinit_using_subcommand chkconfig" -l no-redirect -d 'Accepted for newer chkconfig\'s scripts; nothing to redirect here'
 complete -c vinit -n "__fish_vinit_using_subcommand chkconfig" -s h -l help -d 'Print the usage and exit'
 complete -c vinit -n "__fish_vinit_using_subcommand chkconfig" -s v -l version -d 'Print the interface version and exit'
-complete -c vinit -n "__fish_vinit_using_subcommand ntsysv" -l level -l levels -d 'The runlevels to edit' -r
+complete -c vinit -n "__fish_vinit_using_subcommand ntsysv" -l level -l levels -d 'The runlevels to edit (digits 0-6, default 2345)' -r
 complete -c vinit -n "__fish_vinit_using_subcommand ntsysv" -l root -d 'Work on the system below DIR' -r -F
 complete -c vinit -n "__fish_vinit_using_subcommand ntsysv" -l back -d 'Name the second button Back instead of Cancel (for installers)'
 complete -c vinit -n "__fish_vinit_using_subcommand ntsysv" -l hide -d 'Leave out the services whose script says \'# hide: true\''
@@ -271,7 +271,7 @@ complete -c vinit -n "__fish_vinit_using_subcommand help; and not __fish_seen_su
 complete -c vinit -n "__fish_vinit_using_subcommand help; and not __fish_seen_subcommand_from init telinit shutdown halt runlevel rc chkconfig ntsysv update-rc.d service syslogd logger daemon xinetd install-links help" -f -a "runlevel" -d 'Print the previous and the current runlevel'
 complete -c vinit -n "__fish_vinit_using_subcommand help; and not __fish_seen_subcommand_from init telinit shutdown halt runlevel rc chkconfig ntsysv update-rc.d service syslogd logger daemon xinetd install-links help" -f -a "rc" -d 'Run the rc scripts of a runlevel: K links with stop, then S links with start, each as soon as what it depends on has finished'
 complete -c vinit -n "__fish_vinit_using_subcommand help; and not __fish_seen_subcommand_from init telinit shutdown halt runlevel rc chkconfig ntsysv update-rc.d service syslogd logger daemon xinetd install-links help" -f -a "chkconfig" -d 'List and change which services start in which runlevels'
-complete -c vinit -n "__fish_vinit_using_subcommand help; and not __fish_seen_subcommand_from init telinit shutdown halt runlevel rc chkconfig ntsysv update-rc.d service syslogd logger daemon xinetd install-links help" -f -a "ntsysv" -d 'Choose, on a full screen, which services start in the runlevels LEVELS (digits 0-6, default 2345).'
+complete -c vinit -n "__fish_vinit_using_subcommand help; and not __fish_seen_subcommand_from init telinit shutdown halt runlevel rc chkconfig ntsysv update-rc.d service syslogd logger daemon xinetd install-links help" -f -a "ntsysv" -d 'Choose on a full screen which services start in which runlevels'
 complete -c vinit -n "__fish_vinit_using_subcommand help; and not __fish_seen_subcommand_from init telinit shutdown halt runlevel rc chkconfig ntsysv update-rc.d service syslogd logger daemon xinetd install-links help" -f -a "update-rc.d" -d 'Install and remove a service\'s rc links (Debian\'s update-rc.d)'
 complete -c vinit -n "__fish_vinit_using_subcommand help; and not __fish_seen_subcommand_from init telinit shutdown halt runlevel rc chkconfig ntsysv update-rc.d service syslogd logger daemon xinetd install-links help" -f -a "service" -d 'Run an init script in a clean environment'
 complete -c vinit -n "__fish_vinit_using_subcommand help; and not __fish_seen_subcommand_from init telinit shutdown halt runlevel rc chkconfig ntsysv update-rc.d service syslogd logger daemon xinetd install-links help" -f -a "syslogd" -d 'System log daemon: receives messages on dev/log (and UDP, and the kernel log) and writes them where etc/syslog.conf says'

@@ -117,7 +117,11 @@ fn usage() -> String {
             .get_about()
             .map(|a| a.to_string())
             .unwrap_or_default();
-        out.push_str(&format!("  {name:<15} {about}\n"));
+        if name.len() > 15 {
+            out.push_str(&format!("  {name}\n  {:15} {about}\n", ""));
+        } else {
+            out.push_str(&format!("  {name:<15} {about}\n"));
+        }
     }
     out.push_str(
         "\nOptions:\n  --root DIR       work on the system below DIR (default: $VINIT_ROOT, else /)\n  \

@@ -49,10 +49,7 @@ Exit status: 0 after Ok, 1 after Cancel or Back, 2 on errors.";
 pub fn command() -> Command {
     Command::new("ntsysv")
         .version(env!("CARGO_PKG_VERSION"))
-        .about(
-            "Choose, on a full screen, which services start in the runlevels LEVELS \
-             (digits 0-6, default 2345).",
-        )
+        .about("Choose on a full screen which services start in which runlevels")
         .override_usage("ntsysv [--level LEVELS] [--back] [--hide] [--root DIR]")
         .help_template("usage: {usage}\n\n{about-with-newline}\n{all-args}{after-help}")
         .after_help(KEYS)
@@ -63,7 +60,7 @@ pub fn command() -> Command {
                 .long("level")
                 .visible_alias("levels")
                 .value_name("LEVELS")
-                .help("The runlevels to edit"),
+                .help("The runlevels to edit (digits 0-6, default 2345)"),
         )
         .arg(
             Arg::new("back")
