@@ -190,7 +190,7 @@ fn mask(bytes: &[u8], pid: u32, tmp: &tempfile::TempDir) -> String {
     let text = text.replace(&*tmp.path().to_string_lossy(), "TMP");
     let text = mask_pattern(&text, "AAA _9 99:99:99", "TIME3164");
     let text = mask_pattern(&text, "9999-99-99T99:99:99.999999+99:99", "TIME3339");
-    let text = replace_number(&text, pid, "PID");
+    let text = common::replace_number(&text, pid, "PID");
     mask_after(&text, "syncAccuracy=\"", "N")
 }
 
@@ -220,25 +220,6 @@ fn mask_pattern(text: &str, shape: &str, by: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-fn replace_number(text: &str, n: u32, by: &str) -> String {
-    let needle = n.to_string();
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(at) = rest.find(&needle) {
-        let before = rest[..at].chars().last();
-        let after = rest[at + needle.len()..].chars().next();
-        out.push_str(&rest[..at]);
-        let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
-        out.push_str(if digit(before) || digit(after) {
-            &needle
-        } else {
-            by
-        });
-        rest = &rest[at + needle.len()..];
-    }
-    out + rest
 }
 
 /// The digits after each `prefix` replaced by `by`.

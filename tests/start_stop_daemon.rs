@@ -107,7 +107,7 @@ impl Bench {
     fn mask(&self, text: &str) -> String {
         let mut text = text.replace(&*self.dir.to_string_lossy(), "DIR");
         for pid in &self.pids {
-            text = replace_number(&text, *pid, "PID");
+            text = common::replace_number(&text, *pid, "PID");
         }
         text
     }
@@ -184,26 +184,6 @@ impl Bench {
             }
         }
     }
-}
-
-/// `text` with the decimal number `n` (not a part of a longer number) replaced.
-fn replace_number(text: &str, n: i32, by: &str) -> String {
-    let needle = n.to_string();
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(at) = rest.find(&needle) {
-        let before = rest[..at].chars().last();
-        let after = rest[at + needle.len()..].chars().next();
-        out.push_str(&rest[..at]);
-        if before.is_some_and(|c| c.is_ascii_digit()) || after.is_some_and(|c| c.is_ascii_digit()) {
-            out.push_str(&needle);
-        } else {
-            out.push_str(by);
-        }
-        rest = &rest[at + needle.len()..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Runs `scenario` with dpkg's tool, then with vinit's, in one directory, and compares

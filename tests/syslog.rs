@@ -1,5 +1,7 @@
 //! syslogd and logger end to end: real processes, a temporary root, real sockets.
 
+mod common;
+
 use std::collections::HashMap;
 use std::io::Read;
 use std::net::UdpSocket;
@@ -8,11 +10,6 @@ use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn send_signal(pid: i32, signo: i32) -> bool {
-    // Not nix's kill: it has no real-time signals. SAFETY: kill(2) takes no pointers.
-    unsafe { libc::kill(pid, signo) == 0 }
-}
 
 const BIN: &str = env!("CARGO_BIN_EXE_vinit");
 
@@ -75,7 +72,7 @@ impl Syslogd {
     }
 
     fn signal(&self, sig: i32) {
-        send_signal(self.pid(), sig);
+        common::send_signal(self.pid(), sig);
     }
 
     /// SIGTERM, then waits; returns the status and what it printed on stderr.

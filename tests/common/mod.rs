@@ -307,6 +307,27 @@ pub fn send_signal(pid: i32, signo: i32) -> bool {
     unsafe { libc::kill(pid, signo) == 0 }
 }
 
+/// `text` with the decimal number `n` (not a part of a longer number) replaced by `by`
+/// (a pid masked in a transcript).
+pub fn replace_number(text: &str, n: impl std::fmt::Display, by: &str) -> String {
+    let needle = n.to_string();
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(&needle) {
+        let before = rest[..at].chars().last();
+        let after = rest[at + needle.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+        out.push_str(if digit(before) || digit(after) {
+            &needle
+        } else {
+            by
+        });
+        rest = &rest[at + needle.len()..];
+    }
+    out + rest
+}
+
 pub fn alive(pid: i32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => {
